@@ -1,0 +1,24 @@
+// swift-tools-version:6.0
+// The Orders event store. No Swift package dependencies: the one library is the system's hiredis
+// (Debian's libhiredis-dev), reached through the CHiredis system-library target.
+import PackageDescription
+
+let package = Package(
+    name: "Orders",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "RedisClient", targets: ["RedisClient"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        // A small Redis client over hiredis. Knows nothing of orders.
+        .target(name: "RedisClient", dependencies: ["CHiredis"]),
+        // Helpers shared by the test targets: where the test Redis is, private redis-server processes.
+        .target(name: "TestSupport", dependencies: ["RedisClient"], path: "Tests/TestSupport"),
+        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "TestSupport"]),
+    ]
+)

@@ -1,0 +1,36 @@
+/// Everything the client can fail with. Server errors keep the text Redis sent; client-side
+/// errors name the URL (password redacted) so an operator knows which server was meant.
+public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Redis answered with an error reply, e.g. `WRONGTYPE …` or a script's own error.
+    case server(String)
+    /// No connection could be made (refused, unresolvable, auth or SELECT failed, or the client is
+    /// backing off after such a failure). Nothing was sent.
+    case unavailable(url: String, reason: String)
+    /// The connection broke while commands were in flight: they may or may not have run.
+    case connectionLost(url: String, reason: String)
+    /// No reply within the command timeout. Like `connectionLost`, the outcome is unknown.
+    case timeout(url: String, milliseconds: Int)
+    /// The URL could not be parsed.
+    case invalidURL(String)
+    /// The client was closed before the command could run.
+    case closed
+
+    public var description: String {
+        switch self {
+        case .server(let message): return "Redis error: \(message)"
+        case .unavailable(let url, let reason): return "Redis at \(url) is unavailable: \(reason)"
+        case .connectionLost(let url, let reason): return "connection to Redis at \(url) was lost: \(reason)"
+        case .timeout(let url, let ms): return "Redis at \(url) did not answer within \(ms) ms"
+        case .invalidURL(let reason): return "invalid Redis URL: \(reason)"
+        case .closed: return "the Redis client is closed"
+        }
+    }
+
+    /// True when a command may have been executed even though no reply arrived.
+    public var outcomeUnknown: Bool {
+        switch self {
+        case .connectionLost, .timeout: return true
+        default: return false
+        }
+    }
+}

@@ -1,0 +1,53 @@
+/// One Redis reply, converted from hiredis's `redisReply` once and owned by Swift.
+///
+/// Bulk strings stay raw bytes: Redis values are binary-safe and may hold NUL bytes or
+/// invalid UTF-8, so decoding text is the caller's explicit choice (`string`).
+public enum RedisValue: Sendable, Hashable {
+    case status(String)
+    case error(String)
+    case integer(Int64)
+    case bulk([UInt8])
+    case array([RedisValue])
+    case null
+
+    /// Text of a status or bulk reply (bulk decoded as UTF-8, invalid sequences repaired).
+    public var string: String? {
+        switch self {
+        case .status(let text): return text
+        case .bulk(let bytes): return String(decoding: bytes, as: UTF8.self)
+        default: return nil
+        }
+    }
+
+    public var bytes: [UInt8]? {
+        if case .bulk(let bytes) = self { return bytes }
+        return nil
+    }
+
+    /// An integer reply, or a bulk/status reply that spells an integer (Redis returns numbers
+    /// both ways, e.g. `HGET` of a counter).
+    public var int: Int? {
+        switch self {
+        case .integer(let value): return Int(value)
+        case .bulk, .status: return string.flatMap { Int($0) }
+        default: return nil
+        }
+    }
+
+    public var array: [RedisValue]? {
+        if case .array(let values) = self { return values }
+        return nil
+    }
+
+    public var isNull: Bool {
+        if case .null = self { return true }
+        return false
+    }
+
+    /// Throws the server's error text for an error reply, returns the value otherwise.
+    @discardableResult
+    public func orThrow() throws(RedisError) -> RedisValue {
+        if case .error(let message) = self { throw RedisError.server(message) }
+        return self
+    }
+}

@@ -1,0 +1,54 @@
+import RedisClient
+import Testing
+
+@Suite struct RedisURLTests {
+    @Test func parsesHostPortAndDefaults() throws {
+        let url = try RedisURL("redis://localhost")
+        #expect(url.host == "localhost")
+        #expect(url.port == 6379)
+        #expect(url.database == 0)
+        #expect(url.username == nil && url.password == nil)
+    }
+
+    @Test func parsesUserPasswordAndDatabase() throws {
+        let url = try RedisURL("redis://orders:s%40cret@127.0.0.1:6390/3")
+        #expect(url.username == "orders")
+        #expect(url.password == "s@cret")
+        #expect(url.port == 6390)
+        #expect(url.database == 3)
+    }
+
+    @Test func passwordWithoutUser() throws {
+        let colonForm = try RedisURL("redis://:pw@h:1")
+        #expect(colonForm.username == nil && colonForm.password == "pw")
+        let bareForm = try RedisURL("redis://pw@h:1")
+        #expect(bareForm.username == nil && bareForm.password == "pw")
+    }
+
+    @Test func ipv6Host() throws {
+        let url = try RedisURL("redis://[::1]:6390")
+        #expect(url.host == "::1" && url.port == 6390)
+        #expect(url.description == "redis://[::1]:6390")
+    }
+
+    @Test func descriptionNeverShowsThePassword() throws {
+        let url = try RedisURL("redis://user:topsecret@host:7000/2")
+        #expect(url.description == "redis://user:***@host:7000/2")
+        #expect(!url.description.contains("topsecret"))
+    }
+
+    @Test(arguments: ["http://host", "redis://", "redis://host:0", "redis://host:99999",
+                      "redis://host:abc", "redis://host/x", "redis://[::1", "redis://u:%zz@h"])
+    func rejectsMalformedURLs(text: String) {
+        #expect(throws: RedisError.self) { try RedisURL(text) }
+    }
+
+    @Test func malformedURLErrorHidesThePassword() {
+        do {
+            _ = try RedisURL("rediss://user:topsecret@host")
+            Issue.record("expected an error")
+        } catch {
+            #expect(!"\(error)".contains("topsecret"))
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import RedisClient
+
+/// A private redis-server that a test starts, kills and restarts on its own, for the tests that
+/// break the server on purpose or need settings (a password, ACL users) the shared one lacks.
+/// The data folder survives restarts, so a restart loads the AOF as a real one would.
+///
+/// Spawned with posix_spawn and reaped with waitpid: Foundation's `Process.waitUntilExit` spins
+/// its run loop when called off the main thread, which is where Swift Testing runs tests.
+public final class RedisServerProcess: @unchecked Sendable {
+    // @unchecked: a test drives one instance from one task at a time.
+    public let port: Int
+    public let directory: URL
+    private let extraArguments: [String]
+    private var pid: pid_t?
+
+    public init(arguments: [String] = []) throws {
+        self.port = try Self.freePort()
+        self.directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("orders-test-redis-\(UUID().uuidString.prefix(8))")
+        self.extraArguments = arguments
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        kill()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    public var url: RedisURL { RedisURL(host: "127.0.0.1", port: port) }
+
+    /// Starts the server and waits (up to 10 s) until it answers PING.
+    public func start() throws {
+        let arguments = [try Self.redisServerPath(), "--port", "\(port)", "--bind", "127.0.0.1",
+                         "--dir", directory.path, "--appendonly", "yes", "--save", "",
+                         "--daemonize", "no", "--logfile", directory.appendingPathComponent("redis.log").path]
+            + extraArguments
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var child: pid_t = 0
+        let status = posix_spawn(&child, arguments[0], nil, nil, &argv, environ)
+        guard status == 0 else { throw ServerError(message: "posix_spawn redis-server failed: \(status)") }
+        pid = child
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if Self.answersPing(port: port) { return }
+            usleep(20_000)
+        }
+        throw ServerError(message: "redis-server on port \(port) did not answer PING within 10 s")
+    }
+
+    /// Ends the server at once (SIGKILL), as a crash would, and reaps it.
+    public func kill() {
+        guard let pid else { return }
+        _ = Foundation.kill(pid, SIGKILL)
+        var status: Int32 = 0
+        _ = waitpid(pid, &status, 0)
+        self.pid = nil
+    }
+
+    public struct ServerError: Error, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+    }
+
+    private static func redisServerPath() throws -> String {
+        for path in ["/usr/bin/redis-server", "/usr/local/bin/redis-server"]
+        where FileManager.default.isExecutableFile(atPath: path) {
+            return path
+        }
+        throw ServerError(message: "redis-server not found: run Scripts/bootstrap")
+    }
+
+    private static func answersPing(port: Int) -> Bool {
+        guard let connection = try? RedisConnection(url: RedisURL(host: "127.0.0.1", port: port),
+                                                    connectTimeout: .milliseconds(200)) else { return false }
+        // A password-protected server answers NOAUTH, which still means it is up.
+        return (try? connection.send(RedisCommand("PING"))) != nil
+    }
+
+    /// Asks the kernel for a free port by binding port 0, then releases it for the server.
+    public static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ServerError(message: "socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw ServerError(message: "could not bind a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}

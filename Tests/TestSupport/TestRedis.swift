@@ -1,0 +1,31 @@
+import Foundation
+import RedisClient
+
+/// Where the integration tests find Redis: `ORDERS_TEST_REDIS_URL`, set by `Scripts/test`.
+///
+/// Locally, tests that need Redis are skipped when it is unset (`shouldRun` is false). Under
+/// `CI=true` they always run, and a missing or unreachable Redis fails them loudly.
+public enum TestRedis {
+    public static let variable = "ORDERS_TEST_REDIS_URL"
+
+    public static var shouldRun: Bool {
+        let env = ProcessInfo.processInfo.environment
+        return env[variable] != nil || env["CI"] == "true"
+    }
+
+    public struct Missing: Error, CustomStringConvertible {
+        public var description: String {
+            "\(TestRedis.variable) is not set: run the tests through Scripts/test, which starts a Redis"
+        }
+    }
+
+    public static func url() throws -> RedisURL {
+        guard let text = ProcessInfo.processInfo.environment[variable] else { throw Missing() }
+        return try RedisURL(text)
+    }
+
+    /// A fresh namespace per test, so tests running in parallel on one Redis never share keys.
+    public static func uniqueNamespace(_ label: String = "test") -> String {
+        "\(label)-\(UUID().uuidString.prefix(8).lowercased())"
+    }
+}
