@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "RedisClient", targets: ["RedisClient"]),
+        .library(name: "Orders", targets: ["Orders"]),
     ],
     targets: [
         .systemLibrary(
@@ -17,8 +18,12 @@ let package = Package(
         ),
         // A small Redis client over hiredis. Knows nothing of orders.
         .target(name: "RedisClient", dependencies: ["CHiredis"]),
+        // The domain, the event store, the read side and the handlers. `Domain/` does no I/O.
+        // Resources/orders.lua is the Redis Function library it loads (Redis/orders.lua links to it).
+        .target(name: "Orders", dependencies: ["RedisClient"], resources: [.embedInCode("Resources/orders.lua")]),
         // Helpers shared by the test targets: where the test Redis is, private redis-server processes.
         .target(name: "TestSupport", dependencies: ["RedisClient"], path: "Tests/TestSupport"),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "TestSupport"]),
+        .testTarget(name: "OrdersTests", dependencies: ["Orders", "RedisClient", "TestSupport"]),
     ]
 )

@@ -51,3 +51,28 @@ public enum RedisValue: Sendable, Hashable {
         return self
     }
 }
+
+extension RedisValue: CustomStringConvertible {
+    /// Printed the way redis-cli shows replies, so error messages that quote a reply stay readable.
+    /// Bulk strings are quoted, with bytes that are not printable ASCII escaped as `\xNN`.
+    public var description: String {
+        switch self {
+        case .status(let text): return text
+        case .error(let message): return "(error) \(message)"
+        case .integer(let value): return "(integer) \(value)"
+        case .null: return "(nil)"
+        case .array(let values): return "[" + values.map(\.description).joined(separator: ", ") + "]"
+        case .bulk(let bytes):
+            var text = "\""
+            for byte in bytes.prefix(512) {
+                switch byte {
+                case UInt8(ascii: "\""): text += "\\\""
+                case UInt8(ascii: "\\"): text += "\\\\"
+                case 0x20...0x7e: text.unicodeScalars.append(Unicode.Scalar(byte))
+                default: text += "\\x" + (byte < 16 ? "0" : "") + String(byte, radix: 16)
+                }
+            }
+            return text + (bytes.count > 512 ? "…\" (\(bytes.count) bytes)" : "\"")
+        }
+    }
+}

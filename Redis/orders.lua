@@ -1,0 +1,1 @@
+../Sources/Orders/Resources/orders.lua

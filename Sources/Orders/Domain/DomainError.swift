@@ -1,0 +1,15 @@
+/// Why the domain refused a command. Messages are written for the person who sent it.
+public enum DomainError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A field's value breaks a rule ("quantity must be between 1 and 10000, got 0").
+    case validation(String)
+    /// The command does not fit the order's status ("cannot cancel a shipped order").
+    case invalidTransition(String)
+    /// The order does not exist, or was deleted.
+    case notFound(String)
+
+    public var description: String {
+        switch self {
+        case .validation(let message), .invalidTransition(let message), .notFound(let message): return message
+        }
+    }
+}

@@ -1,0 +1,59 @@
+/// The limits an order's fields must respect. One place, so the API docs and the checks agree.
+public enum OrderRules {
+    public static let customerNameLength = 1...200
+    public static let emailLength = 3...254
+    public static let itemCount = 1...100
+    public static let quantity = 1...10_000
+    public static let skuLength = 1...64
+    public static let itemNameLength = 1...200
+    public static let reasonLength = 0...500
+    /// Keeps every total far inside Int64 cents: 100 items × 10,000 × this still fits.
+    public static let maxUnitPrice = Money(cents: 100_000_000_000)
+
+    static func validateCreate(customerName: String, customerEmail: String,
+                               items: [OrderItem]) throws(DomainError) {
+        try check(length: customerName.count, in: customerNameLength, "customerName")
+        guard !customerName.allSatisfy(\.isWhitespace) else {
+            throw .validation("customerName must not be blank")
+        }
+        try validateEmail(customerEmail)
+        guard itemCount.contains(items.count) else {
+            throw .validation("an order needs between \(itemCount.lowerBound) and \(itemCount.upperBound) items, got \(items.count)")
+        }
+        for (index, item) in items.enumerated() {
+            let field = "items[\(index)]"
+            try check(length: item.sku.count, in: skuLength, "\(field).sku")
+            try check(length: item.name.count, in: itemNameLength, "\(field).name")
+            guard quantity.contains(item.quantity) else {
+                throw .validation("\(field).quantity must be between \(quantity.lowerBound) and \(quantity.upperBound), got \(item.quantity)")
+            }
+            guard item.unitPrice >= .zero else {
+                throw .validation("\(field).unitPrice must not be negative, got \(item.unitPrice)")
+            }
+            guard item.unitPrice <= maxUnitPrice else {
+                throw .validation("\(field).unitPrice must be at most \(maxUnitPrice), got \(item.unitPrice)")
+            }
+        }
+    }
+
+    static func validateReason(_ reason: String?) throws(DomainError) {
+        guard let reason else { return }
+        try check(length: reason.count, in: reasonLength, "reason")
+    }
+
+    /// A practical check, not RFC 5322: one '@', a non-empty local part, a dotted domain, no spaces.
+    static func validateEmail(_ email: String) throws(DomainError) {
+        try check(length: email.count, in: emailLength, "customerEmail")
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        let valid = parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".")
+            && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".")
+            && !email.contains(where: { $0.isWhitespace || $0.isNewline })
+        guard valid else { throw .validation("customerEmail '\(email)' is not a valid email address") }
+    }
+
+    private static func check(length: Int, in range: ClosedRange<Int>, _ field: String) throws(DomainError) {
+        guard range.contains(length) else {
+            throw .validation("\(field) must be \(range.lowerBound) to \(range.upperBound) characters, got \(length)")
+        }
+    }
+}

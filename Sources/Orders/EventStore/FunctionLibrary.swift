@@ -1,0 +1,49 @@
+import RedisClient
+
+/// The Redis Function library (`Sources/Orders/Resources/orders.lua`, linked from `Redis/`),
+/// embedded in the binary and
+/// loaded at start-up with `FUNCTION LOAD REPLACE`.
+///
+/// The library's version is read from the source itself (`local LIBRARY_VERSION = n`), so the
+/// number lives in one place. A service never replaces a newer library with an older one: when
+/// Redis already holds a later version (a newer instance is running), start-up fails instead.
+public enum FunctionLibrary {
+    public static let name = "orders"
+
+    /// The library's source, compiled into the binary (`.embedInCode` in Package.swift), so a
+    /// copied binary can never load a library other than the one it was built with.
+    public static let source = String(decoding: PackageResources.orders_lua, as: UTF8.self)
+
+    public static let version: Int = {
+        let marker = "local LIBRARY_VERSION = "
+        guard let range = source.range(of: marker),
+              let value = Int(source[range.upperBound...].prefix(while: \.isNumber)) else {
+            fatalError("Redis/orders.lua does not declare `\(marker)<number>`")
+        }
+        return value
+    }()
+
+    /// Loads the library unless Redis holds a newer one; returns the version now loaded.
+    @discardableResult
+    public static func ensureLoaded(on redis: RedisClient) async throws(EventStoreError) -> Int {
+        do {
+            if let loaded = try await loadedVersion(on: redis), loaded > version {
+                throw EventStoreError.libraryMismatch(
+                    "Redis holds orders library v\(loaded), newer than this build's v\(version); refusing to replace it")
+            }
+            try await redis.send("FUNCTION", "LOAD", "REPLACE", source)
+            return version
+        } catch {
+            throw EventStoreError.from(error)
+        }
+    }
+
+    /// The version of the library loaded in Redis, or nil when none is.
+    public static func loadedVersion(on redis: RedisClient) async throws -> Int? {
+        do {
+            return try await redis.send("FCALL_RO", "orders_version", 0).int
+        } catch RedisError.server(let message) where message.contains("Function not found") {
+            return nil
+        }
+    }
+}

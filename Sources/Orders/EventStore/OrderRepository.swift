@@ -1,0 +1,125 @@
+import Foundation
+import RedisClient
+
+/// Loads and saves `OrderAggregate`s through the event store, with snapshots.
+///
+/// A snapshot is a cache: the aggregate's state at a version, stored in
+/// `orders:{0}:snapshot:<orderId>` with its schema and log position. Loading starts from the
+/// snapshot when its schema matches this build's and folds only the events after it; a snapshot
+/// of another schema is ignored and replaced. Snapshots are written after the append, outside its
+/// atomic call: losing one costs a longer fold, never correctness.
+public final class OrderRepository: Sendable {
+    public let store: EventStore
+    /// Take a snapshot each time an order's version crosses a multiple of this.
+    public let snapshotEvery: Int
+
+    public init(store: EventStore, snapshotEvery: Int = 100) {
+        precondition(snapshotEvery >= 1)
+        self.store = store
+        self.snapshotEvery = snapshotEvery
+    }
+
+    public struct Snapshot: Sendable, Hashable {
+        public var version: Int
+        public var schema: Int
+        public var position: LogPosition
+        public var aggregate: OrderAggregate
+    }
+
+    /// The order as of its latest event (a fresh, empty aggregate when it has none).
+    public func load(_ orderId: String, useSnapshot: Bool = true) async throws -> OrderAggregate {
+        var aggregate = OrderAggregate(orderId: orderId)
+        var after: LogPosition?
+        var staleSnapshot = false
+        if useSnapshot {
+            switch try await snapshot(of: orderId) {
+            case .usable(let snapshot):
+                aggregate = snapshot.aggregate
+                after = snapshot.position
+            case .stale:
+                staleSnapshot = true
+            case .none:
+                break
+            }
+        }
+        let events = try await store.events(of: orderId, after: after)
+        try Self.fold(events, into: &aggregate)
+        if staleSnapshot, let last = events.last {
+            try await saveSnapshot(aggregate, position: last.position)
+        }
+        return aggregate
+    }
+
+    /// The order as it was at `time` (inclusive): a fold of its stream up to then, no snapshot.
+    public func load(_ orderId: String, asOf time: Timestamp) async throws -> OrderAggregate {
+        var aggregate = OrderAggregate(orderId: orderId)
+        try Self.fold(try await store.events(of: orderId, until: time), into: &aggregate)
+        return aggregate
+    }
+
+    /// Decides `command` against `aggregate`, appends the events, and snapshots when due.
+    /// Returns the append's result and the aggregate after it.
+    public func save(_ aggregate: OrderAggregate, events: [OrderEvent], expected: ExpectedVersion,
+                     metadata: EventMetadata, at time: Timestamp,
+                     eventIds: () -> String = { UUID().uuidString.lowercased() })
+        async throws -> (AppendResult, OrderAggregate) {
+        let newEvents = events.map {
+            NewEvent(type: $0.type, eventId: eventIds(), occurredAt: time,
+                     data: OrderEventCoding.encode($0), metadata: metadata)
+        }
+        let result = try await store.append(orderId: aggregate.orderId, expected: expected, events: newEvents,
+                                            commandId: metadata.commandId)
+        var after = aggregate
+        if !result.duplicate {
+            for event in events { after.apply(event, at: time) }
+            if after.version / snapshotEvery > aggregate.version / snapshotEvery {
+                // A failed snapshot write must not fail a command whose events are stored.
+                try? await saveSnapshot(after, position: result.lastPosition)
+            }
+        }
+        return (result, after)
+    }
+
+    // MARK: - Snapshots
+
+    public enum SnapshotLookup: Sendable {
+        case none
+        case stale(schema: Int)
+        case usable(Snapshot)
+    }
+
+    public func snapshot(of orderId: String) async throws -> SnapshotLookup {
+        let reply = try await store.redis.send("HMGET", store.keys.snapshot(orderId),
+                                               "version", "schema", "position", "state")
+        guard let fields = reply.array, fields.count == 4, let version = fields[0].int,
+              let schema = fields[1].int else { return .none }
+        guard schema == OrderAggregate.snapshotSchema else { return .stale(schema: schema) }
+        guard let positionText = fields[2].string, let position = LogPosition(positionText),
+              let stateBytes = fields[3].bytes,
+              let aggregate = try? JSONDecoder().decode(OrderAggregate.self, from: Data(stateBytes)),
+              aggregate.version == version, aggregate.orderId == orderId else {
+            return .stale(schema: schema)
+        }
+        return .usable(Snapshot(version: version, schema: schema, position: position, aggregate: aggregate))
+    }
+
+    /// Stores a snapshot of `aggregate` unless one at the same or a later version is there.
+    public func saveSnapshot(_ aggregate: OrderAggregate, position: LogPosition) async throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let state = String(decoding: try encoder.encode(aggregate), as: UTF8.self)
+        try await store.redis.send("FCALL", "orders_snapshot_save", 1, store.keys.snapshot(aggregate.orderId),
+                                   FunctionLibrary.version, aggregate.version, OrderAggregate.snapshotSchema,
+                                   position.description, state, Timestamp.now().description)
+    }
+
+    /// Folds stored events into an aggregate, in version order.
+    static func fold(_ events: [RecordedEvent], into aggregate: inout OrderAggregate) throws {
+        for event in events {
+            guard event.version == aggregate.version + 1 else {
+                throw EventStoreError.corrupt("order \(aggregate.orderId): expected version \(aggregate.version + 1), read \(event.version)")
+            }
+            aggregate.apply(try OrderEventCoding.decode(type: event.type, data: event.data), at: event.occurredAt)
+        }
+    }
+}

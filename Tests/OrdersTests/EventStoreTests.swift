@@ -1,0 +1,195 @@
+import Foundation
+import Orders
+import RedisClient
+import Testing
+import TestSupport
+
+@Suite(.enabled(if: TestRedis.shouldRun))
+struct EventStoreTests {
+    @Test func appendAssignsGaplessVersionsAndOnePositionInBothStreams() async throws {
+        let store = try await makeStore()
+        let orderId = newOrderId()
+        let first = try await store.append(orderId: orderId, expected: .noStream, events: [event("A"), event("B")])
+        #expect(first.version == 2 && first.positions.count == 2 && !first.duplicate)
+        let second = try await store.append(orderId: orderId, expected: .exactly(2), events: [event("C")])
+        #expect(second.version == 3)
+
+        let stream = try await store.events(of: orderId)
+        #expect(stream.map(\.version) == [1, 2, 3])
+        #expect(stream.map(\.type) == ["A", "B", "C"])
+        #expect(stream.map(\.position) == first.positions + second.positions)
+        let log = try await store.readLog(after: nil)
+        #expect(log == stream, "the log holds the same events, fields and positions")
+        #expect(try await store.lastPosition() == second.positions.last)
+        #expect(try await store.version(of: orderId) == 3)
+    }
+
+    @Test func fiftyConcurrentWritersOneWinnerPerVersion() async throws {
+        let store = try await makeStore()
+        let orderId = newOrderId()
+        let writers = 50
+
+        // Each writer reads the version and appends expecting it, until it has won once.
+        let outcomes = try await withThrowingTaskGroup(of: (won: Int, conflicts: [(Int, Int)]).self) { group in
+            for writer in 0..<writers {
+                group.addTask {
+                    var conflicts: [(Int, Int)] = []
+                    for _ in 0..<500 {
+                        let seen = try await store.version(of: orderId)
+                        do {
+                            let result = try await store.append(
+                                orderId: orderId, expected: seen == 0 ? .noStream : .exactly(seen),
+                                events: [event("Write", data: "{\"writer\":\(writer)}")])
+                            return (result.version, conflicts)
+                        } catch EventStoreError.concurrencyConflict(_, _, let actual) {
+                            conflicts.append((seen, actual))
+                        }
+                    }
+                    Issue.record("writer \(writer) never won")
+                    return (-1, conflicts)
+                }
+            }
+            var all: [(won: Int, conflicts: [(Int, Int)])] = []
+            for try await outcome in group { all.append(outcome) }
+            return all
+        }
+
+        #expect(outcomes.map(\.won).sorted() == Array(1...writers), "each version won by exactly one writer")
+        for (seen, actual) in outcomes.flatMap(\.conflicts) {
+            #expect(actual > seen, "a conflict reports the version that moved on")
+        }
+        let stream = try await store.events(of: orderId)
+        #expect(stream.map(\.version) == Array(1...writers))
+        #expect(Set(stream.map(\.data)).count == writers, "no writer's event stored twice")
+        let log = try await store.readLog(after: nil, limit: 10_000).filter { $0.orderId == orderId }
+        #expect(log == stream)
+    }
+
+    @Test func retryWithTheSameCommandIdWritesOnceAndReturnsTheFirstResult() async throws {
+        let store = try await makeStore()
+        let orderId = newOrderId()
+        let commandId = "cmd-\(UUID().uuidString.prefix(8))"
+        let first = try await store.append(orderId: orderId, expected: .noStream,
+                                           events: [event("A"), event("B")], commandId: commandId)
+        let retry = try await store.append(orderId: orderId, expected: .noStream,
+                                           events: [event("A"), event("B")], commandId: commandId)
+        #expect(retry.duplicate && !first.duplicate)
+        #expect(retry.version == first.version && retry.positions == first.positions && retry.orderId == orderId)
+        // Even a retry aimed at another order id (a create whose id was generated anew) gets the first result.
+        let elsewhere = try await store.append(orderId: newOrderId(), expected: .noStream,
+                                               events: [event("A")], commandId: commandId)
+        #expect(elsewhere.orderId == orderId && elsewhere.duplicate)
+        #expect(try await store.version(of: orderId) == 2)
+        #expect(try await store.readLog(after: nil).count == 2)
+        let ttl = try await store.redis.send("PTTL", store.keys.command(commandId)).int ?? -1
+        #expect(ttl > 86_000_000 && ttl <= 86_400_000, "the command id is kept for 24 hours")
+    }
+
+    @Test func staleExpectedVersionsConflictAndWriteNothing() async throws {
+        let store = try await makeStore()
+        let orderId = newOrderId()
+        _ = try await store.append(orderId: orderId, expected: .noStream, events: [event(), event()])
+        for expected: ExpectedVersion in [.noStream, .exactly(1), .exactly(3), .exactly(-1), .exactly(Int.max)] {
+            await #expect(throws: EventStoreError.concurrencyConflict(orderId: orderId, expected: expected, actual: 2)) {
+                try await store.append(orderId: orderId, expected: expected, events: [event(), event(), event()])
+            }
+        }
+        #expect(try await store.version(of: orderId) == 2)
+        #expect(try await store.readLog(after: nil).count == 2, "nothing reached the log")
+        let any = try await store.append(orderId: orderId, expected: .any, events: [event()])
+        #expect(any.version == 3)
+    }
+
+    @Test func multiEventAppendsAreAllOrNothing() async throws {
+        let store = try await makeStore()
+        let orderId = newOrderId()
+        let oversized = event("Big", data: "\"" + String(repeating: "x", count: (1 << 20) + 1) + "\"")
+        await #expect(throws: EventStoreError.self) {
+            try await store.append(orderId: orderId, expected: .noStream, events: [event(), oversized, event()])
+        }
+        #expect(try await store.version(of: orderId) == 0)
+        #expect(try await store.readLog(after: nil).isEmpty)
+
+        let ok = try await store.append(orderId: orderId, expected: .noStream, events: (0..<5).map { _ in event() })
+        #expect(ok.positions.count == 5)
+        #expect(try await store.events(of: orderId).count == 5)
+        #expect(try await store.readLog(after: nil).count == 5)
+    }
+
+    @Test func malformedAppendsAreRefusedWithNothingWritten() async throws {
+        let store = try await makeStore()
+        let orderId = newOrderId()
+        for (events, orderId, commandId) in [
+            ([], orderId, nil),
+            ([event()], "bad id with spaces", nil),
+            ([event()], "has:colon", nil),
+            ([event()], orderId, "cmd id"),
+            ([event("")], orderId, nil),
+        ] as [([NewEvent], String, String?)] {
+            let error = await failure { try await store.append(orderId: orderId, expected: .any, events: events,
+                                                               commandId: commandId) }
+            guard case .invalidAppend = error else {
+                Issue.record("append of \(events.count) events to '\(orderId)' gave \(String(describing: error))")
+                continue
+            }
+        }
+        // The function's own checks, reached without the Swift validation in front of it.
+        let raw = try await store.redis.pipeline([
+            RedisCommand("FCALL", "orders_append", 2, store.keys.stream(orderId), store.keys.log,
+                         FunctionLibrary.version, "sometimes", orderId, 1000, 1, "T", "e", "t", "{}", "{}"),
+            RedisCommand("FCALL", "orders_append", 2, store.keys.stream(orderId), store.keys.log,
+                         FunctionLibrary.version, "any", orderId, 1000, 2, "T", "e", "t", "{}", "{}"),
+        ])
+        #expect(raw[0].isError(prefix: "INVALID_APPEND unknown expected version"))
+        #expect(raw[1].isError(prefix: "INVALID_APPEND expected 2 events"))
+        #expect(try await store.redis.send("EXISTS", store.keys.stream(orderId), store.keys.log) == .integer(0))
+    }
+
+    @Test func readingTheLogFromATimestampReturnsExactlyTheEventsAtOrAfterIt() async throws {
+        let store = try await makeStore()
+        var positions: [LogPosition] = []
+        for _ in 0..<30 {
+            positions += try await store.append(orderId: newOrderId(), expected: .noStream,
+                                                events: [event(), event()]).positions
+        }
+        let all = try await store.readLog(after: nil, limit: 1000)
+        #expect(all.map(\.position) == positions)
+        for cut in [positions[0], positions[17], positions[41], positions.last!] {
+            let time = cut.time
+            let fromTime = try await store.readLog(from: time)
+            #expect(fromTime == all.filter { $0.position.milliseconds >= UInt64(time.milliseconds) })
+            #expect(fromTime.first?.position.milliseconds == cut.milliseconds)
+        }
+        // Paging the log by position visits every entry once, in order.
+        var paged: [RecordedEvent] = []
+        var cursor: LogPosition?
+        while true {
+            let page = try await store.readLog(after: cursor, limit: 7)
+            guard let last = page.last else { break }
+            paged += page
+            cursor = last.position
+        }
+        #expect(paged == all)
+        let afterLast = try await store.readLog(from: Timestamp(milliseconds: Int64(positions.last!.milliseconds) + 1))
+        #expect(afterLast.isEmpty)
+    }
+
+    @Test func unreachableRedisIsATypedUnavailableError() async throws {
+        let port = try RedisServerProcess.freePort()
+        let redis = RedisClient(url: RedisURL(host: "127.0.0.1", port: port))
+        let store = EventStore(redis: redis)
+        let error = await failure { try await store.append(orderId: newOrderId(), expected: .any, events: [event()]) }
+        guard case .unavailable(let message, let unknown) = error else {
+            Issue.record("got \(String(describing: error))")
+            return
+        }
+        #expect(message.contains("127.0.0.1:\(port)") && !unknown)
+    }
+}
+
+extension RedisValue {
+    func isError(prefix: String) -> Bool {
+        if case .error(let message) = self { return message.hasPrefix(prefix) }
+        return false
+    }
+}

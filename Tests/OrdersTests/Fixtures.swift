@@ -1,0 +1,38 @@
+import Foundation
+import Orders
+import RedisClient
+import TestSupport
+
+/// An event store on the test Redis under a namespace of its own, with the library loaded.
+func makeStore(_ label: String = "store", redis url: RedisURL? = nil,
+               commandRetention: Duration = .seconds(86_400)) async throws -> EventStore {
+    let redis = RedisClient(RedisConfiguration(url: try url ?? TestRedis.url(), connections: 4))
+    try await FunctionLibrary.ensureLoaded(on: redis)
+    return EventStore(redis: redis, keys: KeySchema(namespace: TestRedis.uniqueNamespace(label)),
+                      commandRetention: commandRetention)
+}
+
+func newOrderId() -> String { UUID().uuidString.lowercased() }
+
+func event(_ type: String = "TestEvent", data: String = "{}", commandId: String? = nil) -> NewEvent {
+    NewEvent(type: type, eventId: UUID().uuidString.lowercased(), occurredAt: .now(), data: data,
+             metadata: EventMetadata(commandId: commandId))
+}
+
+let sampleItems = [
+    OrderItem(sku: "MUG-1", name: "Blue mug", quantity: 2, unitPrice: Money(decimal: "9.99")!),
+    OrderItem(sku: "TEA-7", name: "Green tea", quantity: 1, unitPrice: Money(decimal: "4.50")!),
+]
+
+let createSample = OrderCommand.create(customerName: "Ann Lee", customerEmail: "ann@example.com", items: sampleItems)
+
+/// The error `body` throws, or nil when it succeeds: lets a test match an error's case and fields.
+/// (Another error type comes back as nil too, and fails whatever case the test expects.)
+func failure<T>(_ body: () async throws -> T) async -> EventStoreError? {
+    do {
+        _ = try await body()
+        return nil
+    } catch {
+        return error as? EventStoreError
+    }
+}
