@@ -21,6 +21,8 @@ let package = Package(
         // The domain, the event store, the read side and the handlers. `Domain/` does no I/O.
         // Resources/orders.lua is the Redis Function library it loads (Redis/orders.lua links to it).
         .target(name: "Orders", dependencies: ["RedisClient"], resources: [.embedInCode("Resources/orders.lua")]),
+        // The benchmark driver (Scripts/bench runs it against a release build).
+        .executableTarget(name: "orders-bench", dependencies: ["Orders", "RedisClient"]),
         // Helpers shared by the test targets: where the test Redis is, private redis-server processes.
         .target(name: "TestSupport", dependencies: ["RedisClient"], path: "Tests/TestSupport"),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "TestSupport"]),

@@ -1,0 +1,67 @@
+import Foundation
+import Orders
+import RedisClient
+
+/// Writes `orders` orders of five events each (create, three status changes, and a cancel or a
+/// delivery) through the real repository, and reports Redis's used memory per order and per event.
+/// Run it against an empty Redis with the project's redis.conf (Scripts/bench does).
+struct MemoryBenchmark {
+    let redis: RedisClient
+    let orders: Int
+    /// Without command ids nothing is kept for idempotent retries: shows what those records cost.
+    let commandIds: Bool
+    let concurrency = 64
+
+    func run() async throws -> [String: Double] {
+        try await FunctionLibrary.ensureLoaded(on: redis)
+        let repository = OrderRepository(store: EventStore(redis: redis, keys: KeySchema(namespace: "bench")))
+        let before = try await usedMemory()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<concurrency {
+                group.addTask {
+                    for index in stride(from: worker, to: orders, by: concurrency) {
+                        try await writeOrder(index, repository)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let after = try await usedMemory()
+        let perOrder = Double(after - before) / Double(orders)
+        return ["orders": Double(orders), "bytesPerOrder": perOrder, "bytesPerEvent": perOrder / 5]
+    }
+
+    private func writeOrder(_ index: Int, _ repository: OrderRepository) async throws {
+        var aggregate = OrderAggregate(orderId: UUID().uuidString.lowercased())
+        let commands: [OrderCommand] = [
+            .create(customerName: "Customer \(index % 5000)", customerEmail: "customer\(index % 5000)@example.com",
+                    items: [OrderItem(sku: "SKU-\(index % 100)", name: "Blue mug", quantity: 2, unitPrice: Money(cents: 999)),
+                            OrderItem(sku: "SKU-\(index % 37)", name: "Green tea", quantity: 1, unitPrice: Money(cents: 450))]),
+            .updateStatus(.confirmed), .updateStatus(.processing),
+            index % 20 == 0 ? .cancel(reason: "customer asked") : .updateStatus(.shipped),
+            index % 20 == 0 ? .delete : .updateStatus(.delivered),
+        ]
+        for command in commands {
+            let events = try aggregate.decide(command)
+            (_, aggregate) = try await repository.save(
+                aggregate, events: events, expected: .exactly(aggregate.version),
+                metadata: EventMetadata(commandId: commandIds ? UUID().uuidString.lowercased() : nil),
+                at: .now())
+        }
+    }
+
+    private func usedMemory() async throws -> Int {
+        let info = try await redis.send("MEMORY", "STATS").array ?? []
+        // MEMORY STATS is a flat list of name, value pairs; dataset.bytes excludes client buffers
+        // and the server's fixed overhead, so the difference is what the data costs.
+        for index in stride(from: 0, to: info.count - 1, by: 2) where info[index].string == "dataset.bytes" {
+            return info[index + 1].int ?? 0
+        }
+        throw BenchmarkError("MEMORY STATS has no dataset.bytes")
+    }
+}
+
+struct BenchmarkError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

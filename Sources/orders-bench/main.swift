@@ -1,0 +1,31 @@
+import Foundation
+import Orders
+import RedisClient
+
+/// The benchmark driver. Usage:
+///   orders-bench memory [--redis URL] [--orders N] [--no-command-ids]
+/// Prints one JSON object of figures on stdout.
+let arguments = Array(CommandLine.arguments.dropFirst())
+
+func option(_ name: String) -> String? {
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
+    return arguments[index + 1]
+}
+
+do {
+    let url = try RedisURL(option("--redis") ?? ProcessInfo.processInfo.environment["ORDERS_REDIS_URL"] ?? "redis://127.0.0.1:6390")
+    let redis = RedisClient(RedisConfiguration(url: url, connections: 4))
+    switch arguments.first {
+    case "memory":
+        let figures = try await MemoryBenchmark(redis: redis, orders: Int(option("--orders") ?? "") ?? 10_000,
+                                            commandIds: !arguments.contains("--no-command-ids")).run()
+        let json = try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])
+        print(String(decoding: json, as: UTF8.self))
+    default:
+        FileHandle.standardError.write(Data("usage: orders-bench memory [--redis URL] [--orders N] [--no-command-ids]\n".utf8))
+        exit(2)
+    }
+} catch {
+    FileHandle.standardError.write(Data("orders-bench: \(error)\n".utf8))
+    exit(1)
+}
