@@ -9,6 +9,8 @@ let package = Package(
     products: [
         .library(name: "RedisClient", targets: ["RedisClient"]),
         .library(name: "Orders", targets: ["Orders"]),
+        .library(name: "OrdersAPI", targets: ["OrdersAPI"]),
+        .executable(name: "orders", targets: ["orders"]),
     ],
     targets: [
         .systemLibrary(
@@ -16,16 +18,23 @@ let package = Package(
             pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
+        // Linux headers Swift's Glibc module leaves out (epoll), for the server's event loop.
+        .systemLibrary(name: "CLinux"),
         // A small Redis client over hiredis. Knows nothing of orders.
         .target(name: "RedisClient", dependencies: ["CHiredis"]),
         // The domain, the event store, the read side and the handlers. `Domain/` does no I/O.
         // Resources/orders.lua is the Redis Function library it loads (Redis/orders.lua links to it).
         .target(name: "Orders", dependencies: ["RedisClient"], resources: [.embedInCode("Resources/orders.lua")]),
+        // The API: wire types, the line-protocol TCP server, the request router, a Swift client.
+        .target(name: "OrdersAPI", dependencies: ["Orders", "RedisClient", "CLinux"]),
+        // `orders`: the service (`orders serve`) and a client for every operation.
+        .executableTarget(name: "orders", dependencies: ["OrdersAPI", "Orders", "RedisClient"]),
         // The benchmark driver (Scripts/bench runs it against a release build).
         .executableTarget(name: "orders-bench", dependencies: ["Orders", "RedisClient"]),
         // Helpers shared by the test targets: where the test Redis is, private redis-server processes.
         .target(name: "TestSupport", dependencies: ["RedisClient"], path: "Tests/TestSupport"),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "TestSupport"]),
         .testTarget(name: "OrdersTests", dependencies: ["Orders", "RedisClient", "TestSupport"]),
+        .testTarget(name: "OrdersAPITests", dependencies: ["OrdersAPI", "Orders", "RedisClient", "TestSupport"]),
     ]
 )

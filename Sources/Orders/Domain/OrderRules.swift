@@ -16,14 +16,15 @@ public enum OrderRules {
         guard !customerName.allSatisfy(\.isWhitespace) else {
             throw .validation("customerName must not be blank")
         }
+        try checkPrintable(customerName, "customerName")
         try validateEmail(customerEmail)
-        guard itemCount.contains(items.count) else {
-            throw .validation("an order needs between \(itemCount.lowerBound) and \(itemCount.upperBound) items, got \(items.count)")
-        }
+        try checkItemCount(items.count)
         for (index, item) in items.enumerated() {
             let field = "items[\(index)]"
             try check(length: item.sku.count, in: skuLength, "\(field).sku")
             try check(length: item.name.count, in: itemNameLength, "\(field).name")
+            try checkPrintable(item.sku, "\(field).sku")
+            try checkPrintable(item.name, "\(field).name")
             guard quantity.contains(item.quantity) else {
                 throw .validation("\(field).quantity must be between \(quantity.lowerBound) and \(quantity.upperBound), got \(item.quantity)")
             }
@@ -36,9 +37,16 @@ public enum OrderRules {
         }
     }
 
+    public static func checkItemCount(_ count: Int) throws(DomainError) {
+        guard itemCount.contains(count) else {
+            throw .validation("an order needs between \(itemCount.lowerBound) and \(itemCount.upperBound) items, got \(count)")
+        }
+    }
+
     static func validateReason(_ reason: String?) throws(DomainError) {
         guard let reason else { return }
         try check(length: reason.count, in: reasonLength, "reason")
+        try checkPrintable(reason, "reason")
     }
 
     /// A practical check, not RFC 5322: one '@', a non-empty local part, a dotted domain, no spaces.
@@ -49,6 +57,13 @@ public enum OrderRules {
             && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".")
             && !email.contains(where: { $0.isWhitespace || $0.isNewline })
         guard valid else { throw .validation("customerEmail '\(email)' is not a valid email address") }
+    }
+
+    /// Names, skus and reasons are shown in tables and logs: no control characters (NUL, newline, …).
+    static func checkPrintable(_ text: String, _ field: String) throws(DomainError) {
+        guard !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw .validation("\(field) must not contain control characters")
+        }
     }
 
     private static func check(length: Int, in range: ClosedRange<Int>, _ field: String) throws(DomainError) {

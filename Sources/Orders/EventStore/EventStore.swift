@@ -94,6 +94,28 @@ public final class EventStore: Sendable {
         }
     }
 
+    /// The result recorded for `commandId` by an earlier append, or nil when the id is unknown or
+    /// has expired. Lets a handler answer a retried command before re-deciding it against a state
+    /// that the first attempt already changed.
+    public func recordedResult(commandId: String) async throws(EventStoreError) -> AppendResult? {
+        guard Identifier.isValid(commandId) else { return nil }
+        let reply: RedisValue
+        do {
+            reply = try await redis.send("GET", keys.command(commandId))
+        } catch {
+            throw EventStoreError.from(error)
+        }
+        guard let text = reply.string else { return nil }
+        // The function stores its reply without the leading kind: [orderId, version, position…].
+        guard let parts = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [Any], parts.count >= 3,
+              let orderId = parts[0] as? String, let version = (parts[1] as? NSNumber)?.intValue else {
+            throw .corrupt("command record \(commandId) is unreadable: \(text.prefix(200))")
+        }
+        let positions = parts[2...].compactMap { ($0 as? String).flatMap { LogPosition($0) } }
+        guard positions.count == parts.count - 2 else { throw .corrupt("command record \(commandId) has a bad position") }
+        return AppendResult(orderId: orderId, version: version, positions: positions, duplicate: true)
+    }
+
     // MARK: - Reading one order
 
     /// The order's number of events (0 when it has none). The stream is never trimmed, so its

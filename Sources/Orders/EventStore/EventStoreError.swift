@@ -28,7 +28,7 @@ public enum EventStoreError: Error, Sendable, Equatable, CustomStringConvertible
     }
 
     /// Maps a client error to the store's vocabulary, keeping Redis's own text.
-    static func from(_ error: any Error) -> EventStoreError {
+    public static func from(_ error: any Error) -> EventStoreError {
         if let error = error as? EventStoreError { return error }
         guard let error = error as? RedisError else { return .redis("\(error)") }
         switch error {

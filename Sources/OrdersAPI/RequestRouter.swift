@@ -1,0 +1,170 @@
+import Foundation
+import Orders
+import RedisClient
+
+/// Turns one request line into one response line. Every failure becomes an error response with
+/// a documented code: nothing a client sends can throw past this type or end the connection,
+/// except a line over the size limit, which the server itself answers.
+public final class RequestRouter: Sendable {
+    let commands: CommandHandler
+    let repository: OrderRepository
+    let token: String?
+
+    public init(commands: CommandHandler, token: String? = nil) {
+        self.commands = commands
+        self.repository = commands.repository
+        self.token = token
+    }
+
+    public func respond(to line: [UInt8]) async -> [UInt8] {
+        guard let parsed = try? JSONSerialization.jsonObject(with: Data(line), options: [.fragmentsAllowed]) else {
+            return Self.encode(id: NSNull(), error: APIError(.invalidJSON, "the request is not valid JSON (one UTF-8 JSON object per line)"))
+        }
+        guard let object = parsed as? [String: Any] else {
+            return Self.encode(id: NSNull(), error: APIError(.invalidRequest, "a request must be a JSON object"))
+        }
+        let id = object["id"] ?? NSNull()
+        do {
+            let result = try await route(RequestFields(object: object))
+            return Self.encode(id: id, result: result)
+        } catch let error as APIError {
+            return Self.encode(id: id, error: error)
+        } catch {
+            Log.error("request.failed", ["error": error])
+            return Self.encode(id: id, error: APIError(.internal, "internal error"))
+        }
+    }
+
+    private func route(_ request: RequestFields) async throws -> Any {
+        if let token {
+            guard let given = request.object["token"] as? String, Self.constantTimeEqual(given, token) else {
+                throw APIError(.unauthorized, "a valid token is required")
+            }
+        }
+        let op = try request.string("op")
+        switch op {
+        case "createOrder": return try await createOrder(request)
+        case "updateStatus":
+            let text = try request.string("status")
+            guard let status = OrderStatus(rawValue: text) else {
+                throw APIError(.validationFailed, "status must be one of \(OrderStatus.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text.prefix(40))'")
+            }
+            return try await command(request, .updateStatus(status))
+        case "cancelOrder": return try await command(request, .cancel(reason: try request.optionalString("reason")))
+        case "deleteOrder": return try await command(request, .delete)
+        case "orderHistory": return try await orderHistory(request)
+        case "orderAsOf": return try await orderAsOf(request)
+        case "health": return await health()
+        default:
+            throw APIError(.invalidRequest, "unknown op '\(op.prefix(40))'")
+        }
+    }
+
+    // MARK: - Commands
+
+    private func createOrder(_ request: RequestFields) async throws -> Any {
+        let list = try request.array("items")
+        // Checked before reading the items, so a request with 10,000 of them is refused cheaply.
+        do { try OrderRules.checkItemCount(list.count) } catch { throw APIError(error) }
+        var items: [OrderItem] = []
+        items.reserveCapacity(list.count)
+        for (index, element) in list.enumerated() {
+            guard let object = element as? [String: Any] else {
+                throw APIError(.invalidRequest, "items[\(index)] must be an object")
+            }
+            let fields = RequestFields(object: object)
+            let price = object["unitPrice"]
+            guard let price, !(price is NSNull) else { throw APIError(.invalidRequest, "items[\(index)].unitPrice is required") }
+            items.append(OrderItem(sku: try fields.string("sku"), name: try fields.string("name"),
+                                   quantity: try RequestFields.integer(object["quantity"] ?? NSNull(), "items[\(index)].quantity"),
+                                   unitPrice: try RequestFields.money(price, "items[\(index)].unitPrice")))
+        }
+        let create = OrderCommand.create(customerName: try request.string("customerName"),
+                                         customerEmail: try request.string("customerEmail"), items: items)
+        return try await command(request, create, orderId: nil)
+    }
+
+    private func command(_ request: RequestFields, _ command: OrderCommand) async throws -> Any {
+        try await self.command(request, command, orderId: try request.string("orderId"))
+    }
+
+    private func command(_ request: RequestFields, _ command: OrderCommand, orderId: String?) async throws -> Any {
+        let handled = CommandHandler.Request(
+            orderId: orderId, command: command, expectedVersion: try request.optionalInt("expectedVersion"),
+            commandId: try request.optionalString("commandId"), correlationId: try request.optionalString("correlationId"))
+        do {
+            return OrderJSON.appendResult(try await commands.handle(handled))
+        } catch {
+            switch error {
+            case .domain(let domain): throw APIError(domain)
+            case .store(let store): throw APIError(store)
+            }
+        }
+    }
+
+    // MARK: - Operator queries that read the event streams on purpose
+
+    private func orderHistory(_ request: RequestFields) async throws -> Any {
+        let orderId = try request.string("orderId")
+        guard Identifier.isValid(orderId) else { throw APIError(.notFound, "order \(orderId.prefix(80)) does not exist") }
+        let events: [RecordedEvent]
+        do { events = try await repository.store.events(of: orderId) } catch { throw APIError(error) }
+        guard !events.isEmpty else { throw APIError(.notFound, "order \(orderId) does not exist") }
+        return ["orderId": orderId, "events": events.map { event in
+            OrderJSON.event(event, data: (try? JSONSerialization.jsonObject(with: Data(event.data.utf8))) ?? event.data)
+        }]
+    }
+
+    private func orderAsOf(_ request: RequestFields) async throws -> Any {
+        let orderId = try request.string("orderId")
+        let time = try request.timestamp("at")
+        guard Identifier.isValid(orderId) else { throw APIError(.notFound, "order \(orderId.prefix(80)) does not exist") }
+        let aggregate: OrderAggregate
+        do { aggregate = try await repository.load(orderId, asOf: time) } catch {
+            throw APIError(EventStoreError.from(error))
+        }
+        guard let state = aggregate.state else { throw APIError(.notFound, "order \(orderId) did not exist at \(time)") }
+        guard !state.deleted else { throw APIError(.notFound, "order \(orderId) was deleted at \(state.updatedAt)") }
+        return OrderJSON.aggregate(aggregate)
+    }
+
+    private func health() async -> Any {
+        let redis = repository.store.redis
+        do {
+            let library = try await FunctionLibrary.loadedVersion(on: redis)
+            let last = try await repository.store.lastPosition()
+            let ok = library == FunctionLibrary.version
+            return ["status": ok ? "ok" : "degraded", "redis": "up",
+                    "functionLibrary": ["loaded": library ?? 0, "expected": FunctionLibrary.version],
+                    "logPosition": last?.description ?? NSNull()] as [String: Any]
+        } catch {
+            return ["status": "down", "redis": "unreachable", "error": "\(error)"]
+        }
+    }
+
+    // MARK: - Encoding
+
+    static func encode(id: Any, result: Any) -> [UInt8] {
+        serialize(["id": id, "ok": true, "result": result])
+    }
+
+    static func encode(id: Any, error: APIError) -> [UInt8] {
+        var body: [String: Any] = ["code": error.code.rawValue, "message": error.message]
+        for (key, value) in error.details { body[key] = value }
+        return serialize(["id": id, "ok": false, "error": body])
+    }
+
+    private static func serialize(_ object: [String: Any]) -> [UInt8] {
+        if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) {
+            return Array(data)
+        }
+        // Only an id that cannot be written back (impossible for one that was parsed) lands here.
+        return Array(#"{"id":null,"ok":false,"error":{"code":"internal","message":"unencodable response"}}"#.utf8)
+    }
+
+    private static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}

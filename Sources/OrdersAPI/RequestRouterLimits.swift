@@ -1,0 +1,8 @@
+/// What the server answers by itself, before any handler sees the request.
+public enum RequestRouterLimits {
+    /// Sent when a request line exceeds the size limit, just before the connection closes.
+    public static let tooLargeResponse = RequestRouter.encode(
+        id: NSNull(), error: APIError(.tooLarge, "the request line is longer than the server's limit; the connection will be closed"))
+}
+
+import Foundation

@@ -1,0 +1,28 @@
+/// Limits and addresses of the line-protocol server.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// Longest request line in bytes; a longer one gets `too_large` and the connection is closed.
+    public var maxLineBytes: Int
+    /// Requests of one connection being handled at once; past it the server stops reading that
+    /// connection until responses go out (backpressure).
+    public var maxInFlightPerConnection: Int
+    /// Unsent response bytes one connection may hold before the server stops reading from it, so
+    /// a client that does not read cannot grow the server's memory without bound.
+    public var maxPendingOutputBytes: Int
+    /// A connection with no traffic and nothing in flight for this long is closed.
+    public var idleTimeout: Duration
+    public var maxConnections: Int
+
+    public init(host: String = "127.0.0.1", port: Int = 7480, maxLineBytes: Int = 1 << 20,
+                maxInFlightPerConnection: Int = 256, maxPendingOutputBytes: Int = 4 << 20,
+                idleTimeout: Duration = .seconds(300), maxConnections: Int = 10_000) {
+        self.host = host
+        self.port = port
+        self.maxLineBytes = maxLineBytes
+        self.maxInFlightPerConnection = maxInFlightPerConnection
+        self.maxPendingOutputBytes = maxPendingOutputBytes
+        self.idleTimeout = idleTimeout
+        self.maxConnections = maxConnections
+    }
+}

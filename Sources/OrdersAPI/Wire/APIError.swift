@@ -1,0 +1,75 @@
+import Orders
+
+/// An error as the client sees it: a stable code and a message for the person who sent the
+/// request, plus details where a program needs them (a conflict's versions).
+public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Code: String, Sendable, CaseIterable {
+        /// The line is not JSON (or not UTF-8).
+        case invalidJSON = "invalid_json"
+        /// Valid JSON but not a valid request: not an object, unknown op, missing or ill-typed field.
+        case invalidRequest = "invalid_request"
+        /// A field's value breaks a rule of the domain.
+        case validationFailed = "validation_failed"
+        case notFound = "not_found"
+        /// The command does not fit the order's status.
+        case invalidTransition = "invalid_transition"
+        /// The order's version was not the expected one; details carry expected and actual.
+        case concurrencyConflict = "concurrency_conflict"
+        /// The read models did not reach `minPosition` in time.
+        case staleRead = "stale_read"
+        /// The request line is longer than the server's limit; the connection is closed.
+        case tooLarge = "too_large"
+        /// Redis cannot be reached; retry later (with the same commandId for commands).
+        case unavailable
+        /// The server requires a token and the request's was missing or wrong.
+        case unauthorized
+        case `internal`
+    }
+
+    public var code: Code
+    public var message: String
+    public var details: [String: any Sendable & Equatable & Hashable]
+
+    public init(_ code: Code, _ message: String, details: [String: any Sendable & Equatable & Hashable] = [:]) {
+        self.code = code
+        self.message = message
+        self.details = details
+    }
+
+    public var description: String { "\(code.rawValue): \(message)" }
+
+    public static func == (a: APIError, b: APIError) -> Bool {
+        a.code == b.code && a.message == b.message && a.details.keys == b.details.keys
+    }
+
+    /// The client-facing form of a domain refusal.
+    public init(_ error: DomainError) {
+        switch error {
+        case .validation(let message): self.init(.validationFailed, message)
+        case .invalidTransition(let message): self.init(.invalidTransition, message)
+        case .notFound(let message): self.init(.notFound, message)
+        }
+    }
+
+    /// The client-facing form of an event-store failure. Redis's own text is kept for operators
+    /// in the log, not sent to clients.
+    public init(_ error: EventStoreError) {
+        switch error {
+        case .concurrencyConflict(let orderId, let expected, let actual):
+            let expectedValue: Int
+            switch expected {
+            case .exactly(let version): expectedValue = version
+            case .noStream: expectedValue = 0
+            case .any: expectedValue = -1
+            }
+            self.init(.concurrencyConflict, error.description,
+                      details: ["orderId": orderId, "expectedVersion": expectedValue, "actualVersion": actual])
+        case .invalidAppend(let message):
+            self.init(.validationFailed, message)
+        case .unavailable(let message, _):
+            self.init(.unavailable, "storage is unavailable: \(error.description.isEmpty ? message : error.description)")
+        case .libraryMismatch, .corrupt, .redis:
+            self.init(.internal, "internal error: \(error.description)")
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import Orders
+
+/// How orders and events look on the wire: plain JSON objects, money as decimal strings, times as
+/// ISO-8601 UTC strings.
+enum OrderJSON {
+    static func item(_ item: OrderItem) -> [String: Any] {
+        ["sku": item.sku, "name": item.name, "quantity": item.quantity,
+         "unitPrice": item.unitPrice.description, "lineTotal": item.lineTotal.description]
+    }
+
+    /// The state an aggregate folds to (the `orderAsOf` answer).
+    static func aggregate(_ aggregate: OrderAggregate) -> [String: Any] {
+        guard let state = aggregate.state else { return ["orderId": aggregate.orderId] }
+        return [
+            "orderId": aggregate.orderId, "version": aggregate.version,
+            "customerName": state.customerName, "customerEmail": state.customerEmail,
+            "items": state.items.map(item), "itemCount": state.items.reduce(0) { $0 + $1.quantity },
+            "total": state.total.description, "status": state.status.rawValue,
+            "createdAt": state.createdAt.description, "updatedAt": state.updatedAt.description,
+        ]
+    }
+
+    static func event(_ event: RecordedEvent, data: Any) -> [String: Any] {
+        var meta: [String: Any] = ["schemaVersion": event.metadata.schemaVersion]
+        if let value = event.metadata.commandId { meta["commandId"] = value }
+        if let value = event.metadata.correlationId { meta["correlationId"] = value }
+        if let value = event.metadata.causationId { meta["causationId"] = value }
+        return ["type": event.type, "version": event.version, "eventId": event.eventId,
+                "occurredAt": event.occurredAt.description, "position": event.position.description,
+                "data": data, "meta": meta]
+    }
+
+    static func appendResult(_ result: AppendResult) -> [String: Any] {
+        var object: [String: Any] = ["orderId": result.orderId, "version": result.version,
+                                     "position": result.lastPosition.description]
+        if result.duplicate { object["duplicate"] = true }
+        return object
+    }
+}

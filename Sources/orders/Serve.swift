@@ -1,0 +1,81 @@
+import Dispatch
+import Foundation
+import Orders
+import OrdersAPI
+import RedisClient
+
+/// `orders serve`: connect to Redis, load the function library, listen, and run until SIGINT or
+/// SIGTERM; then stop accepting, answer what is in flight, and exit 0.
+enum Serve {
+    static func run(_ arguments: Arguments) async throws {
+        let env = ProcessInfo.processInfo.environment
+        let url = try RedisURL(arguments.option("redis") ?? env["ORDERS_REDIS_URL"] ?? "redis://127.0.0.1:6390")
+        let host = arguments.option("host") ?? env["ORDERS_HOST"] ?? "127.0.0.1"
+        guard let port = Int(arguments.option("port") ?? env["ORDERS_PORT"] ?? "7480"), (0...65535).contains(port) else {
+            throw UsageError("--port must be a number from 0 to 65535")
+        }
+        let namespace = arguments.option("namespace") ?? env["ORDERS_NAMESPACE"] ?? "orders"
+        guard KeySchema.isValidNamespace(namespace) else {
+            throw UsageError("--namespace may hold letters, digits, '-', '_' and '.' only")
+        }
+        let token = env["ORDERS_API_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+
+        let redis = RedisClient(RedisConfiguration(url: url, connections: 4))
+        do {
+            try await FunctionLibrary.ensureLoaded(on: redis)
+        } catch {
+            Log.error("server.start_failed", ["redis": url, "error": error])
+            throw error
+        }
+        let store = EventStore(redis: redis, keys: KeySchema(namespace: namespace))
+        let router = RequestRouter(commands: CommandHandler(repository: OrderRepository(store: store)), token: token)
+        let tooLarge = RequestRouterLimits.tooLargeResponse
+        let server = LineServer(configuration: ServerConfiguration(host: host, port: port), tooLarge: tooLarge) {
+            await router.respond(to: $0)
+        }
+        let bound = try server.start()
+        Log.info("server.started", ["host": host, "port": bound, "redis": url, "namespace": namespace,
+                                    "functionLibrary": FunctionLibrary.version, "auth": token == nil ? "off" : "token"])
+
+        let signal = await waitForTerminationSignal()
+        Log.info("server.stopping", ["signal": signal])
+        await server.shutdown()
+        redis.close()
+        Log.info("server.stopped")
+    }
+
+    /// Suspends until SIGINT or SIGTERM arrives; returns its name.
+    private static func waitForTerminationSignal() async -> String {
+        await withCheckedContinuation { continuation in
+            let resumed = SignalOnce()
+            for (number, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
+                Foundation.signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler {
+                    if resumed.claim() { continuation.resume(returning: name) }
+                }
+                source.resume()
+                SignalOnce.keep(source)
+            }
+        }
+    }
+}
+
+/// Lets only the first of several signal handlers resume the waiting task.
+final class SignalOnce: @unchecked Sendable {
+    // @unchecked: `claimed` is guarded by `lock`; `sources` is written before signals can arrive.
+    private let lock = NSLock()
+    private var claimed = false
+    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+
+    func claim() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if claimed { return false }
+        claimed = true
+        return true
+    }
+
+    /// Dispatch sources stop when released; the process keeps them for its lifetime.
+    static func keep(_ source: any DispatchSourceSignal) { sources.append(source) }
+}

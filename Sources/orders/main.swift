@@ -1,0 +1,54 @@
+import Foundation
+import OrdersAPI
+
+/// `orders`: the service (`orders serve`) and a client for every operation.
+let usage = """
+    usage: orders <command> [options]
+
+    Service:
+      serve [--redis URL] [--host H] [--port P] [--namespace NS]
+            env: ORDERS_REDIS_URL, ORDERS_HOST, ORDERS_PORT, ORDERS_NAMESPACE, ORDERS_API_TOKEN
+
+    Client (talk to a running server; --server host:port or ORDERS_SERVER, default 127.0.0.1:7480):
+      create --customer NAME --email EMAIL --item SKU:NAME:QTY:PRICE [--item …]
+      set-status ORDER_ID STATUS        (confirmed, processing, shipped, delivered)
+      cancel ORDER_ID [--reason TEXT]
+      delete ORDER_ID
+      history ORDER_ID                  the order's events, oldest first
+      as-of ORDER_ID TIME               the order as it was at TIME (ISO-8601 UTC or epoch ms)
+      health
+
+    Options for client commands:
+      --json                 print the raw JSON result
+      --expected-version N   refuse unless the order is at version N
+      --command-id ID        make a command safe to retry
+      --token TOKEN          or ORDERS_API_TOKEN, when the server requires one
+    """
+
+let words = Array(CommandLine.arguments.dropFirst())
+guard let subcommand = words.first, !["-h", "--help", "help"].contains(subcommand) else {
+    print(usage)
+    exit(words.isEmpty ? 2 : 0)
+}
+
+do {
+    let arguments = try Arguments(Array(words.dropFirst()), flags: ["json", "help"])
+    if arguments.flag("help") {
+        print(usage)
+        exit(0)
+    }
+    if subcommand == "serve" {
+        try await Serve.run(arguments)
+    } else {
+        try ClientCommands.run(subcommand, arguments)
+    }
+} catch let error as OrdersClient.Failure {
+    FileHandle.standardError.write(Data("orders: \(error.message) (\(error.code))\n".utf8))
+    exit(1)
+} catch let error as UsageError {
+    FileHandle.standardError.write(Data("orders: \(error)\nrun 'orders --help' for usage\n".utf8))
+    exit(2)
+} catch {
+    FileHandle.standardError.write(Data("orders: \(error)\n".utf8))
+    exit(1)
+}
