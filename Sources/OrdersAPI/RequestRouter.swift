@@ -7,11 +7,13 @@ import RedisClient
 /// except a line over the size limit, which the server itself answers.
 public final class RequestRouter: Sendable {
     let commands: CommandHandler
+    let queries: QueryHandler
     let repository: OrderRepository
     let token: String?
 
-    public init(commands: CommandHandler, token: String? = nil) {
+    public init(commands: CommandHandler, queries: QueryHandler, token: String? = nil) {
         self.commands = commands
+        self.queries = queries
         self.repository = commands.repository
         self.token = token
     }
@@ -52,6 +54,17 @@ public final class RequestRouter: Sendable {
             return try await command(request, .updateStatus(status))
         case "cancelOrder": return try await command(request, .cancel(reason: try request.optionalString("reason")))
         case "deleteOrder": return try await command(request, .delete)
+        case "getOrder", "listOrders", "ordersByStatus", "ordersByCustomer", "summary", "topCustomers", "search":
+            do {
+                return try await query(op, request)
+            } catch let failure as QueryHandler.Failure {
+                switch failure {
+                case .notFound(let message): throw APIError(.notFound, message)
+                case .staleRead(let message): throw APIError(.staleRead, message)
+                case .invalid(let message): throw APIError(.invalidRequest, message)
+                }
+            }
+        case "projectionStatus": return try await projectionStatus()
         case "orderHistory": return try await orderHistory(request)
         case "orderAsOf": return try await orderAsOf(request)
         case "health": return await health()
@@ -100,6 +113,69 @@ public final class RequestRouter: Sendable {
             case .store(let store): throw APIError(store)
             }
         }
+    }
+
+    // MARK: - Queries (read models only)
+
+    private func query(_ op: String, _ request: RequestFields) async throws -> Any {
+        let minPosition = try request.optionalString("minPosition").map { text throws(APIError) -> LogPosition in
+            guard let position = LogPosition(text) else {
+                throw APIError(.invalidRequest, "minPosition must be a log position like 1795375537767-0, got '\(text.prefix(40))'")
+            }
+            return position
+        }
+        let limit = try request.optionalInt("limit")
+        switch op {
+        case "getOrder":
+            return OrderJSON.view(try await queries.order(try request.string("orderId"), minPosition: minPosition))
+        case "listOrders", "ordersByStatus", "ordersByCustomer":
+            var filter = QueryHandler.ListFilter()
+            if op != "ordersByCustomer", let text = try request.optionalString("status") {
+                guard let status = OrderStatus(rawValue: text) else {
+                    throw APIError(.invalidRequest, "status must be one of \(OrderStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                filter.status = status
+            } else if op == "ordersByStatus" {
+                throw APIError(.invalidRequest, "status is required")
+            }
+            if op == "ordersByCustomer" { filter.customerEmail = try request.string("customerEmail") }
+            if op == "listOrders" {
+                filter.customerEmail = try request.optionalString("customerEmail")
+                if request.has("createdFrom") { filter.createdFrom = try request.timestamp("createdFrom") }
+                if request.has("createdTo") { filter.createdTo = try request.timestamp("createdTo") }
+                if let value = request.object["minTotal"], !(value is NSNull) { filter.minTotal = try RequestFields.money(value, "minTotal") }
+                if let value = request.object["maxTotal"], !(value is NSNull) { filter.maxTotal = try RequestFields.money(value, "maxTotal") }
+            }
+            let page = try await queries.list(filter, limit: limit ?? 50, cursor: try request.optionalString("cursor"),
+                                               minPosition: minPosition)
+            var result: [String: Any] = ["orders": page.orders.map(OrderJSON.view)]
+            if let next = page.nextCursor { result["nextCursor"] = next }
+            return result
+        case "search":
+            return ["orders": try await queries.search(try request.string("q"), limit: limit ?? 50, minPosition: minPosition)
+                .map(OrderJSON.view)]
+        case "summary":
+            return OrderJSON.summary(try await queries.summary(minPosition: minPosition))
+        default: // topCustomers
+            let by = try request.optionalString("by") ?? "revenue"
+            guard by == "revenue" || by == "count" else { throw APIError(.invalidRequest, "by must be revenue or count") }
+            let customers = try await queries.topCustomers(limit: limit ?? 10, byRevenue: by == "revenue", minPosition: minPosition)
+            return ["by": by, "customers": customers.map { ["email": $0.email, "name": $0.name, "orders": $0.orders,
+                                                            "revenue": $0.revenue.description] }]
+        }
+    }
+
+    private func projectionStatus() async throws -> Any {
+        let live = try await queries.liveGenerations()
+        var projections: [[String: Any]] = []
+        for (name, generation) in [(OrderProjection.name, live.order), (SummaryProjection.name, live.summary)] {
+            let status = try await queries.monitor.status(projection: name, generation: generation)
+            projections.append(["projection": status.projection, "group": status.group, "generation": status.generation,
+                                "lastDelivered": status.lastDelivered?.description ?? NSNull(), "lagEvents": status.lagEvents,
+                                "lagMilliseconds": status.lagMilliseconds, "pending": status.pending,
+                                "consumers": status.consumers, "deadLettered": status.deadLettered])
+        }
+        return ["projections": projections]
     }
 
     // MARK: - Operator queries that read the event streams on purpose

@@ -55,11 +55,45 @@ enum ClientCommands {
             return ("orderHistory", ["orderId": try arguments.positional(0, "ORDER_ID")])
         case "as-of":
             return ("orderAsOf", ["orderId": try arguments.positional(0, "ORDER_ID"), "at": try arguments.positional(1, "TIME")])
+        case "get":
+            parameters = ["orderId": try arguments.positional(0, "ORDER_ID")]
+            return ("getOrder", withMinPosition(parameters, arguments))
+        case "list":
+            var query: [String: Any] = [:]
+            for (option, field) in [("status", "status"), ("email", "customerEmail"), ("from", "createdFrom"),
+                                    ("to", "createdTo"), ("min-total", "minTotal"), ("max-total", "maxTotal"), ("cursor", "cursor")] {
+                if let value = arguments.option(option) { query[field] = value }
+            }
+            if let limit = arguments.option("limit") { query["limit"] = try number(limit, "--limit") }
+            return ("listOrders", withMinPosition(query, arguments))
+        case "search":
+            var query: [String: Any] = ["q": arguments.positional.joined(separator: " ")]
+            if let limit = arguments.option("limit") { query["limit"] = try number(limit, "--limit") }
+            return ("search", withMinPosition(query, arguments))
+        case "summary":
+            return ("summary", withMinPosition([:], arguments))
+        case "top-customers":
+            var query: [String: Any] = ["by": arguments.option("by") ?? "revenue"]
+            if let limit = arguments.option("limit") { query["limit"] = try number(limit, "--limit") }
+            return ("topCustomers", withMinPosition(query, arguments))
+        case "status":
+            return ("projectionStatus", [:])
         case "health":
             return ("health", [:])
         default:
             throw UsageError("unknown command '\(subcommand)'")
         }
+    }
+
+    private static func withMinPosition(_ parameters: [String: Any], _ arguments: Arguments) -> [String: Any] {
+        var parameters = parameters
+        if let position = arguments.option("min-position") { parameters["minPosition"] = position }
+        return parameters
+    }
+
+    private static func number(_ text: String, _ option: String) throws -> Int {
+        guard let value = Int(text) else { throw UsageError("\(option) must be a number") }
+        return value
     }
 
     /// `SKU:NAME:QTY:PRICE`; the name may itself contain colons (the first and last two split).

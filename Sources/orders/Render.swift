@@ -19,8 +19,35 @@ enum Render {
                         "\(event["position"] ?? "")", data.count > 60 ? String(data.prefix(57)) + "..." : data]
             }
             return table(["VERSION", "TYPE", "OCCURRED AT", "POSITION", "DATA"], rows)
-        case "orderAsOf":
+        case "orderAsOf", "getOrder":
             return order(object)
+        case "listOrders", "search":
+            let orders = object["orders"] as? [[String: Any]] ?? []
+            let rows = orders.map { ["\($0["orderId"] ?? "")", "\($0["status"] ?? "")", "\($0["total"] ?? "")",
+                                     "\($0["customerEmail"] ?? "")", "\($0["createdAt"] ?? "")"] }
+            var text = table(["ORDER", "STATUS", "TOTAL", "CUSTOMER", "CREATED"], rows)
+            if let next = object["nextCursor"] { text += "\nmore: --cursor \(next)" }
+            return text
+        case "summary":
+            let byStatus = object["ordersByStatus"] as? [String: Any] ?? [:]
+            var lines = ["orders    \(object["totalOrders"] ?? 0)",
+                         "revenue   \(object["revenue"] ?? "0.00")   (orders not cancelled)",
+                         "average   \(object["averageOrderValue"] ?? "0.00")",
+                         "by status " + byStatus.keys.sorted().map { "\($0)=\(byStatus[$0]!)" }.joined(separator: " ")]
+            let days = (object["days"] as? [[String: Any]] ?? []).map { ["\($0["day"] ?? "")", "\($0["orders"] ?? "")", "\($0["revenue"] ?? "")"] }
+            lines.append(table(["DAY", "ORDERS", "REVENUE"], days))
+            return lines.joined(separator: "\n")
+        case "topCustomers":
+            let rows = (object["customers"] as? [[String: Any]] ?? []).map {
+                ["\($0["email"] ?? "")", "\($0["name"] ?? "")", "\($0["orders"] ?? "")", "\($0["revenue"] ?? "")"]
+            }
+            return table(["EMAIL", "NAME", "ORDERS", "REVENUE"], rows)
+        case "projectionStatus":
+            let rows = (object["projections"] as? [[String: Any]] ?? []).map { p in
+                ["projection", "generation", "lastDelivered", "lagEvents", "lagMilliseconds", "pending", "consumers", "deadLettered"]
+                    .map { "\(p[$0] ?? "")" }
+            }
+            return table(["PROJECTION", "GEN", "LAST DELIVERED", "LAG", "LAG MS", "PENDING", "CONSUMERS", "DEAD"], rows)
         default:
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]))
             return data.map { String(decoding: $0, as: UTF8.self) } ?? "\(object)"

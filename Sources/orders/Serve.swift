@@ -28,18 +28,38 @@ enum Serve {
             throw error
         }
         let store = EventStore(redis: redis, keys: KeySchema(namespace: namespace))
-        let router = RequestRouter(commands: CommandHandler(repository: OrderRepository(store: store)), token: token)
-        let tooLarge = RequestRouterLimits.tooLargeResponse
-        let server = LineServer(configuration: ServerConfiguration(host: host, port: port), tooLarge: tooLarge) {
-            await router.respond(to: $0)
+        let runAPI = !arguments.flag("projectors-only")
+        let runProjectors = !arguments.flag("api-only")
+
+        var server: LineServer?
+        if runAPI {
+            let router = RequestRouter(commands: CommandHandler(repository: OrderRepository(store: store)),
+                                       queries: QueryHandler(store: store), token: token)
+            let lineServer = LineServer(configuration: ServerConfiguration(host: host, port: port),
+                                        tooLarge: RequestRouterLimits.tooLargeResponse) { await router.respond(to: $0) }
+            let bound = try lineServer.start()
+            server = lineServer
+            Log.info("server.started", ["host": host, "port": bound, "redis": url, "namespace": namespace,
+                                        "functionLibrary": FunctionLibrary.version, "auth": token == nil ? "off" : "token"])
         }
-        let bound = try server.start()
-        Log.info("server.started", ["host": host, "port": bound, "redis": url, "namespace": namespace,
-                                    "functionLibrary": FunctionLibrary.version, "auth": token == nil ? "off" : "token"])
+        var projectorTasks: [Task<Void, Never>] = []
+        if runProjectors {
+            let consumer = "\(ProcessInfo.processInfo.hostName)-\(getpid())"
+            let live = try await QueryHandler(store: store).liveGenerations()
+            let order = Projector(projection: OrderProjection(), store: store, generation: live.order,
+                                  settings: ProjectorSettings(consumer: consumer))
+            let summary = Projector(projection: SummaryProjection(), store: store, generation: live.summary,
+                                    settings: ProjectorSettings(consumer: consumer))
+            projectorTasks = [Task { await order.run() }, Task { await summary.run() }]
+            Log.info("projectors.started", ["consumer": consumer, "order": "g\(live.order)", "summary": "g\(live.summary)"])
+        }
 
         let signal = await waitForTerminationSignal()
         Log.info("server.stopping", ["signal": signal])
-        await server.shutdown()
+        await server?.shutdown()
+        // A projector finishes the batch it is on (applied entries are acknowledged), then stops.
+        for task in projectorTasks { task.cancel() }
+        for task in projectorTasks { await task.value }
         redis.close()
         Log.info("server.stopped")
     }

@@ -6,7 +6,7 @@ let usage = """
     usage: orders <command> [options]
 
     Service:
-      serve [--redis URL] [--host H] [--port P] [--namespace NS]
+      serve [--redis URL] [--host H] [--port P] [--namespace NS] [--api-only | --projectors-only]
             env: ORDERS_REDIS_URL, ORDERS_HOST, ORDERS_PORT, ORDERS_NAMESPACE, ORDERS_API_TOKEN
 
     Client (talk to a running server; --server host:port or ORDERS_SERVER, default 127.0.0.1:7480):
@@ -16,12 +16,19 @@ let usage = """
       delete ORDER_ID
       history ORDER_ID                  the order's events, oldest first
       as-of ORDER_ID TIME               the order as it was at TIME (ISO-8601 UTC or epoch ms)
+      get ORDER_ID
+      list [--status S] [--email E] [--from TIME] [--to TIME] [--min-total A] [--max-total A] [--limit N] [--cursor C]
+      search WORDS… [--limit N]
+      summary
+      top-customers [--by revenue|count] [--limit N]
+      status                            projection status: checkpoint, lag, pending, dead letters
       health
 
     Options for client commands:
       --json                 print the raw JSON result
       --expected-version N   refuse unless the order is at version N
       --command-id ID        make a command safe to retry
+      --min-position P       (queries) wait until the read models include log position P
       --token TOKEN          or ORDERS_API_TOKEN, when the server requires one
     """
 
@@ -32,7 +39,7 @@ guard let subcommand = words.first, !["-h", "--help", "help"].contains(subcomman
 }
 
 do {
-    let arguments = try Arguments(Array(words.dropFirst()), flags: ["json", "help"])
+    let arguments = try Arguments(Array(words.dropFirst()), flags: ["json", "help", "api-only", "projectors-only"])
     if arguments.flag("help") {
         print(usage)
         exit(0)

@@ -7,8 +7,10 @@ public enum OrderRules {
     public static let skuLength = 1...64
     public static let itemNameLength = 1...200
     public static let reasonLength = 0...500
-    /// Keeps every total far inside Int64 cents: 100 items × 10,000 × this still fits.
-    public static let maxUnitPrice = Money(cents: 100_000_000_000)
+    /// 1,000,000.00. Keeps an order's total (at most 100 items × 10,000 × this = 10^14 cents)
+    /// below 2^53, so it stays exact where Redis keeps numbers as doubles (sorted-set scores,
+    /// Lua numbers) as well as in Int64.
+    public static let maxUnitPrice = Money(cents: 100_000_000)
 
     static func validateCreate(customerName: String, customerEmail: String,
                                items: [OrderItem]) throws(DomainError) {

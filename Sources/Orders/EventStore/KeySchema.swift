@@ -6,6 +6,8 @@
 ///     orders:{0}:log                  stream  every event of the partition in commit order
 ///     orders:{0}:command:<commandId>  string  first result of a command id (expires)
 ///     orders:{0}:snapshot:<orderId>   hash    the aggregate's state at a version
+///     orders:{0}:dead-letter          stream  log entries a projector gave up on, with the error
+///     orders:{0}:dead-letter:counts   hash    projection → entries it dead-lettered
 public struct KeySchema: Sendable, Hashable {
     public let namespace: String
     public let partition: Int
@@ -28,6 +30,8 @@ public struct KeySchema: Sendable, Hashable {
     public func stream(_ orderId: String) -> String { prefix + "stream:" + orderId }
     public func command(_ commandId: String) -> String { prefix + "command:" + commandId }
     public func snapshot(_ orderId: String) -> String { prefix + "snapshot:" + orderId }
+    public var deadLetter: String { prefix + "dead-letter" }
+    public var deadLetterCounts: String { prefix + "dead-letter:counts" }
 }
 
 /// Order ids and command ids become parts of key names, so they are restricted to characters

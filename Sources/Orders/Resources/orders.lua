@@ -12,7 +12,7 @@ Look at what is loaded with:  redis-cli FUNCTION LIST LIBRARYNAME orders
 
 -- Bump on any change to a function's keys, arguments or replies. A service refuses to run against
 -- a library older than the one it was built with (see orders_version and check_library).
-local LIBRARY_VERSION = 1
+local LIBRARY_VERSION = 2
 
 local function check_library(required)
   local wanted = tonumber(required)
@@ -121,7 +121,54 @@ local function snapshot_save(keys, args)
   return 1
 end
 
+--[[
+orders_project: apply a projector's changes for one order, if the read model still holds the
+version the projector read. This is what makes projecting idempotent and safe with several
+consumers: a redelivered or older event finds a newer version and changes nothing; two consumers
+racing on one order cannot both write (the loser re-reads and tries again).
+
+KEYS     every key the changes touch; KEYS[1] holds the guard (a hash)
+ARGV[1]  library version the caller needs
+ARGV[2]  the guard's field in KEYS[1]; its value starts with the version the model reflects
+ARGV[3]  the version the projector read (0: none)
+ARGV[4]  the guard's new value (starting with the new version)
+ARGV[5]  number of changes, then per change: command, key index, argument count, arguments…
+         commands: HSET HDEL DEL ZADD ZREM ZINCRBY HINCRBY ZREMRANGEBYSCORE
+
+Replies  {'applied', newVersion} or {'stale', currentVersion} (nothing written)
+]]
+local PROJECTION_COMMANDS = {HSET = true, HDEL = true, DEL = true, ZADD = true, ZREM = true,
+  ZINCRBY = true, HINCRBY = true, ZREMRANGEBYSCORE = true}
+
+local function project(keys, args)
+  local outdated = check_library(args[1])
+  if outdated then return outdated end
+  local stored = redis.call('HGET', keys[1], args[2])
+  local current = stored and tonumber(string.match(stored, '^%d+')) or 0
+  if current ~= tonumber(args[3]) then
+    return {'stale', current}
+  end
+  -- Read every change first, so a malformed one is refused before anything is written.
+  local changes, index = {}, 6
+  for _ = 1, tonumber(args[5]) do
+    local command, key, count = args[index], keys[tonumber(args[index + 1])], tonumber(args[index + 2])
+    if not PROJECTION_COMMANDS[command] or key == nil or count == nil then
+      return redis.error_reply('INVALID_PROJECTION bad change at argument ' .. index)
+    end
+    local arguments = {}
+    for j = 1, count do arguments[j] = args[index + 2 + j] end
+    table.insert(changes, {command, key, arguments})
+    index = index + 3 + count
+  end
+  for _, change in ipairs(changes) do
+    redis.call(change[1], change[2], unpack(change[3]))
+  end
+  redis.call('HSET', keys[1], args[2], args[4])
+  return {'applied', tonumber(string.match(args[4], '^%d+'))}
+end
+
 redis.register_function{function_name = 'orders_version',
   callback = function() return LIBRARY_VERSION end, flags = {'no-writes'}}
 redis.register_function{function_name = 'orders_append', callback = append}
 redis.register_function{function_name = 'orders_snapshot_save', callback = snapshot_save}
+redis.register_function{function_name = 'orders_project', callback = project}

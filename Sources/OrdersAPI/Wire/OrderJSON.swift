@@ -20,6 +20,28 @@ enum OrderJSON {
         ]
     }
 
+    /// An order of the read model (the `getOrder` answer and each entry of a list).
+    static func view(_ view: OrderView) -> [String: Any] {
+        var object: [String: Any] = [
+            "orderId": view.orderId, "version": view.version,
+            "customerName": view.customerName, "customerEmail": view.customerEmail,
+            "items": view.items.map(item), "itemCount": view.itemCount, "total": view.total.description,
+            "status": view.status.rawValue,
+            "statusHistory": view.statusHistory.map { ["status": $0.status.rawValue, "at": $0.at.description] },
+            "createdAt": view.createdAt.description, "updatedAt": view.updatedAt.description,
+        ]
+        if let reason = view.cancelReason { object["cancelReason"] = reason }
+        return object
+    }
+
+    static func summary(_ summary: QueryHandler.Summary) -> [String: Any] {
+        var byStatus: [String: Any] = [:]
+        for (status, count) in summary.ordersByStatus { byStatus[status.rawValue] = count }
+        return ["totalOrders": summary.totalOrders, "ordersByStatus": byStatus, "revenue": summary.revenue.description,
+                "averageOrderValue": summary.averageOrderValue.description,
+                "days": summary.days.map { ["day": $0.day, "orders": $0.orders, "revenue": $0.revenue.description] }]
+    }
+
     static func event(_ event: RecordedEvent, data: Any) -> [String: Any] {
         var meta: [String: Any] = ["schemaVersion": event.metadata.schemaVersion]
         if let value = event.metadata.commandId { meta["commandId"] = value }

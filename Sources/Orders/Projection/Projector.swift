@@ -1,0 +1,234 @@
+import Foundation
+import RedisClient
+
+/// Feeds one projection from the global log through a Redis consumer group: read a batch, apply
+/// it, then XACK. Any number of projectors (threads, processes) may share the group.
+///
+/// Per batch: read what the projection holds for each order in it (one pipelined round trip),
+/// fold each order's new events in version order (pure), and write each order's changes with one
+/// guarded `orders_project` call (one pipelined round trip). An event at or below the version the
+/// model holds was applied already and is only acknowledged. A gap (v3 before v2: another
+/// consumer has v2) is healed by folding the missing events from the order's own stream. A guard
+/// that moved meanwhile (a competing consumer) makes the projector re-read and try again.
+///
+/// Entries that fail stay pending and are claimed again after `claimAfter`, doubling per
+/// delivery; after `maxDeliveries` they go to the dead-letter stream and are acknowledged.
+public final class Projector<P: Projection>: Sendable {
+    public let projection: P
+    public let store: EventStore
+    public let view: ViewKeys
+    public let settings: ProjectorSettings
+    /// Blocking reads get a connection of their own, so they never hold up other commands.
+    private let reader: RedisClient
+    private let counters = ProjectorCounters()
+
+    public var group: String { "view:\(P.name):g\(view.generation)" }
+    public var applied: Int { counters.applied.load(ordering: .relaxed) }
+    public var deadLettered: Int { counters.deadLettered.load(ordering: .relaxed) }
+
+    public init(projection: P, store: EventStore, generation: Int = 1, settings: ProjectorSettings) {
+        self.projection = projection
+        self.store = store
+        self.view = ViewKeys(keys: store.keys, projection: P.name, generation: generation)
+        self.settings = settings
+        var configuration = store.redis.configuration
+        configuration.connections = 1
+        configuration.commandTimeout = settings.block + .seconds(5)
+        self.reader = RedisClient(configuration)
+    }
+
+    deinit { reader.close() }
+
+    /// Creates the consumer group at the start of the log if it does not exist yet.
+    public func createGroup(at start: String = "0") async throws {
+        do {
+            try await store.redis.send("XGROUP", "CREATE", store.keys.log, group, start, "MKSTREAM")
+        } catch RedisError.server(let message) where message.hasPrefix("BUSYGROUP") {
+            // Another instance created it first.
+        }
+    }
+
+    /// Consumes until the task is cancelled. Redis outages are waited out (with backoff); the
+    /// loop never ends on an error.
+    public func run() async {
+        var lastClaim = ContinuousClock.now
+        var backoff = Duration.milliseconds(50)
+        while !Task.isCancelled {
+            do {
+                try await createGroup()
+                if ContinuousClock.now - lastClaim >= settings.claimAfter / 2 {
+                    lastClaim = .now
+                    try await claimStalled()
+                }
+                try await step()
+                backoff = .milliseconds(50)
+            } catch {
+                if Task.isCancelled { break }
+                Log.warning("projector.retrying", ["projection": P.name, "error": error])
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(2))
+            }
+        }
+    }
+
+    /// Reads one batch (waiting up to `block`), applies and acknowledges it. Returns how many
+    /// entries were read.
+    @discardableResult
+    public func step() async throws -> Int {
+        let reply = try await reader.send("XREADGROUP", "GROUP", group, settings.consumer, "COUNT", settings.batchSize,
+                                          "BLOCK", Int(settings.block.components.seconds * 1000
+                                                       + settings.block.components.attoseconds / 1_000_000_000_000_000),
+                                          "STREAMS", store.keys.log, ">")
+        let entries = LogEntry.streamEntries(of: reply, key: store.keys.log)
+        if !entries.isEmpty { try await process(entries) }
+        return entries.count
+    }
+
+    /// Applies entries and acknowledges the ones that are done; failed ones stay pending.
+    func process(_ entries: [LogEntry]) async throws {
+        var done: [String] = []
+        var byOrder: [String: [(id: String, event: RecordedEvent)]] = [:]
+        for entry in entries {
+            switch entry.event {
+            case .success(let event): byOrder[event.orderId, default: []].append((entry.id, event))
+            case .failure(let error):
+                Log.warning("projector.unreadable_entry", ["projection": P.name, "id": entry.id, "error": error])
+            }
+        }
+        var pendingOrders = byOrder.mapValues { $0.sorted { $0.event.version < $1.event.version } }
+        for _ in 0..<5 where !pendingOrders.isEmpty {
+            let orderIds = Array(pendingOrders.keys)
+            let current = try await readStates(orderIds)
+            var writes: [(orderId: String, command: RedisCommand)] = []
+            for orderId in orderIds {
+                let events = pendingOrders[orderId]!
+                let (version, state) = current[orderId]!
+                let fresh = events.filter { $0.event.version > version }
+                if fresh.isEmpty {
+                    done += events.map(\.id)
+                    pendingOrders[orderId] = nil
+                    continue
+                }
+                guard let (newVersion, newState) = try await fold(orderId, from: version, state, fresh.map(\.event)) else {
+                    pendingOrders[orderId] = nil // stays pending: claimed again, then dead-lettered
+                    continue
+                }
+                let (changes, guardValue) = projection.changes(for: orderId, from: state, to: newState,
+                                                                version: newVersion, in: view)
+                let location = projection.guardLocation(of: orderId, in: view)
+                writes.append((orderId, changes.command(guardField: location.field, expected: version, guardValue: guardValue)))
+            }
+            guard !writes.isEmpty else { break }
+            let replies = try await store.redis.pipeline(writes.map(\.command))
+            for (write, reply) in zip(writes, replies) {
+                guard let parts = reply.array, let kind = parts.first?.string else {
+                    Log.error("projector.write_failed", ["projection": P.name, "orderId": write.orderId, "reply": reply])
+                    pendingOrders[write.orderId] = nil
+                    continue
+                }
+                if kind == "applied" {
+                    let ids = pendingOrders[write.orderId]!.filter { $0.event.version <= (parts[1].int ?? 0) }.map(\.id)
+                    done += ids
+                    counters.applied.add(ids.count, ordering: .relaxed)
+                    pendingOrders[write.orderId] = nil
+                } // "stale": another consumer moved this order on; the next round re-reads it.
+            }
+        }
+        if !done.isEmpty {
+            try await store.redis.send(RedisCommand("XACK", [store.keys.log, group] + done))
+        }
+    }
+
+    /// Reads the projection's version and state of each order, in one round trip.
+    private func readStates(_ orderIds: [String]) async throws -> [String: (Int, P.State?)] {
+        let replies = try await store.redis.pipeline(orderIds.map { projection.readCommand(for: $0, in: view) })
+        var states: [String: (Int, P.State?)] = [:]
+        for (orderId, reply) in zip(orderIds, replies) {
+            states[orderId] = try projection.parse(reply.orThrow())
+        }
+        return states
+    }
+
+    /// Folds `events` (sorted, all newer than `version`) onto `state`. A gap before the first of
+    /// them is filled from the order's own stream. Returns nil when an event cannot be read.
+    private func fold(_ orderId: String, from version: Int, _ state: P.State?,
+                      _ events: [RecordedEvent]) async throws -> (Int, P.State?)? {
+        var events = events
+        if events[0].version != version + 1 {
+            let last = events[events.count - 1].version
+            events = try await store.events(of: orderId).filter { $0.version > version && $0.version <= last }
+        }
+        var state = state
+        var current = version
+        for event in events {
+            guard event.version == current + 1 else { return nil } // the stream itself has a gap: corrupt
+            let domainEvent: OrderEvent
+            do {
+                domainEvent = try OrderEventCoding.decode(type: event.type, data: event.data)
+            } catch {
+                Log.warning("projector.apply_failed", ["projection": P.name, "orderId": orderId,
+                                                        "version": event.version, "error": error])
+                if current == version { return nil }
+                break // apply what came before the unreadable event; it stays pending
+            }
+            state = projection.apply(domainEvent, of: event, to: state)
+            current = event.version
+        }
+        return (current, state)
+    }
+
+    // MARK: - Stalled entries
+
+    /// Claims entries pending longer than their backoff (their consumer died, or they failed),
+    /// and moves those delivered `maxDeliveries` times to the dead-letter stream.
+    public func claimStalled() async throws {
+        let base = settings.claimAfter.components.seconds * 1000 + settings.claimAfter.components.attoseconds / 1_000_000_000_000_000
+        let reply = try await store.redis.send("XPENDING", store.keys.log, group, "IDLE", max(1, base), "-", "+", 1000)
+        var claim: [String] = []
+        var dead: [(id: String, deliveries: Int)] = []
+        for entry in reply.array ?? [] {
+            guard let fields = entry.array, fields.count == 4, let id = fields[0].string,
+                  let idle = fields[2].int, let deliveries = fields[3].int else { continue }
+            if deliveries >= settings.maxDeliveries {
+                dead.append((id, deliveries))
+            } else if Int64(idle) >= base << min(deliveries - 1, 20) {
+                claim.append(id)
+            }
+        }
+        if !dead.isEmpty { try await deadLetter(dead) }
+        if !claim.isEmpty {
+            let claimed = try await store.redis.send(RedisCommand("XCLAIM", [store.keys.log, group, settings.consumer, "0"] + claim))
+            let entries = LogEntry.entries(of: claimed, key: store.keys.log)
+            if !entries.isEmpty { try await process(entries) }
+        }
+    }
+
+    private func deadLetter(_ entries: [(id: String, deliveries: Int)]) async throws {
+        var commands: [RedisCommand] = []
+        for (id, deliveries) in entries {
+            let original = try await store.redis.send("XRANGE", store.keys.log, id, id)
+            let error: String
+            switch LogEntry.entries(of: original, key: store.keys.log).first?.event {
+            case .success(let event):
+                do { _ = try OrderEventCoding.decode(type: event.type, data: event.data); error = "could not be applied" }
+                catch let decodeError { error = "\(decodeError)" }
+            case .failure(let readError): error = "\(readError)"
+            case nil: error = "the entry is gone from the log"
+            }
+            commands.append(RedisCommand("XADD", store.keys.deadLetter, "*", "projection", P.name, "logId", id,
+                                         "attempts", deliveries, "error", error, "at", Timestamp.now().description))
+            commands.append(RedisCommand("HINCRBY", store.keys.deadLetterCounts, P.name, 1))
+            commands.append(RedisCommand("XACK", store.keys.log, group, id))
+            Log.error("projector.dead_lettered", ["projection": P.name, "logId": id, "attempts": deliveries, "error": error])
+        }
+        for reply in try await store.redis.pipeline(commands) { try reply.orThrow() }
+        counters.deadLettered.add(entries.count, ordering: .relaxed)
+    }
+}
+
+import Synchronization
+
+final class ProjectorCounters: Sendable {
+    let applied = Atomic<Int>(0)
+    let deadLettered = Atomic<Int>(0)
+}

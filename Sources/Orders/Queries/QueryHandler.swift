@@ -1,0 +1,261 @@
+import Foundation
+import RedisClient
+
+/// Answers queries from the read models only (never from the event streams). Every query reads
+/// the live generation of the projection it needs, and may first wait, bounded, until that
+/// projection has applied a given log position (read-your-writes).
+public final class QueryHandler: Sendable {
+    public let store: EventStore
+    public let monitor: ProjectionMonitor
+    /// Longest wait for `minPosition`.
+    public let freshnessWait: Duration
+
+    public init(store: EventStore, freshnessWait: Duration = .seconds(2)) {
+        self.store = store
+        self.monitor = ProjectionMonitor(store: store)
+        self.freshnessWait = freshnessWait
+    }
+
+    public enum Failure: Error, Sendable, Equatable {
+        case notFound(String)
+        case staleRead(String)
+        case invalid(String)
+    }
+
+    // MARK: - Generations and freshness
+
+    /// The live generation of each projection (1 until a rebuild switches it).
+    public func liveGenerations() async throws -> (order: Int, summary: Int) {
+        let reply = try await store.redis.send("HMGET", ViewKeys.live(store.keys), OrderProjection.name, SummaryProjection.name)
+        let values = reply.array ?? []
+        return (values.first?.int ?? 1, values.dropFirst().first?.int ?? 1)
+    }
+
+    func view(_ projection: String) async throws -> ViewKeys {
+        let live = try await liveGenerations()
+        return ViewKeys(keys: store.keys, projection: projection,
+                        generation: projection == OrderProjection.name ? live.order : live.summary)
+    }
+
+    /// Waits until `projection` has applied `position`, or throws `staleRead` after `freshnessWait`.
+    public func waitUntilApplied(_ position: LogPosition?, projection: String) async throws {
+        guard let position else { return }
+        let deadline = ContinuousClock.now + freshnessWait
+        let generation = try await view(projection).generation
+        while true {
+            if try await monitor.hasPassed(position, projection: projection, generation: generation) { return }
+            guard ContinuousClock.now < deadline else {
+                throw Failure.staleRead("the \(projection) read model has not reached position \(position) within \(freshnessWait)")
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    // MARK: - Orders
+
+    public func order(_ orderId: String, minPosition: LogPosition? = nil) async throws -> OrderView {
+        try await waitUntilApplied(minPosition, projection: OrderProjection.name)
+        let keys = try await view(OrderProjection.name)
+        guard Identifier.isValid(orderId), let view = try await views([orderId], keys).first else {
+            throw Failure.notFound("order \(orderId.prefix(80)) does not exist")
+        }
+        return view
+    }
+
+    public struct ListFilter: Sendable {
+        public var status: OrderStatus?
+        public var customerEmail: String?
+        public var createdFrom: Timestamp?
+        public var createdTo: Timestamp?
+        public var minTotal: Money?
+        public var maxTotal: Money?
+
+        public init(status: OrderStatus? = nil, customerEmail: String? = nil, createdFrom: Timestamp? = nil,
+                    createdTo: Timestamp? = nil, minTotal: Money? = nil, maxTotal: Money? = nil) {
+            self.status = status
+            self.customerEmail = customerEmail
+            self.createdFrom = createdFrom
+            self.createdTo = createdTo
+            self.minTotal = minTotal
+            self.maxTotal = maxTotal
+        }
+
+        func matches(_ view: OrderView) -> Bool {
+            (status == nil || view.status == status)
+                && (customerEmail == nil || view.customerEmail.lowercased() == customerEmail!.lowercased())
+                && (createdFrom == nil || view.createdAt >= createdFrom!)
+                && (createdTo == nil || view.createdAt <= createdTo!)
+                && (minTotal == nil || view.total >= minTotal!)
+                && (maxTotal == nil || view.total <= maxTotal!)
+        }
+    }
+
+    public struct Page: Sendable {
+        public var orders: [OrderView]
+        /// Pass back as `cursor` for the next page; nil on the last page.
+        public var nextCursor: String?
+    }
+
+    /// Orders matching every filter, newest first, `limit` at a time. The scan walks the most
+    /// selective index (customer, then status, then creation time) within the creation-time
+    /// range and checks the remaining filters on each record. The cursor is
+    /// `<createdAt ms>:<orderId>` of the last order returned.
+    public func list(_ filter: ListFilter, limit: Int = 50, cursor: String? = nil,
+                     minPosition: LogPosition? = nil) async throws -> Page {
+        guard (1...1000).contains(limit) else { throw Failure.invalid("limit must be between 1 and 1000, got \(limit)") }
+        try await waitUntilApplied(minPosition, projection: OrderProjection.name)
+        let keys = try await view(OrderProjection.name)
+        let index = filter.customerEmail.map { keys.byCustomer($0) } ?? filter.status.map { keys.byStatus($0) } ?? keys.byCreated
+
+        var upper = filter.createdTo.map { String($0.milliseconds) } ?? "+inf"
+        var after: (ms: Int64, id: String)?
+        if let cursor {
+            let parts = cursor.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2, let ms = Int64(parts[0]), Identifier.isValid(String(parts[1])) else {
+                throw Failure.invalid("cursor '\(cursor.prefix(80))' is not one this server gave out")
+            }
+            after = (ms, String(parts[1]))
+            upper = String(min(ms, filter.createdTo?.milliseconds ?? ms))
+        }
+        let lower = filter.createdFrom.map { String($0.milliseconds) } ?? "-inf"
+
+        var found: [OrderView] = []
+        var offset = 0
+        let chunk = max(limit * 2, 100)
+        scanning: while true {
+            let reply = try await store.redis.send("ZRANGE", index, upper, lower, "BYSCORE", "REV", "LIMIT", offset, chunk, "WITHSCORES")
+            let flat = reply.array ?? []
+            var ids: [String] = []
+            for pair in stride(from: 0, to: flat.count - 1, by: 2) {
+                guard let id = flat[pair].string, let score = flat[pair + 1].string.flatMap({ Double($0) }) else { continue }
+                if let after, Int64(score) == after.ms, id >= after.id { continue } // at or before the cursor
+                ids.append(id)
+            }
+            for view in try await views(ids, keys) where filter.matches(view) {
+                found.append(view)
+                if found.count == limit + 1 { break scanning }
+            }
+            if flat.count < chunk * 2 { break }
+            offset += chunk
+        }
+        let hasMore = found.count > limit
+        let page = Array(found.prefix(limit))
+        return Page(orders: page, nextCursor: hasMore ? page.last.map { "\($0.createdAt.milliseconds):\($0.orderId)" } : nil)
+    }
+
+    /// Orders whose words (customer name and email, order id, item names and skus) start with
+    /// every word of `query`, case-insensitively; newest first.
+    public func search(_ query: String, limit: Int = 50, minPosition: LogPosition? = nil) async throws -> [OrderView] {
+        guard (1...1000).contains(limit) else { throw Failure.invalid("limit must be between 1 and 1000, got \(limit)") }
+        let words = query.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map { String($0.prefix(64)) }
+        guard !words.isEmpty else { throw Failure.invalid("q must contain at least one letter or digit") }
+        try await waitUntilApplied(minPosition, projection: OrderProjection.name)
+        let keys = try await view(OrderProjection.name)
+        let replies = try await store.redis.pipeline(words.map {
+            // 0xFF never occurs in UTF-8, so "[word" … "[word\xFF" spans exactly the terms starting with word.
+            RedisCommand("ZRANGE", keys.terms, "[" + $0, Array(("[" + $0).utf8) + [0xFF], "BYLEX", "LIMIT", 0, 100_000)
+        })
+        var matches: Set<String>?
+        for reply in replies {
+            var ids = Set<String>()
+            for member in try reply.orThrow().array ?? [] {
+                guard let text = member.string, let separator = text.lastIndex(of: "\u{0}") else { continue }
+                ids.insert(String(text[text.index(after: separator)...]))
+            }
+            matches = matches.map { $0.intersection(ids) } ?? ids
+        }
+        let found = try await views(Array(matches ?? []), keys)
+        return Array(found.sorted { ($0.createdAt, $0.orderId) > ($1.createdAt, $1.orderId) }.prefix(limit))
+    }
+
+    private func views(_ ids: [String], _ keys: ViewKeys) async throws -> [OrderView] {
+        guard !ids.isEmpty else { return [] }
+        let replies = try await store.redis.pipeline(ids.map { RedisCommand("HGET", keys.record($0), "doc") })
+        return try replies.compactMap { reply in try reply.orThrow().bytes.map(OrderProjection.decode) }
+    }
+
+    // MARK: - Summary
+
+    public struct Summary: Sendable, Hashable {
+        public var totalOrders: Int
+        public var ordersByStatus: [OrderStatus: Int]
+        /// Total of every order that is not cancelled (open and delivered alike).
+        public var revenue: Money
+        /// `revenue` over the orders it counts, rounded half-up to the cent; zero with none.
+        public var averageOrderValue: Money
+        public var days: [Day]
+
+        public struct Day: Sendable, Hashable {
+            public var day: String
+            public var orders: Int
+            public var revenue: Money
+        }
+    }
+
+    public func summary(minPosition: LogPosition? = nil) async throws -> Summary {
+        try await waitUntilApplied(minPosition, projection: SummaryProjection.name)
+        let keys = try await view(SummaryProjection.name)
+        let replies = try await store.redis.pipeline([RedisCommand("HGETALL", keys.totals), RedisCommand("HGETALL", keys.days)])
+        let totals = try Self.pairs(replies[0].orThrow())
+        var byStatus: [OrderStatus: Int] = [:]
+        for status in OrderStatus.allCases { byStatus[status] = Int(totals["status:" + status.rawValue] ?? 0) }
+        let revenue = totals["revenue"] ?? 0
+        let counted = totals["revenueOrders"] ?? 0
+        let average = counted > 0 ? (revenue * 2 + counted) / (counted * 2) : 0
+        var days: [String: Summary.Day] = [:]
+        for (field, value) in try Self.pairs(replies[1].orThrow()) {
+            let parts = field.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            let day = String(parts[1])
+            var entry = days[day] ?? Summary.Day(day: day, orders: 0, revenue: .zero)
+            if parts[0] == "orders" { entry.orders = Int(value) } else { entry.revenue = Money(cents: value) }
+            days[day] = entry
+        }
+        return Summary(totalOrders: Int(totals["orders"] ?? 0), ordersByStatus: byStatus, revenue: Money(cents: revenue),
+                       averageOrderValue: Money(cents: average),
+                       days: days.values.filter { $0.orders != 0 || $0.revenue != .zero }.sorted { $0.day < $1.day })
+    }
+
+    public struct CustomerFigures: Sendable, Hashable {
+        public var email: String
+        public var name: String
+        public var orders: Int
+        public var revenue: Money
+    }
+
+    public func topCustomers(limit: Int = 10, byRevenue: Bool = true, minPosition: LogPosition? = nil) async throws -> [CustomerFigures] {
+        guard (1...1000).contains(limit) else { throw Failure.invalid("limit must be between 1 and 1000, got \(limit)") }
+        try await waitUntilApplied(minPosition, projection: SummaryProjection.name)
+        let keys = try await view(SummaryProjection.name)
+        let ranking = byRevenue ? keys.customersByRevenue : keys.customersByCount
+        let top = try await store.redis.send("ZRANGE", ranking, 0, limit - 1, "REV")
+        let emails = (top.array ?? []).compactMap(\.string)
+        guard !emails.isEmpty else { return [] }
+        let replies = try await store.redis.pipeline([
+            RedisCommand("HMGET", [keys.customerNames] + emails),
+            RedisCommand("ZMSCORE", [keys.customersByCount] + emails),
+            RedisCommand("ZMSCORE", [keys.customersByRevenue] + emails),
+        ])
+        let names = try replies[0].orThrow().array ?? []
+        let counts = try replies[1].orThrow().array ?? []
+        let revenues = try replies[2].orThrow().array ?? []
+        return emails.enumerated().map { index, email in
+            CustomerFigures(email: email, name: names[safe: index]?.string ?? "",
+                            orders: counts[safe: index]?.string.flatMap { Double($0) }.map { Int($0) } ?? 0,
+                            revenue: Money(cents: revenues[safe: index]?.string.flatMap { Double($0) }.map { Int64($0) } ?? 0))
+        }
+    }
+
+    private static func pairs(_ reply: RedisValue) throws -> [String: Int64] {
+        let flat = reply.array ?? []
+        var result: [String: Int64] = [:]
+        for index in stride(from: 0, to: flat.count - 1, by: 2) {
+            if let key = flat[index].string, let value = flat[index + 1].string.flatMap({ Int64($0) }) { result[key] = value }
+        }
+        return result
+    }
+}
+
+extension Array {
+    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}

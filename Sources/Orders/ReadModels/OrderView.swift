@@ -1,0 +1,68 @@
+/// One order as the read side shows it: what `getOrder` returns and what the indexes point to.
+/// Built by folding events; a pure value, so the projection is testable without Redis.
+public struct OrderView: Sendable, Hashable, Codable {
+    public struct StatusChange: Sendable, Hashable, Codable {
+        public var status: OrderStatus
+        public var at: Timestamp
+    }
+
+    public var orderId: String
+    public var customerName: String
+    public var customerEmail: String
+    public var items: [OrderItem]
+    public var status: OrderStatus
+    public var statusHistory: [StatusChange]
+    public var cancelReason: String?
+    public var createdAt: Timestamp
+    public var updatedAt: Timestamp
+    public var version: Int
+
+    public var total: Money { items.reduce(.zero) { $0 + $1.lineTotal } }
+    public var itemCount: Int { items.reduce(0) { $0 + $1.quantity } }
+
+    /// The view after one more event. `nil` in or out means "no visible order": not created yet,
+    /// or deleted (deleted orders leave every query).
+    public static func applying(_ event: OrderEvent, of recorded: RecordedEvent, to view: OrderView?) -> OrderView? {
+        switch event {
+        case .created(let created):
+            return OrderView(orderId: recorded.orderId, customerName: created.customerName,
+                             customerEmail: created.customerEmail, items: created.items, status: .pending,
+                             statusHistory: [StatusChange(status: .pending, at: recorded.occurredAt)],
+                             cancelReason: nil, createdAt: recorded.occurredAt, updatedAt: recorded.occurredAt,
+                             version: recorded.version)
+        case .statusChanged(let change):
+            guard var view else { return nil }
+            view.status = change.to
+            view.statusHistory.append(StatusChange(status: change.to, at: recorded.occurredAt))
+            view.updatedAt = recorded.occurredAt
+            view.version = recorded.version
+            return view
+        case .cancelled(let cancelled):
+            guard var view else { return nil }
+            view.status = .cancelled
+            view.cancelReason = cancelled.reason
+            view.statusHistory.append(StatusChange(status: .cancelled, at: recorded.occurredAt))
+            view.updatedAt = recorded.occurredAt
+            view.version = recorded.version
+            return view
+        case .deleted:
+            return nil
+        }
+    }
+
+    /// Lower-cased words of the customer's name and email, the order id and every item's name
+    /// and sku: what `search` matches by prefix.
+    public var searchTerms: Set<String> {
+        var terms = Set<String>()
+        let texts = [customerName, customerEmail, orderId] + items.flatMap { [$0.name, $0.sku] }
+        for text in texts {
+            let lowered = text.lowercased()
+            terms.insert(String(lowered.prefix(64)))
+            for word in lowered.split(whereSeparator: { !$0.isLetter && !$0.isNumber }) {
+                terms.insert(String(word.prefix(64)))
+            }
+        }
+        terms.remove("")
+        return terms
+    }
+}
