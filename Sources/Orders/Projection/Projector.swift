@@ -135,6 +135,7 @@ public final class Projector<P: Projection>: Sendable {
             }
         }
         if !done.isEmpty {
+            if settings.faultBeforeAck() { throw SimulatedCrash() }
             try await store.redis.send(RedisCommand("XACK", [store.keys.log, group] + done))
         }
     }

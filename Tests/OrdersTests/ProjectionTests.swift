@@ -1,0 +1,213 @@
+import Foundation
+@testable import Orders
+import RedisClient
+import Synchronization
+import Testing
+import TestSupport
+
+/// The writer's last log position, once it has finished (nil while it runs).
+final class WriterResult: Sendable {
+    let last = Mutex<LogPosition??>(nil)
+}
+
+@Suite(.enabled(if: TestRedis.shouldRun))
+struct ProjectionTests {
+    /// Three consumers share each projection's group while commands keep arriving; every fifth
+    /// batch a consumer "crashes" after applying and before acknowledging, and comes back under a
+    /// new name. The read models must end equal to one clean pass, and the summary to a recount.
+    @Test func competingConsumersWithCrashesEndEqualToACleanPass() async throws {
+        let store = try await makeStore("compete")
+        let result = WriterResult()
+        let writer = Task {
+            let last = try await randomHistory(store, orders: 40, commands: 400, seed: 7)
+            result.last.withLock { $0 = .some(last) }
+            return last
+        }
+
+        let crashes = try await withThrowingTaskGroup(of: Int.self) { group in
+            for worker in 0..<3 {
+                group.addTask { try await crashingConsumer(OrderProjection(), store, worker: worker, until: result) }
+                group.addTask { try await crashingConsumer(SummaryProjection(), store, worker: worker, until: result) }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(crashes > 0, "the run must include crashes between apply and ack")
+        let last = try await writer.value
+
+        let cleanOrder = Projector(projection: OrderProjection(), store: store, generation: 2, settings: quickSettings("clean"))
+        let cleanSummary = Projector(projection: SummaryProjection(), store: store, generation: 2, settings: quickSettings("clean"))
+        try await cleanOrder.createGroup()
+        try await cleanSummary.createGroup()
+        try await drain(cleanOrder, upTo: last)
+        try await drain(cleanSummary, upTo: last)
+
+        for projection in [OrderProjection.name, SummaryProjection.name] {
+            let competed = try await dumpReadModel(store, ViewKeys(keys: store.keys, projection: projection, generation: 1))
+            let clean = try await dumpReadModel(store, ViewKeys(keys: store.keys, projection: projection, generation: 2))
+            #expect(!clean.isEmpty)
+            #expect(competed == clean, "the \(projection) read model after crashes differs from a clean pass")
+        }
+        let recount = try await recountSummary(store, orderView: ViewKeys(keys: store.keys, projection: "order", generation: 1))
+        let summary = try await QueryHandler(store: store).summary()
+        #expect(summary.totalOrders == recount.orders)
+        #expect(summary.revenue == recount.revenue)
+        for status in OrderStatus.allCases {
+            #expect(summary.ordersByStatus[status] == recount.byStatus[status, default: 0], "\(status)")
+        }
+        let pending = try await store.redis.send("XPENDING", store.keys.log, "view:order:g1")
+        #expect(pending.array?.first == .integer(0), "nothing left pending")
+    }
+
+    private func crashingConsumer<P: Projection>(_ projection: P, _ store: EventStore, worker: Int,
+                                                 until writer: WriterResult) async throws -> Int {
+        var restarts = 0
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            var settings = quickSettings("\(P.name)-\(worker)-\(restarts)")
+            settings.faultBeforeAck = { Int.random(in: 0..<5) == 0 }
+            let projector = Projector(projection: projection, store: store, generation: 1, settings: settings)
+            do {
+                try await projector.createGroup()
+                while ContinuousClock.now < deadline {
+                    try await projector.step()
+                    try await projector.claimStalled()
+                    // Done when the writer finished and the group has applied its last event.
+                    if let finished = writer.last.withLock({ $0 }) {
+                        guard let last = finished else { return restarts }
+                        let passed = try await ProjectionMonitor(store: store).hasPassed(last, projection: P.name, generation: 1)
+                        if passed { return restarts }
+                    }
+                }
+            } catch is SimulatedCrash {
+                restarts += 1 // the process "died"; its pending entries wait to be claimed
+            }
+        }
+        throw DrainTimeout()
+    }
+
+    @Test func aGapIsHealedFromTheOrdersOwnStream() async throws {
+        let store = try await makeStore("gap")
+        let handler = CommandHandler(repository: OrderRepository(store: store))
+        let created = try await handler.handle(.init(orderId: nil, command: createSample))
+        _ = try await handler.handle(.init(orderId: created.orderId, command: .updateStatus(.confirmed)))
+        _ = try await handler.handle(.init(orderId: created.orderId, command: .updateStatus(.processing)))
+        let projector = Projector(projection: OrderProjection(), store: store, settings: quickSettings("gap"))
+        try await projector.createGroup()
+
+        let log = LogEntry.entries(of: try await store.redis.send("XRANGE", store.keys.log, "-", "+"), key: store.keys.log)
+        #expect(log.count == 3)
+        try await projector.process([log[2]]) // v3 arrives first: v1 and v2 are with another consumer
+        let view = try await QueryHandler(store: store).order(created.orderId)
+        #expect(view.version == 3 && view.status == .processing)
+        let before = try await dumpReadModel(store, projector.view)
+        try await projector.process([log[0], log[1]]) // the late ones change nothing
+        #expect(try await dumpReadModel(store, projector.view) == before)
+    }
+
+    @Test func redeliveryOfAppliedEventsChangesNothing() async throws {
+        let store = try await makeStore("redeliver")
+        let last = try await randomHistory(store, orders: 15, commands: 120, seed: 11)
+        let order = Projector(projection: OrderProjection(), store: store, settings: quickSettings("once"))
+        let summary = Projector(projection: SummaryProjection(), store: store, settings: quickSettings("once"))
+        try await order.createGroup()
+        try await summary.createGroup()
+        try await drain(order, upTo: last)
+        try await drain(summary, upTo: last)
+        let orderBefore = try await dumpReadModel(store, order.view)
+        let summaryBefore = try await dumpReadModel(store, summary.view)
+
+        let everything = LogEntry.entries(of: try await store.redis.send("XRANGE", store.keys.log, "-", "+"), key: store.keys.log)
+        try await order.process(everything)
+        try await summary.process(everything.reversed())
+        #expect(try await dumpReadModel(store, order.view) == orderBefore)
+        #expect(try await dumpReadModel(store, summary.view) == summaryBefore)
+    }
+
+    @Test func theGuardRefusesAWriteBasedOnAStaleRead() async throws {
+        let store = try await makeStore("guard")
+        let view = ViewKeys(keys: store.keys, projection: SummaryProjection.name, generation: 1)
+        let contribution = SummaryContribution(status: .pending, total: Money(cents: 500), customerEmail: "a@b.io",
+                                               customerName: "A", day: "2026-11-22")
+        let (first, firstGuard) = SummaryProjection().changes(for: "o1", from: nil, to: contribution, version: 1, in: view)
+        let applied = try await store.redis.send(first.command(guardField: "o1", expected: 0, guardValue: firstGuard))
+        #expect(applied == .array([.bulk(Array("applied".utf8)), .integer(1)]))
+        let before = try await dumpReadModel(store, view)
+        // A second writer that also read "version 0" must not add the order again.
+        let stale = try await store.redis.send(first.command(guardField: "o1", expected: 0, guardValue: firstGuard))
+        #expect(stale == .array([.bulk(Array("stale".utf8)), .integer(1)]))
+        #expect(try await dumpReadModel(store, view) == before)
+    }
+
+    @Test func manyProjectorsApplyingTheSameEventsAtOnceCountThemOnce() async throws {
+        let store = try await makeStore("race")
+        let last = try await randomHistory(store, orders: 30, commands: 200, seed: 3)
+        let everything = LogEntry.entries(of: try await store.redis.send("XRANGE", store.keys.log, "-", "+"), key: store.keys.log)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for racer in 0..<8 {
+                group.addTask {
+                    let projector = Projector(projection: SummaryProjection(), store: store, settings: quickSettings("r\(racer)"))
+                    for batch in stride(from: 0, to: everything.count, by: 25) {
+                        try await projector.process(Array(everything[batch..<min(batch + 25, everything.count)]))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let clean = Projector(projection: SummaryProjection(), store: store, generation: 2, settings: quickSettings("clean"))
+        try await clean.createGroup()
+        try await drain(clean, upTo: last)
+        #expect(try await dumpReadModel(store, ViewKeys(keys: store.keys, projection: "summary", generation: 1))
+            == dumpReadModel(store, clean.view))
+    }
+
+    @Test func aPoisonEventGoesToTheDeadLetterStreamWhileLaterEventsAreProjected() async throws {
+        let store = try await makeStore("poison")
+        let handler = CommandHandler(repository: OrderRepository(store: store))
+        let poisoned = try await store.append(orderId: newOrderId(), expected: .noStream,
+                                              events: [event("OrderExploded", data: "{\"boom\":true}")])
+        let later = try await handler.handle(.init(orderId: nil, command: createSample))
+        let projector = Projector(projection: OrderProjection(), store: store, settings: quickSettings("poison"))
+        try await projector.createGroup()
+
+        let deadline = ContinuousClock.now + .seconds(20)
+        while try await store.redis.send("XLEN", store.keys.deadLetter).int == 0 {
+            guard ContinuousClock.now < deadline else { throw DrainTimeout() }
+            try await projector.step()
+            try await projector.claimStalled()
+        }
+        let entries = try await store.redis.send("XRANGE", store.keys.deadLetter, "-", "+").array ?? []
+        #expect(entries.count == 1)
+        let fields = entries.first?.array?[1].array?.map { $0.string ?? "" } ?? []
+        var map: [String: String] = [:]
+        for index in stride(from: 0, to: fields.count - 1, by: 2) { map[fields[index]] = fields[index + 1] }
+        #expect(map["projection"] == "order")
+        #expect(map["logId"] == poisoned.lastPosition.description)
+        #expect(Int(map["attempts"] ?? "") == 3)
+        #expect(map["error"]?.contains("unknown event type") == true)
+        #expect(try await QueryHandler(store: store).order(later.orderId).status == .pending)
+        #expect(try await ProjectionMonitor(store: store).status(projection: "order", generation: 1).deadLettered == 1)
+        #expect(try await store.redis.send("XPENDING", store.keys.log, projector.group).array?.first == .integer(0))
+    }
+
+    @Test func minPositionReadsYourWritesAndIsStaleWhenTheProjectorIsStopped() async throws {
+        let store = try await makeStore("fresh")
+        let handler = CommandHandler(repository: OrderRepository(store: store))
+        let queries = QueryHandler(store: store, freshnessWait: .milliseconds(300))
+        let projector = Projector(projection: OrderProjection(), store: store, settings: quickSettings("fresh"))
+        try await projector.createGroup()
+        let running = Task { await projector.run() }
+
+        let created = try await handler.handle(.init(orderId: nil, command: createSample))
+        let view = try await queries.order(created.orderId, minPosition: created.lastPosition)
+        #expect(view.version == 1)
+        let confirmed = try await handler.handle(.init(orderId: created.orderId, command: .updateStatus(.confirmed)))
+        #expect(try await queries.order(created.orderId, minPosition: confirmed.lastPosition).status == .confirmed)
+
+        running.cancel()
+        await running.value
+        let unseen = try await handler.handle(.init(orderId: nil, command: createSample))
+        await #expect(throws: QueryHandler.Failure.self) {
+            try await queries.order(unseen.orderId, minPosition: unseen.lastPosition)
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+@testable import Orders
+import RedisClient
+import TestSupport
+
+/// Every key of one projection generation with its content in a canonical form (fields and
+/// members sorted), with the generation taken out of key names, so two generations built by
+/// different histories can be compared byte for byte.
+func dumpReadModel(_ store: EventStore, _ view: ViewKeys) async throws -> [String: String] {
+    var keys: [String] = []
+    var cursor = "0"
+    repeat {
+        let reply = try await store.redis.send("SCAN", cursor, "MATCH", view.prefix + "*", "COUNT", 1000)
+        cursor = reply.array?[0].string ?? "0"
+        keys += (reply.array?[1].array ?? []).compactMap(\.string)
+    } while cursor != "0"
+    var dump: [String: String] = [:]
+    for key in keys {
+        let type = try await store.redis.send("TYPE", key).string ?? ""
+        let content: RedisValue
+        switch type {
+        case "hash": content = try await store.redis.send("HGETALL", key)
+        case "zset": content = try await store.redis.send("ZRANGE", key, 0, -1, "WITHSCORES")
+        default: content = .status(type)
+        }
+        var pairs: [String] = []
+        let flat = content.array ?? []
+        for index in stride(from: 0, to: flat.count - 1, by: 2) {
+            pairs.append("\(flat[index])=\(flat[index + 1])")
+        }
+        dump[String(key.dropFirst(view.prefix.count))] = type + ":" + pairs.sorted().joined(separator: ",")
+    }
+    return dump
+}
+
+/// Runs random commands over `orders` orders through the real command handler; returns the
+/// log position of the last event.
+@discardableResult
+func randomHistory(_ store: EventStore, orders: Int, commands: Int, seed: UInt64) async throws -> LogPosition? {
+    var generator = SeededGenerator(seed: seed)
+    let handler = CommandHandler(repository: OrderRepository(store: store))
+    var ids: [String] = []
+    var last: LogPosition?
+    let customers = [("Ann Lee", "ann@example.com"), ("Bob Stone", "bob@example.com"), ("Cy Twombly", "cy@example.org")]
+    for _ in 0..<commands {
+        let roll = Int.random(in: 0..<100, using: &generator)
+        let request: CommandHandler.Request
+        if ids.count < orders && (ids.isEmpty || roll < 30) {
+            let customer = customers.randomElement(using: &generator)!
+            let items = (0..<Int.random(in: 1...3, using: &generator)).map { n in
+                OrderItem(sku: "SKU-\(n)", name: ["Blue mug", "Green tea", "Desk lamp"][n],
+                          quantity: Int.random(in: 1...5, using: &generator),
+                          unitPrice: Money(cents: Int64.random(in: 0...10_000, using: &generator)))
+            }
+            request = .init(orderId: nil, command: .create(customerName: customer.0, customerEmail: customer.1, items: items))
+        } else {
+            let id = ids.randomElement(using: &generator)!
+            let command: OrderCommand = roll < 75 ? .updateStatus(OrderStatus.allCases.randomElement(using: &generator)!)
+                : roll < 90 ? .cancel(reason: "reason \(roll)") : .delete
+            request = .init(orderId: id, command: command)
+        }
+        // A refused command writes nothing; refusals are part of a random history.
+        guard let result = try await handledUnlessRefused(handler, request) else { continue }
+        if case .create = request.command { ids.append(result.orderId) }
+        last = result.lastPosition
+    }
+    return last
+}
+
+/// The command's result, or nil when the domain refused it; storage errors are thrown.
+func handledUnlessRefused(_ handler: CommandHandler, _ request: CommandHandler.Request) async throws -> AppendResult? {
+    do {
+        return try await handler.handle(request)
+    } catch {
+        if case .domain = error { return nil }
+        throw error
+    }
+}
+
+/// Recounts the summary from the order read model's records (not from the summary's own keys).
+func recountSummary(_ store: EventStore, orderView: ViewKeys) async throws -> (orders: Int, revenue: Money, byStatus: [OrderStatus: Int]) {
+    let ids = try await store.redis.send("ZRANGE", orderView.byCreated, 0, -1).array?.compactMap(\.string) ?? []
+    var revenue = Money.zero
+    var byStatus: [OrderStatus: Int] = [:]
+    for id in ids {
+        guard let doc = try await store.redis.send("HGET", orderView.record(id), "doc").bytes else { continue }
+        let view = try OrderProjection.decode(doc)
+        byStatus[view.status, default: 0] += 1
+        if view.status != .cancelled { revenue += view.total }
+    }
+    return (ids.count, revenue, byStatus)
+}
+
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+    mutating func next() -> UInt64 { // splitmix64
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Steps a projector until its group has applied everything up to `position`.
+func drain<P: Projection>(_ projector: Projector<P>, upTo position: LogPosition?, within limit: Duration = .seconds(30)) async throws {
+    guard let position else { return }
+    let monitor = ProjectionMonitor(store: projector.store)
+    let deadline = ContinuousClock.now + limit
+    while try await !monitor.hasPassed(position, projection: P.name, generation: projector.view.generation) {
+        guard ContinuousClock.now < deadline else { throw DrainTimeout() }
+        try await projector.step()
+        try await projector.claimStalled()
+    }
+}
+
+struct DrainTimeout: Error {}
+
+func quickSettings(_ consumer: String) -> ProjectorSettings {
+    ProjectorSettings(consumer: consumer, batchSize: 50, block: .milliseconds(20), claimAfter: .milliseconds(50), maxDeliveries: 3)
+}
