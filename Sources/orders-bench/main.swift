@@ -4,6 +4,7 @@ import RedisClient
 
 /// The benchmark driver. Usage:
 ///   orders-bench memory [--redis URL] [--orders N] [--no-command-ids]
+///   orders-bench project [--redis URL] [--orders N] [--no-command-ids]
 /// Prints one JSON object of figures on stdout.
 let arguments = Array(CommandLine.arguments.dropFirst())
 
@@ -21,8 +22,16 @@ do {
                                             commandIds: !arguments.contains("--no-command-ids")).run()
         let json = try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])
         print(String(decoding: json, as: UTF8.self))
+    case "project":
+        let figures = try await ProjectionBenchmark(redis: redis, orders: Int(option("--orders") ?? "") ?? 20_000).run()
+        let json = try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])
+        print(String(decoding: json, as: UTF8.self))
     default:
-        FileHandle.standardError.write(Data("usage: orders-bench memory [--redis URL] [--orders N] [--no-command-ids]\n".utf8))
+        FileHandle.standardError.write(Data("""
+            usage: orders-bench memory [--redis URL] [--orders N] [--no-command-ids]
+                   orders-bench project [--redis URL] [--orders N]
+
+            """.utf8))
         exit(2)
     }
 } catch {

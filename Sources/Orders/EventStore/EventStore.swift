@@ -210,11 +210,8 @@ public final class EventStore: Sendable {
               let metaText = fields["meta"], let order = orderId ?? fields["orderId"] else {
             throw .corrupt("entry \(id) in \(key) lacks a field or has a malformed one")
         }
-        guard let metadata = try? JSONDecoder().decode(EventMetadata.self, from: Data(metaText.utf8)) else {
-            throw .corrupt("entry \(id) in \(key) has unreadable meta \(metaText.prefix(200))")
-        }
         return RecordedEvent(orderId: order, type: type, version: version, eventId: eventId,
-                             occurredAt: occurredAt, data: data, metadata: metadata, position: position)
+                             occurredAt: occurredAt, data: data, meta: metaText, position: position)
     }
 
     private static func encode(_ metadata: EventMetadata) -> String {

@@ -50,7 +50,16 @@ public struct OrderProjection: Projection {
         } else if old != nil {
             changes.add("HDEL", keys.record(orderId), ["doc"])
         }
-        // Index entries are diffed, so an update touches only the entries that change.
+        // After creation only the status (and its history) changes: then only the status index
+        // moves. Anything else (creation, deletion) diffs every index entry.
+        if let old, let new, old.items == new.items, old.customerEmail == new.customerEmail,
+           old.customerName == new.customerName, old.createdAt == new.createdAt {
+            if old.status != new.status {
+                changes.add("ZREM", keys.byStatus(old.status), [orderId])
+                changes.add("ZADD", keys.byStatus(new.status), [String(new.createdAt.milliseconds), orderId])
+            }
+            return (changes, String(version))
+        }
         let before = Set(old.map { indexEntries($0, keys) } ?? [])
         let after = Set(new.map { indexEntries($0, keys) } ?? [])
         for entry in before.subtracting(after) where !after.contains(where: { $0.key == entry.key && $0.member == entry.member }) {

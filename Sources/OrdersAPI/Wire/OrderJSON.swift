@@ -43,10 +43,11 @@ enum OrderJSON {
     }
 
     static func event(_ event: RecordedEvent, data: Any) -> [String: Any] {
-        var meta: [String: Any] = ["schemaVersion": event.metadata.schemaVersion]
-        if let value = event.metadata.commandId { meta["commandId"] = value }
-        if let value = event.metadata.correlationId { meta["correlationId"] = value }
-        if let value = event.metadata.causationId { meta["causationId"] = value }
+        let metadata = event.metadata ?? EventMetadata(schemaVersion: 0)
+        var meta: [String: Any] = ["schemaVersion": metadata.schemaVersion]
+        if let value = metadata.commandId { meta["commandId"] = value }
+        if let value = metadata.correlationId { meta["correlationId"] = value }
+        if let value = metadata.causationId { meta["causationId"] = value }
         return ["type": event.type, "version": event.version, "eventId": event.eventId,
                 "occurredAt": event.occurredAt.description, "position": event.position.description,
                 "data": data, "meta": meta]
