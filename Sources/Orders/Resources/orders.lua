@@ -12,7 +12,7 @@ Look at what is loaded with:  redis-cli FUNCTION LIST LIBRARYNAME orders
 
 -- Bump on any change to a function's keys, arguments or replies. A service refuses to run against
 -- a library older than the one it was built with (see orders_version and check_library).
-local LIBRARY_VERSION = 2
+local LIBRARY_VERSION = 3
 
 local function check_library(required)
   local wanted = tonumber(required)
@@ -134,6 +134,7 @@ ARGV[3]  the version the projector read (0: none)
 ARGV[4]  the guard's new value (starting with the new version)
 ARGV[5]  number of changes, then per change: command, key index, argument count, arguments…
          commands: HSET HDEL DEL ZADD ZREM ZINCRBY HINCRBY ZREMRANGEBYSCORE
+         (a field that HINCRBY brings to 0 is deleted)
 
 Replies  {'applied', newVersion} or {'stale', currentVersion} (nothing written)
 ]]
@@ -161,7 +162,13 @@ local function project(keys, args)
     index = index + 3 + count
   end
   for _, change in ipairs(changes) do
-    redis.call(change[1], change[2], unpack(change[3]))
+    local result = redis.call(change[1], change[2], unpack(change[3]))
+    -- A counter back at zero is removed, so the model's form does not depend on the path that
+    -- led to it (an order created then deleted leaves no trace, applied one event at a time or
+    -- folded at once): a rebuild equals the live model key for key.
+    if change[1] == 'HINCRBY' and result == 0 then
+      redis.call('HDEL', change[2], change[3][1])
+    end
   end
   redis.call('HSET', keys[1], args[2], args[4])
   return {'applied', tonumber(string.match(args[4], '^%d+'))}
