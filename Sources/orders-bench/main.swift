@@ -4,7 +4,8 @@ import RedisClient
 
 /// The benchmark driver. Usage:
 ///   orders-bench memory [--redis URL] [--orders N] [--no-command-ids]
-///   orders-bench project [--redis URL] [--orders N] [--no-command-ids]
+///   orders-bench project [--redis URL] [--orders N]
+///   orders-bench lag [--redis URL] [--rate COMMANDS_PER_SECOND] [--seconds S] [--no-command-ids]
 /// Prints one JSON object of figures on stdout.
 let arguments = Array(CommandLine.arguments.dropFirst())
 
@@ -26,10 +27,16 @@ do {
         let figures = try await ProjectionBenchmark(redis: redis, orders: Int(option("--orders") ?? "") ?? 20_000).run()
         let json = try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])
         print(String(decoding: json, as: UTF8.self))
+    case "lag":
+        let figures = try await LagBenchmark(redis: redis, rate: Int(option("--rate") ?? "") ?? 1000,
+                                             duration: .seconds(Int(option("--seconds") ?? "") ?? 10)).run()
+        let json = try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])
+        print(String(decoding: json, as: UTF8.self))
     default:
         FileHandle.standardError.write(Data("""
             usage: orders-bench memory [--redis URL] [--orders N] [--no-command-ids]
                    orders-bench project [--redis URL] [--orders N]
+                   orders-bench lag [--redis URL] [--rate COMMANDS_PER_SECOND] [--seconds S]
 
             """.utf8))
         exit(2)
