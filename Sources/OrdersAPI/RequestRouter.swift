@@ -65,6 +65,8 @@ public final class RequestRouter: Sendable {
                 }
             }
         case "projectionStatus": return try await projectionStatus()
+        case "deadLetters": return try await deadLetters(request)
+        case "redriveDeadLetters": return try await redrive(request)
         case "orderHistory": return try await orderHistory(request)
         case "orderAsOf": return try await orderAsOf(request)
         case "health": return await health()
@@ -176,6 +178,35 @@ public final class RequestRouter: Sendable {
                                 "consumers": status.consumers, "deadLettered": status.deadLettered])
         }
         return ["projections": projections]
+    }
+
+    // MARK: - Dead letters
+
+    private func deadLetters(_ request: RequestFields) async throws -> Any {
+        let letters = try await DeadLetters(store: repository.store).list(limit: try request.optionalInt("limit") ?? 100)
+        return ["deadLetters": letters.map { ["id": $0.id, "projection": $0.projection, "logId": $0.logId,
+                                               "attempts": $0.attempts, "error": $0.error, "at": $0.at] }]
+    }
+
+    /// Applies dead-lettered entries again (all, or the one named by `id`); returns which stuck.
+    private func redrive(_ request: RequestFields) async throws -> Any {
+        let only = try request.optionalString("id")
+        let deadLetters = DeadLetters(store: repository.store)
+        let letters = try await deadLetters.list(limit: 1000).filter { only == nil || $0.id == only }
+        if let only, letters.isEmpty { throw APIError(.notFound, "no dead letter \(only.prefix(40))") }
+        let live = try await queries.liveGenerations()
+        let settings = ProjectorSettings(consumer: "redrive")
+        let order = Projector(projection: OrderProjection(), store: repository.store, generation: live.order, settings: settings)
+        let summary = Projector(projection: SummaryProjection(), store: repository.store, generation: live.summary, settings: settings)
+        var redriven: [String] = []
+        var failed: [String] = []
+        for letter in letters {
+            let done = letter.projection == OrderProjection.name
+                ? try await deadLetters.redrive(letter, with: order)
+                : try await deadLetters.redrive(letter, with: summary)
+            if done { redriven.append(letter.id) } else { failed.append(letter.id) }
+        }
+        return ["redriven": redriven, "failed": failed]
     }
 
     // MARK: - Operator queries that read the event streams on purpose

@@ -78,6 +78,10 @@ enum ClientCommands {
             return ("topCustomers", withMinPosition(query, arguments))
         case "status":
             return ("projectionStatus", [:])
+        case "dead-letters":
+            return ("deadLetters", [:])
+        case "redrive":
+            return ("redriveDeadLetters", arguments.positional.first.map { ["id": $0] } ?? [:])
         case "health":
             return ("health", [:])
         default:

@@ -42,6 +42,11 @@ enum Render {
                 ["\($0["email"] ?? "")", "\($0["name"] ?? "")", "\($0["orders"] ?? "")", "\($0["revenue"] ?? "")"]
             }
             return table(["EMAIL", "NAME", "ORDERS", "REVENUE"], rows)
+        case "deadLetters":
+            let rows = (object["deadLetters"] as? [[String: Any]] ?? []).map { letter in
+                ["id", "projection", "logId", "attempts", "error"].map { "\(letter[$0] ?? "")" }
+            }
+            return table(["ID", "PROJECTION", "LOG ID", "ATTEMPTS", "ERROR"], rows)
         case "projectionStatus":
             let rows = (object["projections"] as? [[String: Any]] ?? []).map { p in
                 ["projection", "generation", "lastDelivered", "lagEvents", "lagMilliseconds", "pending", "consumers", "deadLettered"]

@@ -22,6 +22,8 @@ let usage = """
       summary
       top-customers [--by revenue|count] [--limit N]
       status                            projection status: checkpoint, lag, pending, dead letters
+      dead-letters                      events a projector gave up on, with the error
+      redrive [DEAD_LETTER_ID]          apply dead-lettered events again (after fixing the cause)
       health
 
     Options for client commands:

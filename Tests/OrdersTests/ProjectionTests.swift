@@ -187,6 +187,41 @@ struct ProjectionTests {
         #expect(try await QueryHandler(store: store).order(later.orderId).status == .pending)
         #expect(try await ProjectionMonitor(store: store).status(projection: "order", generation: 1).deadLettered == 1)
         #expect(try await store.redis.send("XPENDING", store.keys.log, projector.group).array?.first == .integer(0))
+
+        // Listed; re-driving an event this build still cannot read leaves it where it is.
+        let letter = try #require(try await DeadLetters(store: store).list().first)
+        #expect(letter.logId == poisoned.lastPosition.description && letter.projection == "order")
+        #expect(try await DeadLetters(store: store).redrive(letter, with: projector) == false)
+        #expect(try await DeadLetters(store: store).list().count == 1)
+    }
+
+    @Test func anOrderThatCannotBeProjectedIsDeadLetteredAloneAndRedrivenOnceFixed() async throws {
+        let store = try await makeStore("redrive")
+        let handler = CommandHandler(repository: OrderRepository(store: store))
+        let broken = try await handler.handle(.init(orderId: nil, command: createSample))
+        let healthy = try await handler.handle(.init(orderId: nil, command: createSample))
+        let projector = Projector(projection: OrderProjection(), store: store, settings: quickSettings("redrive"))
+        try await projector.createGroup()
+        // Something outside the service wrote a string where the order's record hash belongs.
+        try await store.redis.send("SET", projector.view.record(broken.orderId), "not a hash")
+
+        let deadline = ContinuousClock.now + .seconds(20)
+        while try await store.redis.send("XLEN", store.keys.deadLetter).int == 0 {
+            guard ContinuousClock.now < deadline else { throw DrainTimeout() }
+            try await projector.step()
+            try await projector.claimStalled()
+        }
+        let queries = QueryHandler(store: store)
+        #expect(try await queries.order(healthy.orderId).version == 1, "the other order was projected meanwhile")
+        let letters = DeadLetters(store: store)
+        let letter = try #require(try await letters.list().first)
+        #expect(letter.logId == broken.lastPosition.description)
+
+        try await store.redis.send("DEL", projector.view.record(broken.orderId)) // the operator's fix
+        #expect(try await letters.redrive(letter, with: projector))
+        #expect(try await letters.list().isEmpty)
+        #expect(try await queries.order(broken.orderId).version == 1)
+        #expect(try await ProjectionMonitor(store: store).status(projection: "order", generation: 1).deadLettered == 0)
     }
 
     @Test func minPositionReadsYourWritesAndIsStaleWhenTheProjectorIsStopped() async throws {

@@ -102,7 +102,10 @@ public final class Projector<P: Projection>: Sendable {
             var writes: [(orderId: String, command: RedisCommand)] = []
             for orderId in orderIds {
                 let events = pendingOrders[orderId]!
-                let (version, state) = current[orderId]!
+                guard let (version, state) = current[orderId] else {
+                    pendingOrders[orderId] = nil // unreadable: stays pending, then dead-lettered
+                    continue
+                }
                 let fresh = events.filter { $0.event.version > version }
                 if fresh.isEmpty {
                     done += events.map(\.id)
@@ -140,12 +143,18 @@ public final class Projector<P: Projection>: Sendable {
         }
     }
 
-    /// Reads the projection's version and state of each order, in one round trip.
+    /// Reads the projection's version and state of each order, in one round trip. An order whose
+    /// state cannot be read (a key of the wrong type, a record that does not decode) is left out,
+    /// so one broken order never holds up the others.
     private func readStates(_ orderIds: [String]) async throws -> [String: (Int, P.State?)] {
         let replies = try await store.redis.pipeline(orderIds.map { projection.readCommand(for: $0, in: view) })
         var states: [String: (Int, P.State?)] = [:]
         for (orderId, reply) in zip(orderIds, replies) {
-            states[orderId] = try projection.parse(reply.orThrow())
+            do {
+                states[orderId] = try projection.parse(reply.orThrow())
+            } catch {
+                Log.warning("projector.unreadable_state", ["projection": P.name, "orderId": orderId, "error": error])
+            }
         }
         return states
     }
