@@ -1,0 +1,80 @@
+import Foundation
+import Orders
+import OrdersAPI
+import RedisClient
+import Synchronization
+import TestSupport
+
+/// A real server on a free port, with both projectors, against the test Redis under a namespace
+/// of its own: what `orders serve` runs, in-process.
+final class TestServer: Sendable {
+    let store: EventStore
+    let server: LineServer
+    let port: Int
+    private let projectors: [Task<Void, Never>]
+
+    init(token: String? = nil, configuration: ServerConfiguration = ServerConfiguration(host: "127.0.0.1", port: 0)) async throws {
+        let redis = RedisClient(RedisConfiguration(url: try TestRedis.url(), connections: 4))
+        try await FunctionLibrary.ensureLoaded(on: redis)
+        store = EventStore(redis: redis, keys: KeySchema(namespace: TestRedis.uniqueNamespace("api")))
+        let router = RequestRouter(commands: CommandHandler(repository: OrderRepository(store: store)),
+                                   queries: QueryHandler(store: store), token: token)
+        server = LineServer(configuration: configuration, tooLarge: RequestRouterLimits.tooLargeResponse) {
+            await router.respond(to: $0)
+        }
+        port = try server.start()
+        let settings = ProjectorSettings(consumer: "test", block: .milliseconds(50))
+        let order = Projector(projection: OrderProjection(), store: store, settings: settings)
+        let summary = Projector(projection: SummaryProjection(), store: store, settings: settings)
+        try await order.createGroup()
+        try await summary.createGroup()
+        projectors = [Task { await order.run() }, Task { await summary.run() }]
+    }
+
+    func client(token: String? = nil) throws -> OrdersClient {
+        try OrdersClient(host: "127.0.0.1", port: port, token: token, timeout: .seconds(20))
+    }
+
+    func stop() async {
+        await server.shutdown()
+        for task in projectors { task.cancel() }
+        for task in projectors { await task.value }
+    }
+
+    var logLength: Int {
+        get async throws { try await store.redis.send("XLEN", store.keys.log).int ?? 0 }
+    }
+}
+
+/// Runs `body` on `count` threads of their own (blocking clients must not sit on the
+/// cooperative pool the server's handlers need) and returns their results in order.
+func onThreads<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) throws -> T) async throws -> [T] {
+    let results = ThreadResults<T>()
+    await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+        for index in 0..<count {
+            let thread = Thread {
+                let outcome = Result { try body(index) }
+                let finished = results.state.withLock { state in
+                    state.results[index] = outcome
+                    return state.results.count == count
+                }
+                if finished { done.resume() }
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+    }
+    return try (0..<count).map { index in try results.state.withLock { $0.results[index]! }.get() }
+}
+
+final class ThreadResults<T: Sendable>: Sendable {
+    struct State { var results: [Int: Result<T, any Error>] = [:] }
+    let state = Mutex(State())
+}
+
+/// A valid createOrder request (money as a string and as a number), made fresh per use.
+var createRequest: [String: Any] { [
+    "customerName": "Ann Lee", "customerEmail": "ann@example.com",
+    "items": [["sku": "MUG-1", "name": "Blue mug", "quantity": 2, "unitPrice": "9.99"],
+              ["sku": "TEA-7", "name": "Green tea", "quantity": 1, "unitPrice": 4.5]],
+] }
