@@ -18,6 +18,10 @@ final class LineConnection {
     var peerClosed = false
     /// A fatal protocol error was answered; close once that answer is written.
     var closeAfterFlush = false
+    /// Our side is shut down for writing (the last answer is out); what the peer still sends is
+    /// read and dropped until it closes, so closing never resets the connection (a reset would
+    /// destroy the answer before the peer reads it).
+    var lingering = false
     /// Whether epoll currently watches for readability / writability.
     var reading = true
     var writing = false

@@ -172,6 +172,9 @@ public final class LineServer: @unchecked Sendable {
         var buffer = [UInt8](repeating: 0, count: 64 << 10)
         while connection.reading {
             let received = buffer.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress, $0.count, 0) }
+            if received > 0 && (connection.closeAfterFlush || connection.lingering) {
+                continue // the rest of a refused line: dropped unread
+            }
             if received > 0 {
                 connection.lastActivity = .now
                 connection.input.append(contentsOf: buffer[0..<received])
@@ -253,13 +256,23 @@ public final class LineServer: @unchecked Sendable {
         if connection.closeAfterFlush || connection.peerClosed {
             _ = connection.flush()
             if connection.inFlight == 0 && connection.pendingOutput == 0 {
-                close(connection)
-                return
+                if connection.peerClosed {
+                    close(connection)
+                    return
+                }
+                if !connection.lingering {
+                    // Our answers are out: half-close, then drain what the peer still sends.
+                    Glibc.shutdown(connection.fd, Int32(SHUT_WR))
+                    connection.lingering = true
+                    connection.closeAfterFlush = false
+                    connection.lastActivity = .now
+                }
             }
         }
-        let read = !connection.peerClosed && !connection.closeAfterFlush
-            && connection.inFlight < configuration.maxInFlightPerConnection
-            && connection.pendingOutput < configuration.maxPendingOutputBytes
+        let read = !connection.peerClosed
+            && (connection.lingering || (!connection.closeAfterFlush
+                && connection.inFlight < configuration.maxInFlightPerConnection
+                && connection.pendingOutput < configuration.maxPendingOutputBytes))
         let write = connection.pendingOutput > 0
         guard read != connection.reading || write != connection.writing else { return }
         connection.reading = read
@@ -276,10 +289,12 @@ public final class LineServer: @unchecked Sendable {
         connections[connection.id] = nil
     }
 
+    /// Closes connections idle past the timeout, and lingering ones whose peer has not closed
+    /// within a few seconds of our last answer.
     private func closeIdleConnections(now: ContinuousClock.Instant) {
         for connection in Array(connections.values)
         where connection.inFlight == 0 && connection.pendingOutput == 0
-            && now - connection.lastActivity > configuration.idleTimeout {
+            && now - connection.lastActivity > (connection.lingering ? .seconds(5) : configuration.idleTimeout) {
             close(connection)
         }
     }
