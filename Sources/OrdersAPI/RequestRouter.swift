@@ -8,12 +8,14 @@ import RedisClient
 public final class RequestRouter: Sendable {
     let commands: CommandHandler
     let queries: QueryHandler
+    let replay: ReplayService
     let repository: OrderRepository
     let token: String?
 
-    public init(commands: CommandHandler, queries: QueryHandler, token: String? = nil) {
+    public init(commands: CommandHandler, queries: QueryHandler, replay: ReplayService, token: String? = nil) {
         self.commands = commands
         self.queries = queries
+        self.replay = replay
         self.repository = commands.repository
         self.token = token
     }
@@ -65,6 +67,17 @@ public final class RequestRouter: Sendable {
                 }
             }
         case "projectionStatus": return try await projectionStatus()
+        case "replay": return try await startReplay(request)
+        case "replayStatus": return try await replayStatus()
+        case "cancelReplay":
+            try await replay.cancel()
+            return try await replayStatus()
+        case "snapshot":
+            let orderId = try request.string("orderId")
+            guard Identifier.isValid(orderId) else { throw APIError(.notFound, "order \(orderId.prefix(80)) does not exist") }
+            let version = try await repository.snapshotNow(orderId)
+            guard version > 0 else { throw APIError(.notFound, "order \(orderId) does not exist") }
+            return ["orderId": orderId, "version": version]
         case "deadLetters": return try await deadLetters(request)
         case "redriveDeadLetters": return try await redrive(request)
         case "orderHistory": return try await orderHistory(request)
@@ -169,15 +182,70 @@ public final class RequestRouter: Sendable {
 
     private func projectionStatus() async throws -> Any {
         let live = try await queries.liveGenerations()
+        let generations = LiveGenerations(store: repository.store)
         var projections: [[String: Any]] = []
-        for (name, generation) in [(OrderProjection.name, live.order), (SummaryProjection.name, live.summary)] {
+        for (name, generation, current) in [(OrderProjection.name, live.order, OrderProjection.schemaVersion),
+                                            (SummaryProjection.name, live.summary, SummaryProjection.schemaVersion)] {
             let status = try await queries.monitor.status(projection: name, generation: generation)
+            let built = try await generations.schema(name)
             projections.append(["projection": status.projection, "group": status.group, "generation": status.generation,
                                 "lastDelivered": status.lastDelivered?.description ?? NSNull(), "lagEvents": status.lagEvents,
                                 "lagMilliseconds": status.lagMilliseconds, "pending": status.pending,
-                                "consumers": status.consumers, "deadLettered": status.deadLettered])
+                                "consumers": status.consumers, "deadLettered": status.deadLettered,
+                                "schema": ["built": built ?? current, "current": current],
+                                "needsRebuild": built.map { $0 != current } ?? false])
         }
-        return ["projections": projections]
+        var result: [String: Any] = ["projections": projections]
+        if let status = try await replay.status() { result["replay"] = Self.json(status) }
+        return result
+    }
+
+    // MARK: - Replay
+
+    /// Starts a replay in the background and returns its status once it has begun.
+    private func startReplay(_ request: RequestFields) async throws -> Any {
+        let previous = try await replay.status()
+        if let previous, previous.isAlive {
+            throw APIError(.invalidRequest, "replay \(previous.id) is already running (\(previous.phase.rawValue)); cancel it first")
+        }
+        let service = replay
+        if let orderId = try request.optionalString("orderId") {
+            Task { try? await service.replay(orderId: orderId) }
+        } else if request.has("from") {
+            let from = try request.timestamp("from")
+            Task { try? await service.replay(from: from) }
+        } else {
+            let projection = try request.optionalString("projection") ?? "all"
+            guard ["order", "summary", "all"].contains(projection) else {
+                throw APIError(.invalidRequest, "projection must be order, summary or all")
+            }
+            let names = projection == "all" ? [OrderProjection.name, SummaryProjection.name] : [projection]
+            Task { try? await service.rebuild(names) }
+        }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < deadline {
+            if let status = try await replay.status(), status.id != previous?.id { return Self.json(status) }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw APIError(.internal, "the replay did not start")
+    }
+
+    private func replayStatus() async throws -> Any {
+        guard let status = try await replay.status() else { return [String: Any]() }
+        return Self.json(status)
+    }
+
+    static func json(_ status: ReplayStatus) -> [String: Any] {
+        let seconds = Double(max(1, status.heartbeat.milliseconds - status.startedAt.milliseconds)) / 1000
+        var object: [String: Any] = ["id": status.id, "kind": status.kind, "projections": status.projections,
+                                     "generations": status.generations, "phase": status.phase.rawValue,
+                                     "done": status.done, "total": status.total, "startedAt": status.startedAt.description,
+                                     "heartbeat": status.heartbeat.description, "alive": status.isAlive,
+                                     "ratePerSecond": Double(status.done) / seconds]
+        if let from = status.from { object["from"] = from }
+        if let orderId = status.orderId { object["orderId"] = orderId }
+        if let error = status.error { object["error"] = error }
+        return object
     }
 
     // MARK: - Dead letters
@@ -240,10 +308,15 @@ public final class RequestRouter: Sendable {
         do {
             let library = try await FunctionLibrary.loadedVersion(on: redis)
             let last = try await repository.store.lastPosition()
-            let ok = library == FunctionLibrary.version
-            return ["status": ok ? "ok" : "degraded", "redis": "up",
-                    "functionLibrary": ["loaded": library ?? 0, "expected": FunctionLibrary.version],
-                    "logPosition": last?.description ?? NSNull()] as [String: Any]
+            let mismatches = try await LiveGenerations(store: repository.store).schemaMismatches()
+            let ok = library == FunctionLibrary.version && mismatches.isEmpty
+            var result: [String: Any] = ["status": ok ? "ok" : "degraded", "redis": "up",
+                                         "functionLibrary": ["loaded": library ?? 0, "expected": FunctionLibrary.version],
+                                         "logPosition": last?.description ?? NSNull()]
+            if !mismatches.isEmpty {
+                result["schemaMismatch"] = mismatches.map { ["projection": $0.projection, "built": $0.built, "current": $0.current] }
+            }
+            return result
         } catch {
             return ["status": "down", "redis": "unreachable", "error": "\(error)"]
         }

@@ -6,13 +6,7 @@ import OrdersAPI
 enum ClientCommands {
     static func run(_ subcommand: String, _ arguments: Arguments) throws {
         let (op, parameters) = try request(for: subcommand, arguments)
-        let env = ProcessInfo.processInfo.environment
-        let server = arguments.option("server") ?? env["ORDERS_SERVER"] ?? "127.0.0.1:7480"
-        guard let colon = server.lastIndex(of: ":"), let port = Int(server[server.index(after: colon)...]) else {
-            throw UsageError("--server must be host:port, got \(server)")
-        }
-        let client = try OrdersClient(host: String(server[..<colon]), port: port,
-                                      token: arguments.option("token") ?? env["ORDERS_API_TOKEN"])
+        let client = try connect(arguments)
         let result = try client.call(op, parameters)
         if arguments.flag("json") {
             let data = try JSONSerialization.data(withJSONObject: result, options: [.prettyPrinted, .sortedKeys, .fragmentsAllowed])
@@ -20,6 +14,17 @@ enum ClientCommands {
         } else {
             print(Render.human(op: op, result))
         }
+    }
+
+    /// A client for `--server host:port` (or ORDERS_SERVER), with `--token` (or ORDERS_API_TOKEN).
+    static func connect(_ arguments: Arguments) throws -> OrdersClient {
+        let env = ProcessInfo.processInfo.environment
+        let server = arguments.option("server") ?? env["ORDERS_SERVER"] ?? "127.0.0.1:7480"
+        guard let colon = server.lastIndex(of: ":"), let port = Int(server[server.index(after: colon)...]) else {
+            throw UsageError("--server must be host:port, got \(server)")
+        }
+        return try OrdersClient(host: String(server[..<colon]), port: port,
+                                token: arguments.option("token") ?? env["ORDERS_API_TOKEN"])
     }
 
     static func request(for subcommand: String, _ arguments: Arguments) throws -> (String, [String: Any]) {
@@ -78,6 +83,8 @@ enum ClientCommands {
             return ("topCustomers", withMinPosition(query, arguments))
         case "status":
             return ("projectionStatus", [:])
+        case "snapshot":
+            return ("snapshot", ["orderId": try arguments.positional(0, "ORDER_ID")])
         case "dead-letters":
             return ("deadLetters", [:])
         case "redrive":

@@ -33,8 +33,9 @@ enum Serve {
 
         var server: LineServer?
         if runAPI {
-            let router = RequestRouter(commands: CommandHandler(repository: OrderRepository(store: store)),
-                                       queries: QueryHandler(store: store), token: token)
+            let repository = OrderRepository(store: store)
+            let router = RequestRouter(commands: CommandHandler(repository: repository), queries: QueryHandler(store: store),
+                                       replay: ReplayService(repository: repository), token: token)
             let lineServer = LineServer(configuration: ServerConfiguration(host: host, port: port),
                                         tooLarge: RequestRouterLimits.tooLargeResponse) { await router.respond(to: $0) }
             let bound = try lineServer.start()
@@ -42,16 +43,26 @@ enum Serve {
             Log.info("server.started", ["host": host, "port": bound, "redis": url, "namespace": namespace,
                                         "functionLibrary": FunctionLibrary.version, "auth": token == nil ? "off" : "token"])
         }
+        let generations = LiveGenerations(store: store)
+        try await generations.initialize([(OrderProjection.name, OrderProjection.schemaVersion),
+                                          (SummaryProjection.name, SummaryProjection.schemaVersion)])
+        let mismatches = try await generations.schemaMismatches()
+        for mismatch in mismatches {
+            Log.warning("projection.schema_mismatch", ["projection": mismatch.projection, "built": mismatch.built,
+                                                       "current": mismatch.current, "autoRebuild": arguments.flag("auto-rebuild")])
+        }
         var projectorTasks: [Task<Void, Never>] = []
         if runProjectors {
             let consumer = "\(ProcessInfo.processInfo.hostName)-\(getpid())"
-            let live = try await QueryHandler(store: store).liveGenerations()
-            let order = Projector(projection: OrderProjection(), store: store, generation: live.order,
-                                  settings: ProjectorSettings(consumer: consumer))
-            let summary = Projector(projection: SummaryProjection(), store: store, generation: live.summary,
-                                    settings: ProjectorSettings(consumer: consumer))
+            let settings = ProjectorSettings(consumer: consumer)
+            let order = ProjectionSupervisor(projection: OrderProjection(), store: store, settings: settings)
+            let summary = ProjectionSupervisor(projection: SummaryProjection(), store: store, settings: settings)
             projectorTasks = [Task { await order.run() }, Task { await summary.run() }]
-            Log.info("projectors.started", ["consumer": consumer, "order": "g\(live.order)", "summary": "g\(live.summary)"])
+            Log.info("projectors.started", ["consumer": consumer])
+            if arguments.flag("auto-rebuild") && !mismatches.isEmpty {
+                let replay = ReplayService(repository: OrderRepository(store: store), consumer: consumer)
+                projectorTasks.append(Task { _ = try? await replay.rebuild(mismatches.map(\.projection)) })
+            }
         }
 
         let signal = await waitForTerminationSignal()

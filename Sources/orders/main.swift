@@ -6,7 +6,8 @@ let usage = """
     usage: orders <command> [options]
 
     Service:
-      serve [--redis URL] [--host H] [--port P] [--namespace NS] [--api-only | --projectors-only]
+      serve [--redis URL] [--host H] [--port P] [--namespace NS] [--api-only | --projectors-only] [--auto-rebuild]
+            --auto-rebuild: rebuild a projection whose live generation has another schema version
             env: ORDERS_REDIS_URL, ORDERS_HOST, ORDERS_PORT, ORDERS_NAMESPACE, ORDERS_API_TOKEN
 
     Client (talk to a running server; --server host:port or ORDERS_SERVER, default 127.0.0.1:7480):
@@ -22,6 +23,11 @@ let usage = """
       summary
       top-customers [--by revenue|count] [--limit N]
       status                            projection status: checkpoint, lag, pending, dead letters
+      replay [--projection order|summary|all]   rebuild read models into a new generation, then switch
+      replay --from TIME                re-project every order with an event at or after TIME, in place
+      replay --order ORDER_ID           re-project one order (from its snapshot, if any)
+      replay --status | --cancel        the running (or last) replay; stop it, live models untouched
+      snapshot ORDER_ID                 store a snapshot of the order now
       dead-letters                      events a projector gave up on, with the error
       redrive [DEAD_LETTER_ID]          apply dead-lettered events again (after fixing the cause)
       health
@@ -41,13 +47,15 @@ guard let subcommand = words.first, !["-h", "--help", "help"].contains(subcomman
 }
 
 do {
-    let arguments = try Arguments(Array(words.dropFirst()), flags: ["json", "help", "api-only", "projectors-only"])
+    let arguments = try Arguments(Array(words.dropFirst()), flags: ["json", "help", "api-only", "projectors-only", "auto-rebuild", "status", "cancel"])
     if arguments.flag("help") {
         print(usage)
         exit(0)
     }
     if subcommand == "serve" {
         try await Serve.run(arguments)
+    } else if subcommand == "replay" {
+        try ReplayCommand.run(arguments)
     } else {
         try ClientCommands.run(subcommand, arguments)
     }

@@ -17,8 +17,9 @@ final class TestServer: Sendable {
         let redis = RedisClient(RedisConfiguration(url: try TestRedis.url(), connections: 4))
         try await FunctionLibrary.ensureLoaded(on: redis)
         store = EventStore(redis: redis, keys: KeySchema(namespace: TestRedis.uniqueNamespace("api")))
-        let router = RequestRouter(commands: CommandHandler(repository: OrderRepository(store: store)),
-                                   queries: QueryHandler(store: store), token: token)
+        let repository = OrderRepository(store: store)
+        let router = RequestRouter(commands: CommandHandler(repository: repository), queries: QueryHandler(store: store),
+                                   replay: ReplayService(repository: repository), token: token)
         server = LineServer(configuration: configuration, tooLarge: RequestRouterLimits.tooLargeResponse) {
             await router.respond(to: $0)
         }

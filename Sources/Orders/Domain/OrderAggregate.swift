@@ -9,6 +9,10 @@ public struct OrderAggregate: Sendable, Hashable, Codable {
         public var customerEmail: String
         public var items: [OrderItem]
         public var status: OrderStatus
+        /// Every status the order had, with when; kept so a read model can be rebuilt from a
+        /// snapshot as well as from the events.
+        public var statusHistory: [StatusChange]
+        public var cancelReason: String?
         public var deleted: Bool
         public var createdAt: Timestamp
         public var updatedAt: Timestamp
@@ -22,8 +26,13 @@ public struct OrderAggregate: Sendable, Hashable, Codable {
     /// Nil until the order is created.
     public private(set) var state: State?
 
+    public struct StatusChange: Sendable, Hashable, Codable {
+        public var status: OrderStatus
+        public var at: Timestamp
+    }
+
     /// Bump when `State`'s stored shape changes: snapshots of another schema are ignored.
-    public static let snapshotSchema = 1
+    public static let snapshotSchema = 2
 
     public init(orderId: String) {
         self.orderId = orderId
@@ -74,13 +83,16 @@ public struct OrderAggregate: Sendable, Hashable, Codable {
         case .created(let created):
             guard state == nil else { return }
             state = State(customerName: created.customerName, customerEmail: created.customerEmail,
-                          items: created.items, status: .pending, deleted: false,
-                          createdAt: time, updatedAt: time)
+                          items: created.items, status: .pending, statusHistory: [StatusChange(status: .pending, at: time)],
+                          cancelReason: nil, deleted: false, createdAt: time, updatedAt: time)
         case .statusChanged(let change):
             state?.status = change.to
+            state?.statusHistory.append(StatusChange(status: change.to, at: time))
             state?.updatedAt = time
-        case .cancelled:
+        case .cancelled(let cancelled):
             state?.status = .cancelled
+            state?.statusHistory.append(StatusChange(status: .cancelled, at: time))
+            state?.cancelReason = cancelled.reason
             state?.updatedAt = time
         case .deleted:
             state?.deleted = true

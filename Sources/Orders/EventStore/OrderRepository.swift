@@ -103,6 +103,18 @@ public final class OrderRepository: Sendable {
         return .usable(Snapshot(version: version, schema: schema, position: position, aggregate: aggregate))
     }
 
+    /// Takes a snapshot of the order as it is now; returns its version (0: the order has no events).
+    @discardableResult
+    public func snapshotNow(_ orderId: String) async throws -> Int {
+        let aggregate = try await load(orderId)
+        let last = try await store.redis.send("XREVRANGE", store.keys.stream(orderId), "+", "-", "COUNT", 1)
+        guard aggregate.version > 0, let id = last.array?.first?.array?.first?.string, let position = LogPosition(id) else {
+            return 0
+        }
+        try await saveSnapshot(aggregate, position: position)
+        return aggregate.version
+    }
+
     /// Stores a snapshot of `aggregate` unless one at the same or a later version is there.
     public func saveSnapshot(_ aggregate: OrderAggregate, position: LogPosition) async throws {
         let encoder = JSONEncoder()

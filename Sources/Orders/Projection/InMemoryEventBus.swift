@@ -54,8 +54,11 @@ public final class InMemoryProjection<P: Projection>: Sendable {
                     reached = next.version
                 }
                 guard reached > version else { continue }
-                let (changes, _) = projection.changes(for: event.orderId, from: current, to: folded, version: reached, in: view)
+                let (changes, guardValue) = projection.changes(for: event.orderId, from: current, to: folded,
+                                                               version: reached, in: view)
                 state.model.apply(changes)
+                let location = projection.guardLocation(of: event.orderId, in: view)
+                state.model.hashes[location.key, default: [:]][location.field] = guardValue
                 state.orders[event.orderId] = (reached, folded)
             }
         }

@@ -38,6 +38,8 @@ public struct OrderProjection: Projection {
         return String(decoding: try! encoder.encode(view), as: UTF8.self)
     }
 
+    public func state(from aggregate: OrderAggregate) -> OrderView? { OrderView(aggregate) }
+
     public func apply(_ event: OrderEvent, of recorded: RecordedEvent, to state: OrderView?) -> OrderView? {
         OrderView.applying(event, of: recorded, to: state)
     }

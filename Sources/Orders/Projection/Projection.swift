@@ -21,6 +21,9 @@ public protocol Projection: Sendable {
     func readCommand(for orderId: String, in keys: ViewKeys) -> RedisCommand
     /// The version and state in `readCommand`'s reply (version 0, nil state: nothing yet).
     func parse(_ reply: RedisValue) throws -> (version: Int, state: State?)
+    /// The state of an order rebuilt from its aggregate (used to replay one order from a snapshot);
+    /// must equal folding the same events with `apply`.
+    func state(from aggregate: OrderAggregate) -> State?
     /// The state after one more event; nil when the order is not (or no longer) visible.
     func apply(_ event: OrderEvent, of recorded: RecordedEvent, to state: State?) -> State?
     /// The writes that turn `old` into `new` for this order, and the guard's new value.

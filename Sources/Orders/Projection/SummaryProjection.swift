@@ -33,6 +33,10 @@ public struct SummaryProjection: Projection {
                                              customerName: "", day: String(parts[3])))
     }
 
+    public func state(from aggregate: OrderAggregate) -> SummaryContribution? {
+        OrderView(aggregate).map(SummaryContribution.init)
+    }
+
     public func apply(_ event: OrderEvent, of recorded: RecordedEvent, to state: SummaryContribution?) -> SummaryContribution? {
         switch event {
         case .created(let created):

@@ -26,15 +26,12 @@ public final class QueryHandler: Sendable {
 
     /// The live generation of each projection (1 until a rebuild switches it).
     public func liveGenerations() async throws -> (order: Int, summary: Int) {
-        let reply = try await store.redis.send("HMGET", ViewKeys.live(store.keys), OrderProjection.name, SummaryProjection.name)
-        let values = reply.array ?? []
-        return (values.first?.int ?? 1, values.dropFirst().first?.int ?? 1)
+        let live = LiveGenerations(store: store)
+        return (try await live.live(OrderProjection.name), try await live.live(SummaryProjection.name))
     }
 
     func view(_ projection: String) async throws -> ViewKeys {
-        let live = try await liveGenerations()
-        return ViewKeys(keys: store.keys, projection: projection,
-                        generation: projection == OrderProjection.name ? live.order : live.summary)
+        ViewKeys(keys: store.keys, projection: projection, generation: try await LiveGenerations(store: store).live(projection))
     }
 
     /// Waits until `projection` has applied `position`, or throws `staleRead` after `freshnessWait`.

@@ -1,10 +1,7 @@
 /// One order as the read side shows it: what `getOrder` returns and what the indexes point to.
 /// Built by folding events; a pure value, so the projection is testable without Redis.
 public struct OrderView: Sendable, Hashable, Codable {
-    public struct StatusChange: Sendable, Hashable, Codable {
-        public var status: OrderStatus
-        public var at: Timestamp
-    }
+    public typealias StatusChange = OrderAggregate.StatusChange
 
     public var orderId: String
     public var customerName: String
@@ -64,5 +61,18 @@ public struct OrderView: Sendable, Hashable, Codable {
         }
         terms.remove("")
         return terms
+    }
+}
+
+extension OrderView {
+    /// The view of an order rebuilt from its aggregate (a snapshot plus later events), or nil
+    /// when it is not visible (not created, or deleted). Defined in an extension so the
+    /// memberwise initializer stays.
+    public init?(_ aggregate: OrderAggregate) {
+        guard let state = aggregate.state, !state.deleted else { return nil }
+        self.init(orderId: aggregate.orderId, customerName: state.customerName, customerEmail: state.customerEmail,
+                  items: state.items, status: state.status, statusHistory: state.statusHistory,
+                  cancelReason: state.cancelReason, createdAt: state.createdAt, updatedAt: state.updatedAt,
+                  version: aggregate.version)
     }
 }
