@@ -21,13 +21,18 @@ public final class ReplayService: Sendable {
     public let repository: OrderRepository
     let generations: LiveGenerations
     let catchUpSettings: ProjectorSettings
+    /// Fault injection for crash tests: when it returns true for the phase a rebuild enters, the
+    /// rebuild stops with `SimulatedCrash` and, like a killed process, cleans nothing up.
+    let faultAt: @Sendable (ReplayStatus.Phase) async -> Bool
     var statusKey: String { "\(store.keys.namespace):{\(store.keys.partition)}:view:replay" }
 
-    public init(repository: OrderRepository, consumer: String = "replay") {
+    public init(repository: OrderRepository, consumer: String = "replay",
+                faultAt: @escaping @Sendable (ReplayStatus.Phase) async -> Bool = { _ in false }) {
         self.store = repository.store
         self.repository = repository
         self.generations = LiveGenerations(store: repository.store)
         self.catchUpSettings = ProjectorSettings(consumer: consumer, batchSize: 1000, block: .milliseconds(100))
+        self.faultAt = faultAt
     }
 
     public struct Cancelled: Error, CustomStringConvertible {
@@ -68,6 +73,7 @@ public final class ReplayService: Sendable {
 
     /// Records progress and the heartbeat; throws `Cancelled` when a cancel was requested.
     private func checkpoint(_ status: inout ReplayStatus) async throws {
+        if await faultAt(status.phase) { throw SimulatedCrash() }
         status.heartbeat = .now()
         let replies = try await store.redis.pipeline([
             RedisCommand("HSET", statusKey, "phase", status.phase.rawValue, "done", status.done, "total", status.total,
@@ -107,6 +113,8 @@ public final class ReplayService: Sendable {
             try await runRebuild(targets, &status)
             try await finish(&status, .done)
             Log.info("replay.finished", ["id": status.id, "events": status.done])
+        } catch is SimulatedCrash {
+            throw SimulatedCrash() // a dead process cleans nothing up
         } catch {
             try? await dropPartial(status)
             let cancelled = error is Cancelled

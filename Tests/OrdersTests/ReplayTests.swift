@@ -1,0 +1,225 @@
+import Foundation
+@testable import Orders
+import RedisClient
+import Synchronization
+import Testing
+import TestSupport
+
+@Suite(.enabled(if: TestRedis.shouldRun))
+struct ReplayTests {
+    /// A store with a random history, projected incrementally into generation 1.
+    private func projectedStore(_ label: String, orders: Int = 30, commands: Int = 250, seed: UInt64) async throws
+        -> (EventStore, ReplayService) {
+        let store = try await makeStore(label)
+        let last = try await randomHistory(store, orders: orders, commands: commands, seed: seed)
+        for projector in [Projector(projection: OrderProjection(), store: store, settings: quickSettings("live")) as any Drainable,
+                          Projector(projection: SummaryProjection(), store: store, settings: quickSettings("live"))] {
+            try await projector.drainAll(upTo: last)
+        }
+        try await LiveGenerations(store: store).initialize([("order", 1), ("summary", 1)])
+        return (store, ReplayService(repository: OrderRepository(store: store)))
+    }
+
+    private func dumps(_ store: EventStore) async throws -> [String: [String: String]] {
+        let live = LiveGenerations(store: store)
+        var result: [String: [String: String]] = [:]
+        for name in ["order", "summary"] {
+            result[name] = try await dumpReadModel(store, ViewKeys(keys: store.keys, projection: name, generation: try await live.live(name)))
+        }
+        return result
+    }
+
+    @Test func aFullRebuildEqualsTheIncrementalModelsAndSwitchesAtomically() async throws {
+        let (store, replay) = try await projectedStore("rebuild", seed: 21)
+        let before = try await dumps(store)
+        try await replay.rebuild(["order", "summary"])
+        let live = LiveGenerations(store: store)
+        let order = try await live.live("order"), summary = try await live.live("summary")
+        #expect(order > 1 && summary > 1 && order != summary)
+        #expect(try await dumps(store) == before)
+        #expect(try await replay.status()?.phase == .done)
+        // The old generation is gone, keys and consumer group.
+        #expect(try await dumpReadModel(store, ViewKeys(keys: store.keys, projection: "order", generation: 1)).isEmpty)
+        let groups = try await store.redis.send("XINFO", "GROUPS", store.keys.log)
+        #expect(!"\(groups)".contains("view:order:g1\""))
+        let recount = try await recountSummary(store, orderView: ViewKeys(keys: store.keys, projection: "order", generation: order))
+        #expect(try await QueryHandler(store: store).summary().totalOrders == recount.orders)
+    }
+
+    @Test func eventsWrittenDuringARebuildAreCaughtUp() async throws {
+        let (store, _) = try await projectedStore("catchup", seed: 5)
+        // Pause the rebuild right after its in-memory pass, write more, then let it finish.
+        let gate = Gate()
+        let replay = ReplayService(repository: OrderRepository(store: store)) { phase in
+            if phase == .writing { await gate.wait() }
+            return false
+        }
+        let rebuilding = Task { try await replay.rebuild(["order", "summary"]) }
+        try await eventually { guard gate.isWaiting else { throw DrainTimeout() } }
+        let handler = CommandHandler(repository: OrderRepository(store: store))
+        let extra = try await handler.handle(.init(orderId: nil, command: createSample))
+        gate.open()
+        try await rebuilding.value
+        let view = try await QueryHandler(store: store).order(extra.orderId)
+        #expect(view.version == 1, "the order created during the rebuild is in the new generation")
+    }
+
+    @Test(arguments: [0.1, 0.5, 0.9])
+    func replayFromATimeRepairsABuggyProjectionToEqualAFullRebuild(fraction: Double) async throws {
+        let (store, replay) = try await projectedStore("from", seed: 31)
+        let log = try await store.readLog(after: nil, limit: 10_000)
+        let cut = log[Int(Double(log.count) * fraction)].position.time
+        let touched = Set(log.filter { $0.position.time >= cut }.map(\.orderId))
+        #expect(!touched.isEmpty && touched.count < Set(log.map(\.orderId)).count)
+
+        // A buggy build projected the touched orders wrongly (consistently, through the guard).
+        for orderId in touched {
+            try await writeBuggy(orderId, OrderProjection(), store) { view in
+                var wrong = view
+                wrong?.customerName = "WRONG"
+                return wrong
+            }
+            try await writeBuggy(orderId, SummaryProjection(), store) { contribution in
+                var wrong = contribution
+                wrong?.total = Money(cents: 1)
+                return wrong
+            }
+        }
+        #expect(try await replay.replay(from: cut) == touched.count)
+        let repaired = try await dumps(store)
+        try await replay.rebuild(["order", "summary"])
+        #expect(try await dumps(store) == repaired)
+    }
+
+    private func writeBuggy<P: Projection>(_ orderId: String, _ projection: P, _ store: EventStore,
+                                          _ corrupt: (P.State?) -> P.State?) async throws {
+        let view = ViewKeys(keys: store.keys, projection: P.name, generation: 1)
+        let (version, state) = try projection.parse(try await store.redis.send(projection.readCommand(for: orderId, in: view)))
+        let (changes, guardValue) = projection.changes(for: orderId, from: state, to: corrupt(state), version: version, in: view)
+        let location = projection.guardLocation(of: orderId, in: view)
+        let reply = try await store.redis.send(changes.command(guardField: location.field, expected: version, guardValue: guardValue))
+        #expect(reply.array?.first?.string == "applied")
+    }
+
+    @Test func oneOrderIsReplayedFromItsSnapshot() async throws {
+        let (store, replay) = try await projectedStore("one", seed: 41)
+        let orderId = try #require(try await QueryHandler(store: store).list(QueryHandler.ListFilter()).orders.first?.orderId)
+        let repository = OrderRepository(store: store)
+        #expect(try await repository.snapshotNow(orderId) > 0)
+        let before = try await dumps(store)
+        try await writeBuggy(orderId, OrderProjection(), store) { _ in nil }
+        try await writeBuggy(orderId, SummaryProjection(), store) { _ in nil }
+        #expect(try await dumps(store) != before)
+        try await replay.replay(orderId: orderId)
+        #expect(try await dumps(store) == before)
+    }
+
+    @Test func queriesKeepAnsweringTheSameOrdersDuringARebuild() async throws {
+        let (store, replay) = try await projectedStore("serving", orders: 300, commands: 1500, seed: 51)
+        let queries = QueryHandler(store: store)
+        let expected = try await allOrderIds(queries)
+        let summary = try await queries.summary()
+        #expect(expected.count > 100)
+        let rebuilding = Task { try await replay.rebuild(["order", "summary"]) }
+        var checks = 0
+        while true {
+            #expect(try await allOrderIds(queries) == expected, "no missing or doubled order at any moment")
+            #expect(try await queries.summary() == summary)
+            checks += 1
+            let finished = try await replay.status()?.phase.isFinished ?? false
+            if checks >= 3 && finished { break }
+        }
+        try await rebuilding.value
+        #expect(try await allOrderIds(queries) == expected)
+        #expect(try await LiveGenerations(store: store).live("order") > 1)
+    }
+
+    private func allOrderIds(_ queries: QueryHandler) async throws -> [String] {
+        var ids: [String] = []
+        var cursor: String?
+        repeat {
+            let page = try await queries.list(QueryHandler.ListFilter(), limit: 1000, cursor: cursor)
+            ids += page.orders.map(\.orderId)
+            cursor = page.nextCursor
+        } while cursor != nil
+        return ids
+    }
+
+    @Test func aReplayKilledMidwayIsRestartedCleanlyAndEndsCorrect() async throws {
+        let (store, _) = try await projectedStore("killed", seed: 61)
+        let before = try await dumps(store)
+        let crashing = ReplayService(repository: OrderRepository(store: store)) { $0 == .catchingUp }
+        await #expect(throws: SimulatedCrash.self) { try await crashing.rebuild(["order", "summary"]) }
+        let dead = try #require(try await crashing.status())
+        #expect(dead.phase == .writing, "the last phase it recorded before it died")
+        #expect(try await LiveGenerations(store: store).live("order") == 1, "the live generation was never touched")
+        let partial = ViewKeys(keys: store.keys, projection: "order", generation: dead.generations[0])
+        #expect(!(try await dumpReadModel(store, partial)).isEmpty)
+
+        let replay = ReplayService(repository: OrderRepository(store: store))
+        await #expect(throws: ReplayService.AlreadyRunning.self) { try await replay.rebuild(["order"]) }
+        // Ten seconds without a heartbeat: the process is taken to be dead.
+        try await store.redis.send("HSET", replay.statusKey, "heartbeat", Timestamp(milliseconds: Timestamp.now().milliseconds - 11_000).description)
+        try await replay.rebuild(["order", "summary"])
+        #expect(try await dumps(store) == before)
+        #expect(try await dumpReadModel(store, partial).isEmpty, "the dead replay's partial generation was dropped")
+    }
+
+    @Test func aCancelledRebuildLeavesTheLiveGenerationAsItWas() async throws {
+        let (store, _) = try await projectedStore("cancel", seed: 71)
+        let before = try await dumps(store)
+        let gate = Gate()
+        let replay = ReplayService(repository: OrderRepository(store: store)) { phase in
+            if phase == .writing { await gate.wait() }
+            return false
+        }
+        let rebuilding = Task { try await replay.rebuild(["order", "summary"]) }
+        try await eventually { guard gate.isWaiting else { throw DrainTimeout() } }
+        try await replay.cancel()
+        gate.open()
+        await #expect(throws: ReplayService.Cancelled.self) { try await rebuilding.value }
+        let status = try #require(try await replay.status())
+        #expect(status.phase == .cancelled)
+        #expect(try await LiveGenerations(store: store).live("order") == 1)
+        #expect(try await dumps(store) == before)
+        let partial = ViewKeys(keys: store.keys, projection: "order", generation: status.generations[0])
+        #expect(try await dumpReadModel(store, partial).isEmpty, "the partial generation was dropped")
+    }
+
+    @Test func aSchemaChangeIsReportedAndARebuildClearsIt() async throws {
+        let (store, replay) = try await projectedStore("schema", seed: 81)
+        let live = LiveGenerations(store: store)
+        #expect(try await live.schemaMismatches().isEmpty)
+        // As if the live generation had been built by a build with an older order schema.
+        try await store.redis.send("HSET", live.key, "order:schema", 0)
+        let mismatches = try await live.schemaMismatches()
+        #expect(mismatches.map(\.projection) == ["order"] && mismatches.first?.built == 0)
+        try await replay.rebuild(mismatches.map(\.projection)) // what `orders serve --auto-rebuild` runs
+        #expect(try await live.schemaMismatches().isEmpty)
+        #expect(try await live.schema("order") == OrderProjection.schemaVersion)
+    }
+}
+
+/// Lets a test hold a replay at a point and release it.
+final class Gate: Sendable {
+    private let state = Mutex((waiting: false, opened: false))
+
+    func wait() async {
+        state.withLock { $0.waiting = true }
+        while !state.withLock({ $0.opened }) { try? await Task.sleep(for: .milliseconds(5)) }
+    }
+
+    var isWaiting: Bool { state.withLock { $0.waiting } }
+    func open() { state.withLock { $0.opened = true } }
+}
+
+protocol Drainable {
+    func drainAll(upTo position: LogPosition?) async throws
+}
+
+extension Projector: Drainable {
+    func drainAll(upTo position: LogPosition?) async throws {
+        try await createGroup()
+        try await drain(self, upTo: position)
+    }
+}
