@@ -17,7 +17,7 @@ struct ReplayTests {
             try await projector.drainAll(upTo: last)
         }
         try await LiveGenerations(store: store).initialize([("order", 1), ("summary", 1)])
-        return (store, ReplayService(repository: OrderRepository(store: store)))
+        return (store, ReplayService(repository: OrderRepository(store: store), dropGrace: .milliseconds(50)))
     }
 
     private func dumps(_ store: EventStore) async throws -> [String: [String: String]] {
@@ -50,7 +50,7 @@ struct ReplayTests {
         let (store, _) = try await projectedStore("catchup", seed: 5)
         // Pause the rebuild right after its in-memory pass, write more, then let it finish.
         let gate = Gate()
-        let replay = ReplayService(repository: OrderRepository(store: store)) { phase in
+        let replay = ReplayService(repository: OrderRepository(store: store), dropGrace: .milliseconds(50)) { phase in
             if phase == .writing { await gate.wait() }
             return false
         }
@@ -148,7 +148,7 @@ struct ReplayTests {
     @Test func aReplayKilledMidwayIsRestartedCleanlyAndEndsCorrect() async throws {
         let (store, _) = try await projectedStore("killed", seed: 61)
         let before = try await dumps(store)
-        let crashing = ReplayService(repository: OrderRepository(store: store)) { $0 == .catchingUp }
+        let crashing = ReplayService(repository: OrderRepository(store: store), dropGrace: .milliseconds(50)) { $0 == .catchingUp }
         await #expect(throws: SimulatedCrash.self) { try await crashing.rebuild(["order", "summary"]) }
         let dead = try #require(try await crashing.status())
         #expect(dead.phase == .writing, "the last phase it recorded before it died")
@@ -156,7 +156,7 @@ struct ReplayTests {
         let partial = ViewKeys(keys: store.keys, projection: "order", generation: dead.generations[0])
         #expect(!(try await dumpReadModel(store, partial)).isEmpty)
 
-        let replay = ReplayService(repository: OrderRepository(store: store))
+        let replay = ReplayService(repository: OrderRepository(store: store), dropGrace: .milliseconds(50))
         await #expect(throws: ReplayService.AlreadyRunning.self) { try await replay.rebuild(["order"]) }
         // Ten seconds without a heartbeat: the process is taken to be dead.
         try await store.redis.send("HSET", replay.statusKey, "heartbeat", Timestamp(milliseconds: Timestamp.now().milliseconds - 11_000).description)
@@ -169,7 +169,7 @@ struct ReplayTests {
         let (store, _) = try await projectedStore("cancel", seed: 71)
         let before = try await dumps(store)
         let gate = Gate()
-        let replay = ReplayService(repository: OrderRepository(store: store)) { phase in
+        let replay = ReplayService(repository: OrderRepository(store: store), dropGrace: .milliseconds(50)) { phase in
             if phase == .writing { await gate.wait() }
             return false
         }

@@ -48,20 +48,29 @@ public final class Projector<P: Projection>: Sendable {
         }
     }
 
-    /// Consumes until the task is cancelled. Redis outages are waited out (with backoff); the
-    /// loop never ends on an error.
+    /// Consumes until the task is cancelled, or until its consumer group is destroyed (a rebuild
+    /// replaced this generation). Redis outages are waited out with backoff. The group is created
+    /// once, before the loop: re-creating it later would re-project the whole log into a
+    /// generation that was just dropped.
     public func run() async {
         var lastClaim = ContinuousClock.now
         var backoff = Duration.milliseconds(50)
+        var groupReady = false
         while !Task.isCancelled {
             do {
-                try await createGroup()
+                if !groupReady {
+                    try await createGroup()
+                    groupReady = true
+                }
                 if ContinuousClock.now - lastClaim >= settings.claimAfter / 2 {
                     lastClaim = .now
                     try await claimStalled()
                 }
                 try await step()
                 backoff = .milliseconds(50)
+            } catch RedisError.server(let message) where message.hasPrefix("NOGROUP") {
+                Log.info("projector.group_gone", ["projection": P.name, "group": group])
+                return
             } catch {
                 if Task.isCancelled { break }
                 Log.warning("projector.retrying", ["projection": P.name, "error": error])

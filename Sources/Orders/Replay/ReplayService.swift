@@ -24,15 +24,21 @@ public final class ReplayService: Sendable {
     /// Fault injection for crash tests: when it returns true for the phase a rebuild enters, the
     /// rebuild stops with `SimulatedCrash` and, like a killed process, cleans nothing up.
     let faultAt: @Sendable (ReplayStatus.Phase) async -> Bool
+    /// Between destroying an old generation's consumer group and deleting its keys: long enough
+    /// for a projector of that generation to finish the batch it is on (a blocked read plus one
+    /// batch), so no write lands in a generation after its keys were deleted.
+    let dropGrace: Duration
     var statusKey: String { "\(store.keys.namespace):{\(store.keys.partition)}:view:replay" }
 
     public init(repository: OrderRepository, consumer: String = "replay",
+                dropGrace: Duration = .seconds(3),
                 faultAt: @escaping @Sendable (ReplayStatus.Phase) async -> Bool = { _ in false }) {
         self.store = repository.store
         self.repository = repository
         self.generations = LiveGenerations(store: repository.store)
         self.catchUpSettings = ProjectorSettings(consumer: consumer, batchSize: 1000, block: .milliseconds(100))
         self.faultAt = faultAt
+        self.dropGrace = dropGrace
     }
 
     public struct Cancelled: Error, CustomStringConvertible {
@@ -173,10 +179,12 @@ public final class ReplayService: Sendable {
         }
     }
 
-    /// Deletes a generation's keys in batches (SCAN + UNLINK, never one blocking call) and its
-    /// consumer group.
+    /// Deletes a generation: first its consumer group (its projectors stop), then, after
+    /// `dropGrace`, its keys in batches (SCAN + UNLINK, never one blocking call).
     func dropGeneration(_ view: ViewKeys) async throws {
-        _ = try? await store.redis.send("XGROUP", "DESTROY", store.keys.log, ProjectionMonitor.group(view.projection, generation: view.generation))
+        let destroyed = try? await store.redis.send("XGROUP", "DESTROY", store.keys.log,
+                                                    ProjectionMonitor.group(view.projection, generation: view.generation))
+        if destroyed?.int == 1 { try await Task.sleep(for: dropGrace) }
         var cursor = "0"
         repeat {
             let reply = try await store.redis.send("SCAN", cursor, "MATCH", view.prefix + "*", "COUNT", 1000)
