@@ -5,7 +5,8 @@ import RedisClient
 /// The benchmark driver. Usage:
 ///   orders-bench memory [--redis URL] [--orders N] [--no-command-ids]
 ///   orders-bench project [--redis URL] [--orders N]
-///   orders-bench lag [--redis URL] [--rate COMMANDS_PER_SECOND] [--seconds S] [--no-command-ids]
+///   orders-bench lag [--redis URL] [--rate COMMANDS_PER_SECOND] [--seconds S]
+///   orders-bench rebuild [--redis URL] [--events N] [--no-command-ids]
 /// Prints one JSON object of figures on stdout.
 let arguments = Array(CommandLine.arguments.dropFirst())
 
@@ -27,6 +28,10 @@ do {
         let figures = try await ProjectionBenchmark(redis: redis, orders: Int(option("--orders") ?? "") ?? 20_000).run()
         let json = try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])
         print(String(decoding: json, as: UTF8.self))
+    case "rebuild":
+        let figures = try await RebuildBenchmark(redis: redis, events: Int(option("--events") ?? "") ?? 100_000).run()
+        let json = try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])
+        print(String(decoding: json, as: UTF8.self))
     case "lag":
         let figures = try await LagBenchmark(redis: redis, rate: Int(option("--rate") ?? "") ?? 1000,
                                              duration: .seconds(Int(option("--seconds") ?? "") ?? 10)).run()
@@ -37,6 +42,7 @@ do {
             usage: orders-bench memory [--redis URL] [--orders N] [--no-command-ids]
                    orders-bench project [--redis URL] [--orders N]
                    orders-bench lag [--redis URL] [--rate COMMANDS_PER_SECOND] [--seconds S]
+                   orders-bench rebuild [--redis URL] [--events N]
 
             """.utf8))
         exit(2)

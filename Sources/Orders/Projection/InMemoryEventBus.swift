@@ -76,8 +76,17 @@ public struct InMemoryRedisModel: Sendable, Equatable {
     public var sortedSets: [String: [String: Double]] = [:]
 
     mutating func apply(_ changes: ProjectionChanges) {
+        defer {
+            // Like Redis, a hash or sorted set left empty does not exist. Only the keys this change
+            // touched are looked at: scanning the whole model per change made rebuilds quadratic.
+            for key in changes.keys {
+                if hashes[key]?.isEmpty == true { hashes[key] = nil }
+                if sortedSets[key]?.isEmpty == true { sortedSets[key] = nil }
+            }
+        }
         var index = 0
         let arguments = changes.arguments
+        var decremented: [String: Set<String>] = [:]
         while index < arguments.count {
             let command = arguments[index]
             let key = changes.keys[Int(arguments[index + 1])! - 1]
@@ -101,14 +110,16 @@ public struct InMemoryRedisModel: Sendable, Equatable {
                 for member in values { sortedSets[key]?[member] = nil }
             case "ZINCRBY":
                 sortedSets[key, default: [:]][values[1], default: 0] += Double(values[0])!
+                if Double(values[0])! < 0 { decremented[key, default: []].insert(values[1]) }
             case "ZREMRANGEBYSCORE":
-                // Only used as "-inf 0": drop members whose score fell to zero or below.
-                sortedSets[key] = sortedSets[key]?.filter { $0.value > Double(values[1])! }
+                // Only used as "-inf 0" after decrements in the same change list: every other
+                // member was above zero before, so only the decremented ones can have dropped.
+                for member in decremented[key] ?? [] where (sortedSets[key]?[member] ?? 1) <= Double(values[1])! {
+                    sortedSets[key]?[member] = nil
+                }
             default:
                 preconditionFailure("a projection produced an unknown command \(command)")
             }
         }
-        hashes = hashes.filter { !$0.value.isEmpty }
-        sortedSets = sortedSets.filter { !$0.value.isEmpty }
     }
 }

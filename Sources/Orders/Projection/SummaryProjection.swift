@@ -76,15 +76,15 @@ public struct SummaryProjection: Projection {
         if let new { add(new, 1) }
 
         var changes = ProjectionChanges(guardKey: keys.orderContributions)
-        var decreased = false
+        var customerDecreased = false
         for (delta, amount) in deltas.sorted(by: { ($0.key.key, $0.key.field) < ($1.key.key, $1.key.field) }) where amount != 0 {
-            decreased = decreased || amount < 0
+            if delta.command == "ZINCRBY" && amount < 0 { customerDecreased = true }
             switch delta.command {
             case "ZINCRBY": changes.add("ZINCRBY", delta.key, [String(amount), delta.field])
             default: changes.add("HINCRBY", delta.key, [delta.field, String(amount)])
             }
         }
-        if decreased {
+        if customerDecreased {
             // A customer whose orders all left (or whose revenue is all cancelled) leaves the ranking.
             changes.add("ZREMRANGEBYSCORE", keys.customersByCount, ["-inf", "0"])
             changes.add("ZREMRANGEBYSCORE", keys.customersByRevenue, ["-inf", "0"])

@@ -1,5 +1,6 @@
 import Foundation
 import RedisClient
+import Synchronization
 
 /// Rebuilds read models without downtime.
 ///
@@ -131,6 +132,13 @@ public final class ReplayService: Sendable {
     }
 
     private func runRebuild(_ targets: [any RebuildTarget], _ status: inout ReplayStatus) async throws {
+        var phaseStarted = ContinuousClock.now
+        func phaseDone(_ phase: String) {
+            let elapsed = ContinuousClock.now - phaseStarted
+            Log.info("replay.phase", ["id": status.id, "phase": phase,
+                                      "ms": elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000])
+            phaseStarted = .now
+        }
         // 1. Fold the log up to its head, in memory.
         let head = try await store.lastPosition()
         status.total = try await store.redis.send("XLEN", store.keys.log).int ?? 0
@@ -143,6 +151,7 @@ public final class ReplayService: Sendable {
             status.done += page.count
             try await checkpoint(&status)
         }
+        phaseDone("reading")
         // 2. Write the new generations.
         status.phase = .writing
         try await checkpoint(&status)
@@ -151,6 +160,7 @@ public final class ReplayService: Sendable {
             var progress = status
             try await target.write(with: writer) { try await self.checkpoint(&progress) }
         }
+        phaseDone("writing")
         // 3. Catch up through each new generation's consumer group, from the head on.
         status.phase = .catchingUp
         try await checkpoint(&status)
@@ -165,6 +175,7 @@ public final class ReplayService: Sendable {
             try await checkpoint(&status)
             if !behind { break }
         }
+        phaseDone("catching-up")
         // 4. Switch every rebuilt projection at once, then drop the old generations.
         status.phase = .switching
         try await checkpoint(&status)
@@ -177,6 +188,7 @@ public final class ReplayService: Sendable {
         for (name, generation) in old where !targets.contains(where: { $0.name == name && $0.generation == generation }) {
             try await dropGeneration(ViewKeys(keys: store.keys, projection: name, generation: generation))
         }
+        phaseDone("cleaning")
     }
 
     /// Deletes a generation: first its consumer group (its projectors stop), then, after
@@ -292,14 +304,14 @@ protocol RebuildTarget: Sendable {
     func step() async throws
 }
 
-struct Rebuild<P: Projection>: RebuildTarget {
-    let memory: InMemoryProjection<P>
+/// Folds each order's final state in memory (the log is read in order from its start, so no
+/// gap ever needs an order's history), then writes each order once: the changes from nothing to
+/// its final state, merged into one in-memory model (the summary's counters add up there).
+final class Rebuild<P: Projection>: RebuildTarget {
     let projector: Projector<P>
+    private let states = Mutex<[String: (version: Int, state: P.State?)]>([:])
 
     init(_ projection: P, store: EventStore, generation: Int, settings: ProjectorSettings) {
-        let view = ViewKeys(keys: store.keys, projection: P.name, generation: generation)
-        // The log is read in order from its start, so no gap ever needs an order's history.
-        memory = InMemoryProjection(projection, view: view) { _ in [] }
         projector = Projector(projection: projection, store: store, generation: generation, settings: settings)
     }
 
@@ -307,10 +319,30 @@ struct Rebuild<P: Projection>: RebuildTarget {
     var schema: Int { P.schemaVersion }
     var generation: Int { projector.view.generation }
 
-    func fold(_ events: [RecordedEvent]) { memory.apply(events) }
+    func fold(_ events: [RecordedEvent]) {
+        let projection = projector.projection
+        states.withLock { states in
+            for event in events {
+                let (version, state) = states[event.orderId] ?? (0, nil)
+                // An event that cannot be read stops its order where it is, as in the live projector.
+                guard event.version == version + 1,
+                      let domain = try? OrderEventCoding.decode(type: event.type, data: event.data) else { continue }
+                states[event.orderId] = (event.version, projection.apply(domain, of: event, to: state))
+            }
+        }
+    }
 
     func write(with writer: ModelWriter, checkpoint: () async throws -> Void) async throws {
-        try await writer.write(memory.snapshot.model, checkpoint: checkpoint)
+        var model = InMemoryRedisModel()
+        let view = projector.view
+        for (orderId, entry) in states.withLock({ $0 }) {
+            let (changes, guardValue) = projector.projection.changes(for: orderId, from: nil, to: entry.state,
+                                                                     version: entry.version, in: view)
+            model.apply(changes)
+            let location = projector.projection.guardLocation(of: orderId, in: view)
+            model.hashes[location.key, default: [:]][location.field] = guardValue
+        }
+        try await writer.write(model, checkpoint: checkpoint)
     }
 
     func createGroup(at position: LogPosition?) async throws {
