@@ -20,6 +20,16 @@ struct ReplayTests {
         return (store, ReplayService(repository: OrderRepository(store: store), dropGrace: .milliseconds(50)))
     }
 
+    /// A replay service whose rebuilds wait at the start of their writing phase until the gate opens.
+    private func gatedReplay(_ store: EventStore) -> (ReplayService, Gate) {
+        let gate = Gate()
+        let replay = ReplayService(repository: OrderRepository(store: store), dropGrace: .milliseconds(50)) { phase in
+            if phase == .writing { await gate.wait() }
+            return false
+        }
+        return (replay, gate)
+    }
+
     private func dumps(_ store: EventStore) async throws -> [String: [String: String]] {
         let live = LiveGenerations(store: store)
         var result: [String: [String: String]] = [:]
@@ -49,11 +59,7 @@ struct ReplayTests {
     @Test func eventsWrittenDuringARebuildAreCaughtUp() async throws {
         let (store, _) = try await projectedStore("catchup", seed: 5)
         // Pause the rebuild right after its in-memory pass, write more, then let it finish.
-        let gate = Gate()
-        let replay = ReplayService(repository: OrderRepository(store: store), dropGrace: .milliseconds(50)) { phase in
-            if phase == .writing { await gate.wait() }
-            return false
-        }
+        let (replay, gate) = gatedReplay(store)
         let rebuilding = Task { try await replay.rebuild(["order", "summary"]) }
         try await eventually { guard gate.isWaiting else { throw DrainTimeout() } }
         let handler = CommandHandler(repository: OrderRepository(store: store))
@@ -168,11 +174,7 @@ struct ReplayTests {
     @Test func aCancelledRebuildLeavesTheLiveGenerationAsItWas() async throws {
         let (store, _) = try await projectedStore("cancel", seed: 71)
         let before = try await dumps(store)
-        let gate = Gate()
-        let replay = ReplayService(repository: OrderRepository(store: store), dropGrace: .milliseconds(50)) { phase in
-            if phase == .writing { await gate.wait() }
-            return false
-        }
+        let (replay, gate) = gatedReplay(store)
         let rebuilding = Task { try await replay.rebuild(["order", "summary"]) }
         try await eventually { guard gate.isWaiting else { throw DrainTimeout() } }
         try await replay.cancel()

@@ -1,6 +1,6 @@
 /// An exact amount of money in minor units (cents). Never binary floating point: amounts are
 /// parsed from and printed as decimal strings ("19.98"), and sums are integer sums.
-public struct Money: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+public struct Money: Sendable, Hashable, Comparable, StringCodable {
     public var cents: Int64
 
     public init(cents: Int64) { self.cents = cents }
@@ -37,20 +37,9 @@ public struct Money: Sendable, Hashable, Comparable, Codable, CustomStringConver
     public static func -= (a: inout Money, b: Money) { a.cents -= b.cents }
     public static func * (a: Money, quantity: Int) -> Money { Money(cents: a.cents * Int64(quantity)) }
 
-    /// Stored and sent as its decimal string, so JSON never carries a binary float.
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let money = Money(decimal: text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                    debugDescription: "'\(text)' is not an amount"))
-        }
-        self = money
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+    // Stored and sent as its decimal string, so JSON never carries a binary float.
+    public init?(parsingText text: String) { self.init(decimal: text) }
+    public static let textKind = "an amount"
 }
 
 extension Character {

@@ -1,6 +1,6 @@
 /// Where an event sits on the global log: the log entry's id, `<milliseconds>-<sequence>`.
 /// The order stream stores each event under the same id, so one position names an event in both.
-public struct LogPosition: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+public struct LogPosition: Sendable, Hashable, Comparable, StringCodable {
     public var milliseconds: UInt64
     public var sequence: UInt64
 
@@ -28,17 +28,6 @@ public struct LogPosition: Sendable, Hashable, Comparable, Codable, CustomString
         (a.milliseconds, a.sequence) < (b.milliseconds, b.sequence)
     }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let position = LogPosition(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                    debugDescription: "'\(text)' is not a log position"))
-        }
-        self = position
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+    public init?(parsingText text: String) { self.init(text) }
+    public static let textKind = "a log position"
 }

@@ -1,7 +1,7 @@
 /// A point in time in UTC with millisecond precision: what events, orders and log positions use.
 /// Printed as ISO-8601 (`2026-11-22T18:45:01.123Z`); parsed from that form (with or without
 /// fractional seconds, `Z` or a `±hh:mm` offset) or from epoch milliseconds.
-public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+public struct Timestamp: Sendable, Hashable, Comparable, StringCodable {
     public var milliseconds: Int64
 
     public init(milliseconds: Int64) { self.milliseconds = milliseconds }
@@ -78,19 +78,8 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         self.init(milliseconds: days * 86_400_000 + ((hour * 60 + minute) * 60 + second) * 1000 + millis - offsetMs)
     }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let value = Timestamp(parsing: text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                    debugDescription: "'\(text)' is not an ISO-8601 time"))
-        }
-        self = value
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+    public init?(parsingText text: String) { self.init(parsing: text) }
+    public static let textKind = "an ISO-8601 time"
 
     // Howard Hinnant's days-from-civil algorithms (proleptic Gregorian calendar).
     static func days(fromCivil year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
