@@ -214,9 +214,21 @@ public final class EventStore: Sendable {
                              occurredAt: occurredAt, data: data, meta: metaText, position: position)
     }
 
-    private static func encode(_ metadata: EventMetadata) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return String(decoding: (try? encoder.encode(metadata)) ?? Data("{}".utf8), as: UTF8.self)
+    /// The `meta` field: JSON with sorted keys, nil fields left out (as JSONEncoder wrote it).
+    static func encode(_ metadata: EventMetadata) -> String {
+        var json = JSONWriter()
+        json.raw("{")
+        var first = true
+        for (name, value) in [("causationId", metadata.causationId), ("commandId", metadata.commandId),
+                              ("correlationId", metadata.correlationId)] {
+            guard let value else { continue }
+            json.key(name, first: first)
+            json.string(value)
+            first = false
+        }
+        json.key("schemaVersion", first: first)
+        json.raw(String(metadata.schemaVersion))
+        json.raw("}")
+        return json.text
     }
 }

@@ -1,4 +1,3 @@
-import Foundation
 import RedisClient
 
 /// The order read model: one record per order (its `OrderView` as JSON) and the indexes that
@@ -28,14 +27,87 @@ public struct OrderProjection: Projection {
         return (version, try Self.decode(doc))
     }
 
+    /// Reads a record's `doc`. Hand-coded (see `JSON`): the projector reads one per order per batch.
     static func decode(_ doc: [UInt8]) throws -> OrderView {
-        try JSONDecoder().decode(OrderView.self, from: Data(doc))
+        let json = try JSON.parse(String(decoding: doc, as: UTF8.self))
+        func fail(_ field: String) -> ProjectionDecodingError { ProjectionDecodingError(description: "record doc lacks a valid \(field)") }
+        func time(_ value: JSON?, _ field: String) throws -> Timestamp {
+            guard let text = value?.string, let time = Timestamp(parsing: text) else { throw fail(field) }
+            return time
+        }
+        guard let orderId = json["orderId"]?.string else { throw fail("orderId") }
+        guard let name = json["customerName"]?.string, let email = json["customerEmail"]?.string else { throw fail("customer") }
+        guard let status = json["status"]?.string.flatMap(OrderStatus.init(rawValue:)) else { throw fail("status") }
+        guard let version = json["version"]?.int else { throw fail("version") }
+        let items = try (json["items"]?.array ?? []).map { item -> OrderItem in
+            guard let sku = item["sku"]?.string, let itemName = item["name"]?.string, let quantity = item["quantity"]?.int,
+                  let price = item["unitPrice"]?.string.flatMap({ Money(decimal: $0) }) else { throw fail("item") }
+            return OrderItem(sku: sku, name: itemName, quantity: Int(quantity), unitPrice: price)
+        }
+        let history = try (json["statusHistory"]?.array ?? []).map { entry -> OrderView.StatusChange in
+            guard let entryStatus = entry["status"]?.string.flatMap(OrderStatus.init(rawValue:)) else { throw fail("statusHistory") }
+            return OrderView.StatusChange(status: entryStatus, at: try time(entry["at"], "statusHistory"))
+        }
+        return OrderView(orderId: orderId, customerName: name, customerEmail: email, items: items, status: status,
+                         statusHistory: history, cancelReason: json["cancelReason"]?.string,
+                         createdAt: try time(json["createdAt"], "createdAt"), updatedAt: try time(json["updatedAt"], "updatedAt"),
+                         version: Int(version))
     }
 
+    /// The record's `doc`: the view as JSON with sorted keys (what JSONEncoder wrote before).
     static func encode(_ view: OrderView) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try! encoder.encode(view), as: UTF8.self)
+        var json = JSONWriter()
+        json.raw("{")
+        var first = true
+        if let reason = view.cancelReason {
+            json.key("cancelReason", first: true)
+            json.string(reason)
+            first = false
+        }
+        json.key("createdAt", first: first)
+        json.string(view.createdAt.description)
+        json.key("customerEmail")
+        json.string(view.customerEmail)
+        json.key("customerName")
+        json.string(view.customerName)
+        json.key("items")
+        json.raw("[")
+        for (index, item) in view.items.enumerated() {
+            if index > 0 { json.raw(",") }
+            json.raw("{")
+            json.key("name", first: true)
+            json.string(item.name)
+            json.key("quantity")
+            json.raw(String(item.quantity))
+            json.key("sku")
+            json.string(item.sku)
+            json.key("unitPrice")
+            json.string(item.unitPrice.description)
+            json.raw("}")
+        }
+        json.raw("]")
+        json.key("orderId")
+        json.string(view.orderId)
+        json.key("status")
+        json.string(view.status.rawValue)
+        json.key("statusHistory")
+        json.raw("[")
+        for (index, change) in view.statusHistory.enumerated() {
+            if index > 0 { json.raw(",") }
+            json.raw("{")
+            json.key("at", first: true)
+            json.string(change.at.description)
+            json.key("status")
+            json.string(change.status.rawValue)
+            json.raw("}")
+        }
+        json.raw("]")
+        json.key("updatedAt")
+        json.string(view.updatedAt.description)
+        json.key("version")
+        json.raw(String(view.version))
+        json.raw("}")
+        return json.text
     }
 
     public func state(from aggregate: OrderAggregate) -> OrderView? { OrderView(aggregate) }

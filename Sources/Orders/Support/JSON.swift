@@ -1,0 +1,255 @@
+/// A small JSON reader and writer for the shapes on the hot paths (events, order records),
+/// several times faster than Foundation's JSONDecoder/JSONEncoder, which dominated every profile
+/// of the projectors and of replay. Output matches what JSONEncoder wrote with sorted keys and
+/// unescaped slashes, so stored bytes do not change.
+public enum JSON: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case array([JSON])
+    case object([String: JSON])
+
+    public struct ParseError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public static func parse(_ text: String) throws(ParseError) -> JSON {
+        var text = text
+        let result: Result<JSON, ParseError> = text.withUTF8 { bytes in
+            var reader = Reader(bytes: bytes)
+            do {
+                let value = try reader.value(depth: 0)
+                reader.skipWhitespace()
+                guard reader.index == bytes.count else { return .failure(reader.error("trailing characters")) }
+                return .success(value)
+            } catch {
+                return .failure(error as! ParseError) // Reader throws only ParseError
+            }
+        }
+        return try result.get()
+    }
+
+    public subscript(key: String) -> JSON? {
+        if case .object(let fields) = self { return fields[key] }
+        return nil
+    }
+
+    public var string: String? { if case .string(let value) = self { return value }; return nil }
+    public var int: Int64? { if case .int(let value) = self { return value }; return nil }
+    public var array: [JSON]? { if case .array(let values) = self { return values }; return nil }
+
+    private struct Reader {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var index = 0
+
+        func error(_ message: String) -> ParseError { ParseError(description: "\(message) at byte \(index)") }
+
+        mutating func skipWhitespace() {
+            while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0a || bytes[index] == 0x0d || bytes[index] == 0x09 {
+                index += 1
+            }
+        }
+
+        mutating func value(depth: Int) throws(ParseError) -> JSON {
+            guard depth < 64 else { throw error("nested too deeply") }
+            skipWhitespace()
+            guard index < bytes.count else { throw error("unexpected end") }
+            switch bytes[index] {
+            case UInt8(ascii: "{"):
+                index += 1
+                var fields: [String: JSON] = [:]
+                skipWhitespace()
+                if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(fields) }
+                while true {
+                    skipWhitespace()
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a key") }
+                    let key = try string()
+                    skipWhitespace()
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
+                    index += 1
+                    fields[key] = try value(depth: depth + 1)
+                    skipWhitespace()
+                    guard index < bytes.count else { throw error("unexpected end") }
+                    if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                    if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(fields) }
+                    throw error("expected ',' or '}'")
+                }
+            case UInt8(ascii: "["):
+                index += 1
+                var values: [JSON] = []
+                skipWhitespace()
+                if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(values) }
+                while true {
+                    values.append(try value(depth: depth + 1))
+                    skipWhitespace()
+                    guard index < bytes.count else { throw error("unexpected end") }
+                    if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                    if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(values) }
+                    throw error("expected ',' or ']'")
+                }
+            case UInt8(ascii: "\""):
+                return .string(try string())
+            case UInt8(ascii: "t"): return try literal("true", .bool(true))
+            case UInt8(ascii: "f"): return try literal("false", .bool(false))
+            case UInt8(ascii: "n"): return try literal("null", .null)
+            default:
+                return try number()
+            }
+        }
+
+        mutating func literal(_ word: StaticString, _ value: JSON) throws(ParseError) -> JSON {
+            let count = word.utf8CodeUnitCount
+            guard index + count <= bytes.count else { throw error("unexpected end") }
+            for offset in 0..<count where bytes[index + offset] != word.utf8Start[offset] { throw error("unknown literal") }
+            index += count
+            return value
+        }
+
+        mutating func number() throws(ParseError) -> JSON {
+            let start = index
+            var integral = true
+            if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte >= 0x30 && byte <= 0x39 { index += 1; continue }
+                if byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E")
+                    || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-") {
+                    integral = false
+                    index += 1
+                    continue
+                }
+                break
+            }
+            guard index > start else { throw error("unexpected character") }
+            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+            if integral, let value = Int64(text) { return .int(value) }
+            guard let value = Double(text), value.isFinite else { throw error("bad number \(text)") }
+            return .double(value)
+        }
+
+        mutating func string() throws(ParseError) -> String {
+            index += 1 // the opening quote
+            let start = index
+            // Fast path: no escapes, copy the bytes in one go.
+            while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\") {
+                guard bytes[index] >= 0x20 else { throw error("control character in a string") }
+                index += 1
+            }
+            guard index < bytes.count else { throw error("unterminated string") }
+            if bytes[index] == UInt8(ascii: "\"") {
+                defer { index += 1 }
+                return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+            }
+            var buffer = Array(bytes[start..<index])
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") {
+                    index += 1
+                    return String(decoding: buffer, as: UTF8.self)
+                }
+                guard byte >= 0x20 else { throw error("control character in a string") }
+                if byte != UInt8(ascii: "\\") {
+                    buffer.append(byte)
+                    index += 1
+                    continue
+                }
+                index += 1
+                guard index < bytes.count else { throw error("unterminated escape") }
+                let escaped = bytes[index]
+                index += 1
+                switch escaped {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): buffer.append(escaped)
+                case UInt8(ascii: "b"): buffer.append(0x08)
+                case UInt8(ascii: "f"): buffer.append(0x0c)
+                case UInt8(ascii: "n"): buffer.append(0x0a)
+                case UInt8(ascii: "r"): buffer.append(0x0d)
+                case UInt8(ascii: "t"): buffer.append(0x09)
+                case UInt8(ascii: "u"):
+                    var scalar = try hex4()
+                    if (0xD800..<0xDC00).contains(scalar) { // a surrogate pair
+                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                            throw error("lone surrogate")
+                        }
+                        index += 2
+                        let low = try hex4()
+                        guard (0xDC00..<0xE000).contains(low) else { throw error("bad surrogate pair") }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    guard let unicode = Unicode.Scalar(scalar) else { throw error("bad \\u escape") }
+                    buffer.append(contentsOf: Array(String(Character(unicode)).utf8))
+                default:
+                    throw error("bad escape")
+                }
+            }
+            throw error("unterminated string")
+        }
+
+        mutating func hex4() throws(ParseError) -> UInt32 {
+            guard index + 4 <= bytes.count else { throw error("short \\u escape") }
+            var value: UInt32 = 0
+            for _ in 0..<4 {
+                let byte = bytes[index]
+                let digit: UInt32
+                switch byte {
+                case 0x30...0x39: digit = UInt32(byte - 0x30)
+                case 0x41...0x46: digit = UInt32(byte - 0x41 + 10)
+                case 0x61...0x66: digit = UInt32(byte - 0x61 + 10)
+                default: throw error("bad hex digit")
+                }
+                value = value * 16 + digit
+                index += 1
+            }
+            return value
+        }
+    }
+}
+
+/// Writes JSON text the way JSONEncoder does with `.sortedKeys` and `.withoutEscapingSlashes`:
+/// callers write object keys in sorted order.
+public struct JSONWriter {
+    public private(set) var text = ""
+
+    public init() { text.reserveCapacity(256) }
+
+    public mutating func raw(_ fragment: String) { text += fragment }
+
+    public mutating func string(_ value: String) {
+        text += "\""
+        var plain = true
+        for byte in value.utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+            plain = false
+            break
+        }
+        if plain {
+            text += value
+        } else {
+            for scalar in value.unicodeScalars {
+                switch scalar {
+                case "\"": text += "\\\""
+                case "\\": text += "\\\\"
+                case "\n": text += "\\n"
+                case "\r": text += "\\r"
+                case "\t": text += "\\t"
+                case "\u{08}": text += "\\b"
+                case "\u{0C}": text += "\\f"
+                default:
+                    if scalar.value < 0x20 {
+                        let hex = String(scalar.value, radix: 16)
+                        text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                    } else {
+                        text.unicodeScalars.append(scalar)
+                    }
+                }
+            }
+        }
+        text += "\""
+    }
+
+    public mutating func key(_ name: String, first: Bool = false) {
+        if !first { text += "," }
+        string(name)
+        text += ":"
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+@testable import Orders
+import Testing
+
+/// The hand-written codec against Foundation's: same reading, same bytes written.
+@Suite struct JSONTests {
+    static let tricky = ["plain", "", "quote \" and backslash \\", "new\nline\ttab\r", "slash / stays",
+                         "ünïcødé ✓ 😀", "\u{1}\u{1f} controls", "emoji 👩‍👩‍👧 family"]
+
+    @Test(arguments: tricky)
+    func stringsRoundTripAndMatchFoundation(text: String) throws {
+        var writer = JSONWriter()
+        writer.string(text)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        #expect(writer.text == String(decoding: try encoder.encode(text), as: UTF8.self))
+        #expect(try JSON.parse(writer.text) == .string(text))
+    }
+
+    @Test func parsesEveryKindOfValue() throws {
+        let json = try JSON.parse(#" {"a":[1,-2,3.5,1e3,true,false,null],"b":{"c":"\u00e9\ud83d\ude00"},"d":"x\/y"} "#)
+        #expect(json["a"] == .array([.int(1), .int(-2), .double(3.5), .double(1000), .bool(true), .bool(false), .null]))
+        #expect(json["b"]?["c"] == .string("é😀"))
+        #expect(json["d"] == .string("x/y"))
+    }
+
+    @Test(arguments: ["", "{", "[1,]", "{\"a\"}", "{\"a\":1,}", "\"unterminated", "tru", "01x", "\"\\x\"",
+                      "\"\\ud800\"", "{\"a\":1} extra", String(repeating: "[", count: 100) + String(repeating: "]", count: 100),
+                      "\"raw\ncontrol\""])
+    func refusesMalformedText(text: String) {
+        #expect(throws: JSON.ParseError.self) { try JSON.parse(text) }
+    }
+
+    @Test func eventsAndRecordsEncodeExactlyAsJSONEncoderDid() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let created = OrderCreated(customerName: "Ann \"Q\" Lee", customerEmail: "ann@example.com", items: sampleItems)
+        #expect(OrderEventCoding.encode(.created(created)) == String(decoding: try encoder.encode(created), as: UTF8.self))
+        let cancelled = OrderCancelled(from: .pending, reason: "line\nbreak")
+        #expect(OrderEventCoding.encode(.cancelled(cancelled)) == String(decoding: try encoder.encode(cancelled), as: UTF8.self))
+        let noReason = OrderCancelled(from: .confirmed, reason: nil)
+        #expect(OrderEventCoding.encode(.cancelled(noReason)) == String(decoding: try encoder.encode(noReason), as: UTF8.self))
+        #expect(OrderEventCoding.encode(.deleted(OrderDeleted())) == "{}")
+
+        let view = OrderView(orderId: "o-1", customerName: "Ann", customerEmail: "a@x.io", items: sampleItems, status: .cancelled,
+                             statusHistory: [.init(status: .pending, at: Timestamp(milliseconds: 1)),
+                                             .init(status: .cancelled, at: Timestamp(milliseconds: 2))],
+                             cancelReason: "why \\ not", createdAt: Timestamp(milliseconds: 1), updatedAt: Timestamp(milliseconds: 2),
+                             version: 2)
+        let doc = OrderProjection.encode(view)
+        #expect(doc == String(decoding: try encoder.encode(view), as: UTF8.self))
+        #expect(try OrderProjection.decode(Array(doc.utf8)) == view)
+        var open = view
+        open.cancelReason = nil
+        #expect(OrderProjection.encode(open) == String(decoding: try encoder.encode(open), as: UTF8.self))
+
+        let metadata = EventMetadata(commandId: "c-1", correlationId: "k", causationId: nil, schemaVersion: 1)
+        #expect(EventStore.encode(metadata) == String(decoding: try encoder.encode(metadata), as: UTF8.self))
+        #expect(EventStore.encode(EventMetadata()) == String(decoding: try encoder.encode(EventMetadata()), as: UTF8.self))
+    }
+}
