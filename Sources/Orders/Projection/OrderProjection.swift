@@ -134,13 +134,22 @@ public struct OrderProjection: Projection {
             }
             return (changes, String(version))
         }
-        let before = Set(old.map { indexEntries($0, keys) } ?? [])
-        let after = Set(new.map { indexEntries($0, keys) } ?? [])
-        for entry in before.subtracting(after) where !after.contains(where: { $0.key == entry.key && $0.member == entry.member }) {
-            changes.add("ZREM", entry.key, [entry.member])
-        }
-        for entry in after.subtracting(before) {
-            changes.add("ZADD", entry.key, [entry.score, entry.member])
+        switch (old, new) {
+        case (nil, let new?): // created (or rebuilt): every entry is new, nothing to diff
+            for entry in indexEntries(new, keys) { changes.add("ZADD", entry.key, [entry.score, entry.member]) }
+        case (let old?, nil): // deleted: every entry goes
+            for entry in indexEntries(old, keys) { changes.add("ZREM", entry.key, [entry.member]) }
+        case (let old?, let new?): // anything else: diff, so only changed entries are touched
+            let before = Set(indexEntries(old, keys))
+            let after = Set(indexEntries(new, keys))
+            for entry in before.subtracting(after) where !after.contains(where: { $0.key == entry.key && $0.member == entry.member }) {
+                changes.add("ZREM", entry.key, [entry.member])
+            }
+            for entry in after.subtracting(before) {
+                changes.add("ZADD", entry.key, [entry.score, entry.member])
+            }
+        case (nil, nil):
+            break
         }
         return (changes, String(version))
     }

@@ -55,9 +55,18 @@ public struct OrderView: Sendable, Hashable, Codable {
         for text in texts {
             let lowered = text.lowercased()
             terms.insert(String(lowered.prefix(64)))
-            for word in lowered.split(whereSeparator: { !$0.isLetter && !$0.isNumber }) {
-                terms.insert(String(word.prefix(64)))
+            // Split on Unicode scalars rather than Characters: Character.isLetter runs grapheme
+            // breaking and was a tenth of a rebuild's time.
+            var word = String.UnicodeScalarView()
+            for scalar in lowered.unicodeScalars {
+                if scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
+                    word.append(scalar)
+                } else if !word.isEmpty {
+                    terms.insert(String(String(word).prefix(64)))
+                    word = String.UnicodeScalarView()
+                }
             }
+            if !word.isEmpty { terms.insert(String(String(word).prefix(64))) }
         }
         terms.remove("")
         return terms
