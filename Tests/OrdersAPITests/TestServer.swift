@@ -18,7 +18,9 @@ final class TestServer: Sendable {
         try await FunctionLibrary.ensureLoaded(on: redis)
         store = EventStore(redis: redis, keys: KeySchema(namespace: TestRedis.uniqueNamespace("api")))
         let repository = OrderRepository(store: store)
-        let router = RequestRouter(commands: CommandHandler(repository: repository), queries: QueryHandler(store: store),
+        // minPosition waits up to 15 s here (2 s in production): tests must not fail on a slow machine.
+        let router = RequestRouter(commands: CommandHandler(repository: repository),
+                                   queries: QueryHandler(store: store, freshnessWait: .seconds(15)),
                                    replay: ReplayService(repository: repository), token: token)
         server = LineServer(configuration: configuration, tooLarge: RequestRouterLimits.tooLargeResponse) {
             await router.respond(to: $0)
