@@ -30,7 +30,7 @@ let package = Package(
         // `orders`: the service (`orders serve`) and a client for every operation.
         .executableTarget(name: "orders", dependencies: ["OrdersAPI", "Orders", "RedisClient"]),
         // The benchmark driver (Scripts/bench runs it against a release build).
-        .executableTarget(name: "orders-bench", dependencies: ["Orders", "RedisClient"]),
+        .executableTarget(name: "orders-bench", dependencies: ["Orders", "OrdersAPI", "RedisClient"]),
         // Helpers shared by the test targets: where the test Redis is, private redis-server processes.
         .target(name: "TestSupport", dependencies: ["RedisClient"], path: "Tests/TestSupport"),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "TestSupport"]),

@@ -1,12 +1,14 @@
 import Foundation
 import Orders
+import OrdersAPI
 import RedisClient
 
 /// The benchmark driver. Usage:
 ///   orders-bench memory [--redis URL] [--orders N] [--no-command-ids]
 ///   orders-bench project [--redis URL] [--orders N]
 ///   orders-bench lag [--redis URL] [--rate COMMANDS_PER_SECOND] [--seconds S]
-///   orders-bench rebuild [--redis URL] [--events N] [--no-command-ids]
+///   orders-bench rebuild [--redis URL] [--events N]
+///   orders-bench load [--server HOST:PORT] [--scenario create|mix|reads] [--connections N] [--depth D] [--seconds S] [--items N] [--no-command-ids]
 /// Prints one JSON object of figures on stdout.
 let arguments = Array(CommandLine.arguments.dropFirst())
 
@@ -32,6 +34,19 @@ do {
         let figures = try await RebuildBenchmark(redis: redis, events: Int(option("--events") ?? "") ?? 100_000).run()
         let json = try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])
         print(String(decoding: json, as: UTF8.self))
+    case "load":
+        let server = option("--server") ?? "127.0.0.1:7480"
+        guard let colon = server.lastIndex(of: ":"), let port = Int(server[server.index(after: colon)...]) else {
+            throw BenchmarkError("--server must be host:port")
+        }
+        let figures = try LoadBenchmark(host: String(server[..<colon]), port: port,
+                                        connections: Int(option("--connections") ?? "") ?? 16,
+                                        depth: Int(option("--depth") ?? "") ?? 1,
+                                        duration: .seconds(Int(option("--seconds") ?? "") ?? 10),
+                                        scenario: option("--scenario") ?? "create",
+                                        itemsPerOrder: Int(option("--items") ?? "") ?? 2).run()
+        let json = try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])
+        print(String(decoding: json, as: UTF8.self))
     case "lag":
         let figures = try await LagBenchmark(redis: redis, rate: Int(option("--rate") ?? "") ?? 1000,
                                              duration: .seconds(Int(option("--seconds") ?? "") ?? 10)).run()
@@ -43,6 +58,8 @@ do {
                    orders-bench project [--redis URL] [--orders N]
                    orders-bench lag [--redis URL] [--rate COMMANDS_PER_SECOND] [--seconds S]
                    orders-bench rebuild [--redis URL] [--events N]
+                   orders-bench load [--server HOST:PORT] [--scenario create|mix|reads] [--connections N]
+                                     [--depth D] [--seconds S] [--items N]
 
             """.utf8))
         exit(2)

@@ -161,8 +161,14 @@ public final class QueryHandler: Sendable {
             }
             matches = matches.map { $0.intersection(ids) } ?? ids
         }
-        let found = try await views(Array(matches ?? []), keys)
-        return Array(found.sorted { ($0.createdAt, $0.orderId) > ($1.createdAt, $1.orderId) }.prefix(limit))
+        // Rank the matches by creation time (one ZMSCORE) and fetch only the records returned:
+        // a common word can match most orders.
+        let ids = Array(matches ?? [])
+        guard !ids.isEmpty else { return [] }
+        let scores = try await store.redis.send(RedisCommand("ZMSCORE", [keys.byCreated] + ids)).array ?? []
+        let ranked = zip(ids, scores).compactMap { id, score in score.string.flatMap(Double.init).map { (id, $0) } }
+            .sorted { ($0.1, $0.0) > ($1.1, $1.0) }
+        return try await views(ranked.prefix(limit).map(\.0), keys)
     }
 
     private func views(_ ids: [String], _ keys: ViewKeys) async throws -> [OrderView] {

@@ -1,0 +1,182 @@
+import Foundation
+import OrdersAPI
+import Synchronization
+
+/// Load over the real protocol: `connections` threads, each with its own connection, keeping
+/// `depth` requests in flight (sent together, then read together). Runs for `duration`, then
+/// reports commands per second, latency percentiles, errors, and the projection lag sampled
+/// every 100 ms on a separate connection (and the time to drain after the load stops).
+///
+/// Scenarios: `create` (createOrder only); `mix` (each in-flight slot walks one order through
+/// create, confirm, process, then ship and deliver, or cancel 5% of the time, with a getOrder
+/// read for 10% of requests); `reads` (getOrder, listOrders by status, summary and search over
+/// 500 orders created first).
+struct LoadBenchmark {
+    let host: String
+    let port: Int
+    let connections: Int
+    let depth: Int
+    let duration: Duration
+    let scenario: String
+    let itemsPerOrder: Int
+
+    func run() throws -> [String: Double] {
+        let seedIds = scenario == "reads" ? try createSeedOrders(500) : []
+        let stop = Atomic<Bool>(false)
+        let results = Mutex<[(latencies: [Double], errors: Int)]>([])
+        let lagSamples = Mutex<[Double]>([])
+        let started = ContinuousClock.now
+        let end = started + duration
+
+        let sampler = Thread { [self] in
+            guard let client = try? OrdersClient(host: host, port: port) else { return }
+            while !stop.load(ordering: .relaxed) {
+                if let lag = try? maxLag(client) { lagSamples.withLock { $0.append(lag.milliseconds) } }
+                usleep(100_000)
+            }
+        }
+        sampler.start()
+
+        let done = DispatchGroup()
+        for connection in 0..<connections {
+            done.enter()
+            let thread = Thread { [self] in
+                defer { done.leave() }
+                var latencies: [Double] = []
+                var errors = 0
+                do {
+                    let client = try OrdersClient(host: host, port: port)
+                    var slots = (0..<depth).map { Slot(seed: connection * depth + $0) }
+                    while ContinuousClock.now < end {
+                        var sent: [(id: Int, slot: Int, at: ContinuousClock.Instant)] = []
+                        for index in slots.indices {
+                            let (op, parameters) = slots[index].next(scenario, seedIds, itemsPerOrder)
+                            sent.append((try client.send(op, parameters), index, .now))
+                        }
+                        var bySlot: [Int: (slot: Int, at: ContinuousClock.Instant)] = [:]
+                        for entry in sent { bySlot[entry.id] = (entry.slot, entry.at) }
+                        for _ in sent {
+                            let response = try client.receive()
+                            guard let id = response["id"] as? Int, let entry = bySlot[id] else { errors += 1; continue }
+                            latencies.append((ContinuousClock.now - entry.at).milliseconds)
+                            if response["ok"] as? Bool == true {
+                                slots[entry.slot].advance(with: response["result"] as? [String: Any])
+                            } else {
+                                errors += 1
+                                slots[entry.slot].restart()
+                            }
+                        }
+                    }
+                } catch {
+                    errors += 1
+                }
+                results.withLock { $0.append((latencies, errors)) }
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+        done.wait()
+        let elapsed = (ContinuousClock.now - started).seconds
+        let drainStarted = ContinuousClock.now
+        let client = try OrdersClient(host: host, port: port)
+        while try maxLag(client).events > 0, ContinuousClock.now - drainStarted < .seconds(60) { usleep(5_000) }
+        let drain = (ContinuousClock.now - drainStarted).milliseconds
+        stop.store(true, ordering: .relaxed)
+
+        let all = results.withLock { $0 }
+        let latencies = all.flatMap(\.latencies).sorted()
+        let lags = lagSamples.withLock { $0 }.sorted()
+        func percentile(_ values: [Double], _ p: Double) -> Double {
+            values.isEmpty ? 0 : values[min(values.count - 1, Int(Double(values.count) * p))]
+        }
+        return ["connections": Double(connections), "depth": Double(depth), "seconds": elapsed,
+                "requests": Double(latencies.count), "requestsPerSecond": Double(latencies.count) / elapsed,
+                "errors": Double(all.reduce(0) { $0 + $1.errors }),
+                "latencyP50Ms": percentile(latencies, 0.5), "latencyP90Ms": percentile(latencies, 0.9),
+                "latencyP99Ms": percentile(latencies, 0.99), "latencyMaxMs": latencies.last ?? 0,
+                "lagP50Ms": percentile(lags, 0.5), "lagP99Ms": percentile(lags, 0.99), "lagMaxMs": lags.last ?? 0,
+                "drainMs": drain]
+    }
+
+    private func createSeedOrders(_ count: Int) throws -> [String] {
+        let client = try OrdersClient(host: host, port: port)
+        return try (0..<count).map { index in
+            var slot = Slot(seed: index)
+            let (op, parameters) = slot.next("create", [], itemsPerOrder)
+            return (try client.call(op, parameters) as? [String: Any])?["orderId"] as? String ?? ""
+        }
+    }
+
+    /// The larger lag of the two projections: age of the oldest unapplied event, and events behind.
+    private func maxLag(_ client: OrdersClient) throws -> (milliseconds: Double, events: Int) {
+        let status = try client.call("projectionStatus") as? [String: Any] ?? [:]
+        let projections = status["projections"] as? [[String: Any]] ?? []
+        let ms = projections.compactMap { $0["lagMilliseconds"] as? Int }.max() ?? 0
+        let events = projections.map { ($0["lagEvents"] as? Int ?? 0) + ($0["pending"] as? Int ?? 0) }.max() ?? 0
+        return (Double(ms), events)
+    }
+}
+
+/// One in-flight request slot: what it sends next, and the order it is walking.
+struct Slot {
+    var generator: UInt64
+    var orderId: String?
+    var step = 0
+
+    init(seed: Int) { generator = UInt64(seed) &* 0x9E37_79B9_7F4A_7C15 | 1 }
+
+    mutating func random(_ bound: Int) -> Int {
+        generator ^= generator << 13
+        generator ^= generator >> 7
+        generator ^= generator << 17
+        return Int(generator % UInt64(bound))
+    }
+
+    mutating func next(_ scenario: String, _ seedIds: [String], _ items: Int) -> (String, [String: Any]) {
+        switch scenario {
+        case "reads":
+            switch random(4) {
+            case 0: return ("getOrder", ["orderId": seedIds[random(seedIds.count)]])
+            case 1: return ("listOrders", ["status": "pending", "limit": 20])
+            case 2: return ("summary", [:])
+            default: return ("search", ["q": ["mug", "tea", "customer", "lamp"][random(4)], "limit": 20])
+            }
+        case "mix":
+            if let orderId, random(10) == 0 { return ("getOrder", ["orderId": orderId]) }
+            if let orderId {
+                if step == 3 && random(20) == 0 {
+                    step = 4 // the cancel ends this order's walk
+                    return ("cancelOrder", ["orderId": orderId, "reason": "bench"])
+                }
+                return ("updateStatus", ["orderId": orderId, "status": ["confirmed", "processing", "shipped", "delivered"][step - 1]])
+            }
+            return create(items)
+        default:
+            return create(items)
+        }
+    }
+
+    mutating func create(_ items: Int) -> (String, [String: Any]) {
+        let customer = random(5000)
+        return ("createOrder", ["customerName": "Customer \(customer)", "customerEmail": "customer\(customer)@example.com",
+                                "items": (0..<items).map { ["sku": "SKU-\($0)", "name": ["Blue mug", "Green tea", "Desk lamp"][$0 % 3],
+                                                            "quantity": 1 + $0 % 3, "unitPrice": "9.99"] }])
+    }
+
+    /// Moves the walked order on after a successful answer to a command (reads change nothing).
+    mutating func advance(with result: [String: Any]?) {
+        guard let result, let id = result["orderId"] as? String, result["position"] != nil else { return }
+        if orderId == nil { orderId = id; step = 1; return }
+        step += 1
+        if step > 4 { restart() } // delivered: start a new order
+    }
+
+    mutating func restart() {
+        orderId = nil
+        step = 0
+    }
+}
+
+extension Duration {
+    var milliseconds: Double { seconds * 1000 }
+}
