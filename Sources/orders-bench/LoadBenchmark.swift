@@ -121,6 +121,8 @@ struct LoadBenchmark {
 struct Slot {
     var generator: UInt64
     var orderId: String?
+    /// The position of this slot's last write: its reads wait for it (read-your-writes).
+    var position: String?
     var step = 0
 
     init(seed: Int) { generator = UInt64(seed) &* 0x9E37_79B9_7F4A_7C15 | 1 }
@@ -142,7 +144,9 @@ struct Slot {
             default: return ("search", ["q": ["mug", "tea", "customer", "lamp"][random(4)], "limit": 20])
             }
         case "mix":
-            if let orderId, random(10) == 0 { return ("getOrder", ["orderId": orderId]) }
+            if let orderId, let position, random(10) == 0 {
+                return ("getOrder", ["orderId": orderId, "minPosition": position])
+            }
             if let orderId {
                 if step == 3 && random(20) == 0 {
                     step = 4 // the cancel ends this order's walk
@@ -165,7 +169,8 @@ struct Slot {
 
     /// Moves the walked order on after a successful answer to a command (reads change nothing).
     mutating func advance(with result: [String: Any]?) {
-        guard let result, let id = result["orderId"] as? String, result["position"] != nil else { return }
+        guard let result, let id = result["orderId"] as? String, let written = result["position"] as? String else { return }
+        position = written
         if orderId == nil { orderId = id; step = 1; return }
         step += 1
         if step > 4 { restart() } // delivered: start a new order

@@ -54,7 +54,9 @@ public final class CommandHandler: Sendable {
             if let first = try await recorded(commandId) { return first }
         }
         let orderId: String
+        var freshId = false
         if case .create = request.command {
+            freshId = request.orderId == nil
             orderId = request.orderId ?? newOrderId()
         } else {
             guard let id = request.orderId else { throw .domain(.validation("orderId is required")) }
@@ -68,7 +70,13 @@ public final class CommandHandler: Sendable {
 
         for attempt in 0...Self.conflictRetries {
             let aggregate: OrderAggregate
-            do { aggregate = try await repository.load(orderId) } catch { throw .store(EventStoreError.from(error)) }
+            if freshId && attempt == 0 {
+                // An id generated just now has no events: skip the two reads of a load. The append
+                // still expects "no stream", so even a collision could not overwrite anything.
+                aggregate = OrderAggregate(orderId: orderId)
+            } else {
+                do { aggregate = try await repository.load(orderId) } catch { throw .store(EventStoreError.from(error)) }
+            }
             if let expected = request.expectedVersion, expected != aggregate.version {
                 throw .store(.concurrencyConflict(orderId: orderId, expected: .exactly(expected), actual: aggregate.version))
             }
