@@ -22,21 +22,7 @@ public enum OrderEventCoding {
             json.key("customerName")
             json.string(created.customerName)
             json.key("items")
-            json.raw("[")
-            for (index, item) in created.items.enumerated() {
-                if index > 0 { json.raw(",") }
-                json.raw("{")
-                json.key("name", first: true)
-                json.string(item.name)
-                json.key("quantity")
-                json.raw(String(item.quantity))
-                json.key("sku")
-                json.string(item.sku)
-                json.key("unitPrice")
-                json.string(item.unitPrice.description)
-                json.raw("}")
-            }
-            json.raw("]")
+            json.items(created.items)
         case .statusChanged(let change):
             json.key("from", first: true)
             json.string(change.from.rawValue)
@@ -70,11 +56,8 @@ public enum OrderEventCoding {
             guard let name = json["customerName"]?.string else { throw missing("customerName") }
             guard let list = json["items"]?.array else { throw missing("items") }
             let items = try list.map { item -> OrderItem in
-                guard let sku = item["sku"]?.string, let itemName = item["name"]?.string,
-                      let quantity = item["quantity"]?.int, let price = item["unitPrice"]?.string.flatMap({ Money(decimal: $0) }) else {
-                    throw missing("item")
-                }
-                return OrderItem(sku: sku, name: itemName, quantity: Int(quantity), unitPrice: price)
+                guard let item = OrderItem(json: item) else { throw missing("item") }
+                return item
             }
             return .created(OrderCreated(customerName: name, customerEmail: email, items: items))
         case OrderStatusChanged.type:

@@ -14,3 +14,33 @@ public struct OrderItem: Sendable, Hashable, Codable {
 
     public var lineTotal: Money { unitPrice * quantity }
 }
+
+extension OrderItem {
+    /// An item as stored in events and records: `{"name","quantity","sku","unitPrice"}`.
+    init?(json: JSON) {
+        guard let sku = json["sku"]?.string, let name = json["name"]?.string, let quantity = json["quantity"]?.int,
+              let price = json["unitPrice"]?.string.flatMap({ Money(decimal: $0) }) else { return nil }
+        self.init(sku: sku, name: name, quantity: Int(quantity), unitPrice: price)
+    }
+}
+
+extension JSONWriter {
+    /// Writes items as stored in events and records (keys sorted).
+    mutating func items(_ items: [OrderItem]) {
+        raw("[")
+        for (index, item) in items.enumerated() {
+            if index > 0 { raw(",") }
+            raw("{")
+            key("name", first: true)
+            string(item.name)
+            key("quantity")
+            raw(String(item.quantity))
+            key("sku")
+            string(item.sku)
+            key("unitPrice")
+            string(item.unitPrice.description)
+            raw("}")
+        }
+        raw("]")
+    }
+}

@@ -40,9 +40,8 @@ public struct OrderProjection: Projection {
         guard let status = json["status"]?.string.flatMap(OrderStatus.init(rawValue:)) else { throw fail("status") }
         guard let version = json["version"]?.int else { throw fail("version") }
         let items = try (json["items"]?.array ?? []).map { item -> OrderItem in
-            guard let sku = item["sku"]?.string, let itemName = item["name"]?.string, let quantity = item["quantity"]?.int,
-                  let price = item["unitPrice"]?.string.flatMap({ Money(decimal: $0) }) else { throw fail("item") }
-            return OrderItem(sku: sku, name: itemName, quantity: Int(quantity), unitPrice: price)
+            guard let item = OrderItem(json: item) else { throw fail("item") }
+            return item
         }
         let history = try (json["statusHistory"]?.array ?? []).map { entry -> OrderView.StatusChange in
             guard let entryStatus = entry["status"]?.string.flatMap(OrderStatus.init(rawValue:)) else { throw fail("statusHistory") }
@@ -71,21 +70,7 @@ public struct OrderProjection: Projection {
         json.key("customerName")
         json.string(view.customerName)
         json.key("items")
-        json.raw("[")
-        for (index, item) in view.items.enumerated() {
-            if index > 0 { json.raw(",") }
-            json.raw("{")
-            json.key("name", first: true)
-            json.string(item.name)
-            json.key("quantity")
-            json.raw(String(item.quantity))
-            json.key("sku")
-            json.string(item.sku)
-            json.key("unitPrice")
-            json.string(item.unitPrice.description)
-            json.raw("}")
-        }
-        json.raw("]")
+        json.items(view.items)
         json.key("orderId")
         json.string(view.orderId)
         json.key("status")
