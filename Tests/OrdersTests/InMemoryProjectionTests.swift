@@ -1,6 +1,7 @@
 @testable import Orders
 import Synchronization
 import Testing
+import TestSupport
 
 /// Projection rules without Redis: a pure random history published on the in-memory bus.
 @Suite struct InMemoryProjectionTests {

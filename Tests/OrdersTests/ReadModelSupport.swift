@@ -91,17 +91,6 @@ func recountSummary(_ store: EventStore, orderView: ViewKeys) async throws -> (o
     return (ids.count, revenue, byStatus)
 }
 
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 { // splitmix64
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Steps a projector until its group has applied everything up to `position`.
 func drain<P: Projection>(_ projector: Projector<P>, upTo position: LogPosition?, within limit: Duration = .seconds(30)) async throws {
