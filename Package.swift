@@ -32,7 +32,7 @@ let package = Package(
         // The benchmark driver (Scripts/bench runs it against a release build).
         .executableTarget(name: "orders-bench", dependencies: ["Orders", "OrdersAPI", "RedisClient"]),
         // Helpers shared by the test targets: where the test Redis is, private redis-server processes.
-        .target(name: "TestSupport", dependencies: ["RedisClient"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["RedisClient", "Orders"], path: "Tests/TestSupport"),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "TestSupport"]),
         .testTarget(name: "OrdersTests", dependencies: ["Orders", "RedisClient", "TestSupport"]),
         .testTarget(name: "OrdersAPITests", dependencies: ["OrdersAPI", "Orders", "RedisClient", "TestSupport"]),

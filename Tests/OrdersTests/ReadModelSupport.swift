@@ -3,36 +3,6 @@ import Foundation
 import RedisClient
 import TestSupport
 
-/// Every key of one projection generation with its content in a canonical form (fields and
-/// members sorted), with the generation taken out of key names, so two generations built by
-/// different histories can be compared byte for byte.
-func dumpReadModel(_ store: EventStore, _ view: ViewKeys) async throws -> [String: String] {
-    var keys: [String] = []
-    var cursor = "0"
-    repeat {
-        let reply = try await store.redis.send("SCAN", cursor, "MATCH", view.prefix + "*", "COUNT", 1000)
-        cursor = reply.array?[0].string ?? "0"
-        keys += (reply.array?[1].array ?? []).compactMap(\.string)
-    } while cursor != "0"
-    var dump: [String: String] = [:]
-    for key in keys {
-        let type = try await store.redis.send("TYPE", key).string ?? ""
-        let content: RedisValue
-        switch type {
-        case "hash": content = try await store.redis.send("HGETALL", key)
-        case "zset": content = try await store.redis.send("ZRANGE", key, 0, -1, "WITHSCORES")
-        default: content = .status(type)
-        }
-        var pairs: [String] = []
-        let flat = content.array ?? []
-        for index in stride(from: 0, to: flat.count - 1, by: 2) {
-            pairs.append("\(flat[index])=\(flat[index + 1])")
-        }
-        dump[String(key.dropFirst(view.prefix.count))] = type + ":" + pairs.sorted().joined(separator: ",")
-    }
-    return dump
-}
-
 /// Runs random commands over `orders` orders through the real command handler; returns the
 /// log position of the last event.
 @discardableResult

@@ -5,14 +5,12 @@ import RedisClient
 /// break the server on purpose or need settings (a password, ACL users) the shared one lacks.
 /// The data folder survives restarts, so a restart loads the AOF as a real one would.
 ///
-/// Spawned with posix_spawn and reaped with waitpid: Foundation's `Process.waitUntilExit` spins
-/// its run loop when called off the main thread, which is where Swift Testing runs tests.
 public final class RedisServerProcess: @unchecked Sendable {
     // @unchecked: a test drives one instance from one task at a time.
     public let port: Int
     public let directory: URL
     private let extraArguments: [String]
-    private var pid: pid_t?
+    private var child: ChildProcess?
 
     public init(arguments: [String] = []) throws {
         self.port = try Self.freePort()
@@ -35,12 +33,7 @@ public final class RedisServerProcess: @unchecked Sendable {
                          "--dir", directory.path, "--appendonly", "yes", "--save", "",
                          "--daemonize", "no", "--logfile", directory.appendingPathComponent("redis.log").path]
             + extraArguments
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var child: pid_t = 0
-        let status = posix_spawn(&child, arguments[0], nil, nil, &argv, environ)
-        guard status == 0 else { throw ServerError(message: "posix_spawn redis-server failed: \(status)") }
-        pid = child
+        child = try ChildProcess.spawn(arguments, log: directory.appendingPathComponent("stdout.log"))
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
             if Self.answersPing(port: port) { return }
@@ -51,11 +44,8 @@ public final class RedisServerProcess: @unchecked Sendable {
 
     /// Ends the server at once (SIGKILL), as a crash would, and reaps it.
     public func kill() {
-        guard let pid else { return }
-        _ = Foundation.kill(pid, SIGKILL)
-        var status: Int32 = 0
-        _ = waitpid(pid, &status, 0)
-        self.pid = nil
+        child?.stop(SIGKILL)
+        child = nil
     }
 
     public struct ServerError: Error, CustomStringConvertible {

@@ -1,0 +1,33 @@
+import Foundation
+
+/// A child process started with posix_spawn and reaped with waitpid (Foundation's
+/// `Process.waitUntilExit` spins its run loop off the main thread, where Swift Testing runs).
+public struct ChildProcess: Sendable {
+    public let pid: pid_t
+
+    /// Starts `arguments[0]` with the rest as its arguments; its stdout and stderr go to `log`.
+    public static func spawn(_ arguments: [String], log: URL) throws -> ChildProcess {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, log.path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let status = posix_spawn(&pid, arguments[0], &actions, nil, &argv, environ)
+        guard status == 0 else { throw SpawnError(description: "posix_spawn \(arguments[0]) failed: \(status)") }
+        return ChildProcess(pid: pid)
+    }
+
+    /// Sends `signal` and waits until the process has exited.
+    public func stop(_ signal: Int32 = SIGKILL) {
+        _ = kill(pid, signal)
+        var status: Int32 = 0
+        _ = waitpid(pid, &status, 0)
+    }
+
+    public struct SpawnError: Error, CustomStringConvertible {
+        public let description: String
+    }
+}
