@@ -13,10 +13,11 @@ final class TestServer: Sendable {
     let port: Int
     private let projectors: [Task<Void, Never>]
 
-    init(token: String? = nil, configuration: ServerConfiguration = ServerConfiguration(host: "127.0.0.1", port: 0)) async throws {
-        let redis = RedisClient(RedisConfiguration(url: try TestRedis.url(), connections: 4))
+    init(token: String? = nil, configuration: ServerConfiguration = ServerConfiguration(host: "127.0.0.1", port: 0),
+         redis url: RedisURL? = nil, namespace: String? = nil) async throws {
+        let redis = RedisClient(RedisConfiguration(url: try url ?? TestRedis.url(), connections: 4))
         try await FunctionLibrary.ensureLoaded(on: redis)
-        store = EventStore(redis: redis, keys: KeySchema(namespace: TestRedis.uniqueNamespace("api")))
+        store = EventStore(redis: redis, keys: KeySchema(namespace: namespace ?? TestRedis.uniqueNamespace("api")))
         let repository = OrderRepository(store: store)
         // minPosition waits up to 15 s here (2 s in production): tests must not fail on a slow machine.
         let router = RequestRouter(commands: CommandHandler(repository: repository),

@@ -25,14 +25,3 @@ let sampleItems = [
 ]
 
 let createSample = OrderCommand.create(customerName: "Ann Lee", customerEmail: "ann@example.com", items: sampleItems)
-
-/// The error `body` throws, or nil when it succeeds: lets a test match an error's case and fields.
-/// (Another error type comes back as nil too, and fails whatever case the test expects.)
-func failure<T>(_ body: () async throws -> T) async -> EventStoreError? {
-    do {
-        _ = try await body()
-        return nil
-    } catch {
-        return error as? EventStoreError
-    }
-}
