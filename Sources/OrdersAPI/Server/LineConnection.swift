@@ -14,6 +14,8 @@ final class LineConnection {
     var outputOffset = 0
     var inFlight = 0
     var lastActivity = ContinuousClock.now
+    /// When the first byte of the line now being received arrived (nil between lines).
+    var partialSince: ContinuousClock.Instant?
     /// The peer closed its side; close ours once every response is written.
     var peerClosed = false
     /// A fatal protocol error was answered; close once that answer is written.
@@ -49,6 +51,7 @@ final class LineConnection {
         }
         if start > 0 { input.removeFirst(start) }
         scanFrom = input.count
+        if input.isEmpty { partialSince = nil } else if start > 0 || partialSince == nil { partialSince = .now }
         return lines
     }
 

@@ -289,13 +289,14 @@ public final class LineServer: @unchecked Sendable {
         connections[connection.id] = nil
     }
 
-    /// Closes connections idle past the timeout, and lingering ones whose peer has not closed
-    /// within a few seconds of our last answer.
+    /// Closes connections idle past the timeout, lingering ones whose peer has not closed within a
+    /// few seconds of our last answer, and ones whose current line is not complete in time.
     private func closeIdleConnections(now: ContinuousClock.Instant) {
-        for connection in Array(connections.values)
-        where connection.inFlight == 0 && connection.pendingOutput == 0
-            && now - connection.lastActivity > (connection.lingering ? .seconds(5) : configuration.idleTimeout) {
-            close(connection)
+        for connection in Array(connections.values) {
+            let idle = connection.inFlight == 0 && connection.pendingOutput == 0
+                && now - connection.lastActivity > (connection.lingering ? .seconds(5) : configuration.idleTimeout)
+            let slowLine = connection.partialSince.map { now - $0 > configuration.lineTimeout } ?? false
+            if idle || slowLine { close(connection) }
         }
     }
 
