@@ -33,6 +33,11 @@ public final class RequestRouter: Sendable {
             return Self.encode(id: id, result: result)
         } catch let error as APIError {
             return Self.encode(id: id, error: error)
+        } catch let error as EventStoreError {
+            return Self.encode(id: id, error: APIError(error))
+        } catch let error as RedisError {
+            // A query or operator call that reached Redis directly: an outage is `unavailable`.
+            return Self.encode(id: id, error: APIError(EventStoreError.from(error)))
         } catch {
             Log.error("request.failed", ["error": error])
             return Self.encode(id: id, error: APIError(.internal, "internal error"))
