@@ -15,7 +15,8 @@ final class TestServer: Sendable {
 
     init(token: String? = nil, configuration: ServerConfiguration = ServerConfiguration(host: "127.0.0.1", port: 0),
          redis url: RedisURL? = nil, namespace: String? = nil) async throws {
-        let redis = RedisClient(RedisConfiguration(url: try url ?? TestRedis.url(), connections: 4))
+        let redis = RedisClient(RedisConfiguration(url: try url ?? TestRedis.url(), connections: 4,
+                                                   commandTimeout: TestRedis.commandTimeout))
         try await FunctionLibrary.ensureLoaded(on: redis)
         store = EventStore(redis: redis, keys: KeySchema(namespace: namespace ?? TestRedis.uniqueNamespace("api")))
         let repository = OrderRepository(store: store)

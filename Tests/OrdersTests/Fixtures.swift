@@ -6,7 +6,8 @@ import TestSupport
 /// An event store on the test Redis under a namespace of its own, with the library loaded.
 func makeStore(_ label: String = "store", redis url: RedisURL? = nil,
                commandRetention: Duration = .seconds(86_400)) async throws -> EventStore {
-    let redis = RedisClient(RedisConfiguration(url: try url ?? TestRedis.url(), connections: 4))
+    let redis = RedisClient(RedisConfiguration(url: try url ?? TestRedis.url(), connections: 4,
+                                               commandTimeout: TestRedis.commandTimeout))
     try await FunctionLibrary.ensureLoaded(on: redis)
     return EventStore(redis: redis, keys: KeySchema(namespace: TestRedis.uniqueNamespace(label)),
                       commandRetention: commandRetention)

@@ -25,9 +25,6 @@ public final class OrdersClient {
     /// Connects to `host:port`, with `timeout` for connecting and for each reply.
     public init(host: String = "127.0.0.1", port: Int = 7480, token: String? = nil,
                 timeout: Duration = .seconds(30)) throws {
-        self.host = host
-        self.port = port
-        self.token = token
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -36,19 +33,26 @@ public final class OrdersClient {
             throw Failure(code: "unavailable", message: "cannot resolve \(host)")
         }
         defer { freeaddrinfo(result) }
-        fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
-        guard fd >= 0 else { throw Failure(code: "unavailable", message: "socket() failed") }
+        // The socket stays in a local until it is connected: a class whose properties are all set
+        // runs deinit when its initializer throws, and deinit closing an fd already closed here
+        // would close whatever socket another thread had been given that number meanwhile.
+        let socketFD = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
+        guard socketFD >= 0 else { throw Failure(code: "unavailable", message: "socket() failed") }
         let ms = Int(timeout.components.seconds) * 1000 + Int(timeout.components.attoseconds / 1_000_000_000_000_000)
         var time = timeval(tv_sec: ms / 1000, tv_usec: (ms % 1000) * 1000)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(socketFD, SOL_SOCKET, SO_RCVTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(socketFD, SOL_SOCKET, SO_SNDTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
         var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        guard connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
+        setsockopt(socketFD, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        guard connect(socketFD, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
             let reason = String(cString: strerror(errno))
-            Glibc.close(fd)
+            Glibc.close(socketFD)
             throw Failure(code: "unavailable", message: "cannot connect to \(host):\(port): \(reason)")
         }
+        self.fd = socketFD
+        self.host = host
+        self.port = port
+        self.token = token
     }
 
     deinit { Glibc.close(fd) }
