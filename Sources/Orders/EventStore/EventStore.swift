@@ -128,13 +128,6 @@ public final class EventStore: Sendable {
         }
     }
 
-    /// Up to `limit` events of one order after `position` (from the first when nil), oldest first.
-    public func readStream(_ orderId: String, after position: LogPosition? = nil,
-                           limit: Int = 500) async throws(EventStoreError) -> [RecordedEvent] {
-        try await range(keys.stream(orderId), orderId: orderId, start: position.map { "(\($0)" } ?? "-",
-                        end: "+", limit: limit)
-    }
-
     /// Every event of one order after `position` (from the first when nil) and up to `until`
     /// (inclusive, to its millisecond) when given, read page by page so a long stream never
     /// arrives as one giant reply.

@@ -8,8 +8,6 @@ import RedisClient
 /// number lives in one place. A service never replaces a newer library with an older one: when
 /// Redis already holds a later version (a newer instance is running), start-up fails instead.
 public enum FunctionLibrary {
-    public static let name = "orders"
-
     /// The library's source, compiled into the binary (`.embedInCode` in Package.swift), so a
     /// copied binary can never load a library other than the one it was built with.
     public static let source = String(decoding: PackageResources.orders_lua, as: UTF8.self)

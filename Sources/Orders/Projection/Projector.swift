@@ -20,11 +20,8 @@ public final class Projector<P: Projection>: Sendable {
     public let settings: ProjectorSettings
     /// Blocking reads get a connection of their own, so they never hold up other commands.
     private let reader: RedisClient
-    private let counters = ProjectorCounters()
 
     public var group: String { "view:\(P.name):g\(view.generation)" }
-    public var applied: Int { counters.applied.load(ordering: .relaxed) }
-    public var deadLettered: Int { counters.deadLettered.load(ordering: .relaxed) }
 
     public init(projection: P, store: EventStore, generation: Int = 1, settings: ProjectorSettings) {
         self.projection = projection
@@ -141,7 +138,6 @@ public final class Projector<P: Projection>: Sendable {
                 if kind == "applied" {
                     let ids = pendingOrders[write.orderId]!.filter { $0.event.version <= (parts[1].int ?? 0) }.map(\.id)
                     done += ids
-                    counters.applied.add(ids.count, ordering: .relaxed)
                     pendingOrders[write.orderId] = nil
                 } // "stale": another consumer moved this order on; the next round re-reads it.
             }
@@ -241,13 +237,5 @@ public final class Projector<P: Projection>: Sendable {
             Log.error("projector.dead_lettered", ["projection": P.name, "logId": id, "attempts": deliveries, "error": error])
         }
         for reply in try await store.redis.pipeline(commands) { try reply.orThrow() }
-        counters.deadLettered.add(entries.count, ordering: .relaxed)
     }
-}
-
-import Synchronization
-
-final class ProjectorCounters: Sendable {
-    let applied = Atomic<Int>(0)
-    let deadLettered = Atomic<Int>(0)
 }

@@ -26,23 +26,26 @@ public final class QueryHandler: Sendable {
 
     /// The live generation of each projection (1 until a rebuild switches it).
     public func liveGenerations() async throws -> (order: Int, summary: Int) {
-        let live = LiveGenerations(store: store)
-        return (try await live.live(OrderProjection.name), try await live.live(SummaryProjection.name))
+        try await LiveGenerations(store: store).both()
     }
 
-    func view(_ projection: String) async throws -> ViewKeys {
-        ViewKeys(keys: store.keys, projection: projection, generation: try await LiveGenerations(store: store).live(projection))
+    /// The live generation's keys of `projection`, after waiting (bounded) until it has applied
+    /// `minPosition`: each query looks up the live pointer once, and waits on the generation it
+    /// then reads.
+    func view(_ projection: String, applied minPosition: LogPosition?) async throws -> ViewKeys {
+        let view = ViewKeys(keys: store.keys, projection: projection, generation: try await LiveGenerations(store: store).live(projection))
+        try await waitUntilApplied(minPosition, in: view)
+        return view
     }
 
-    /// Waits until `projection` has applied `position`, or throws `staleRead` after `freshnessWait`.
-    public func waitUntilApplied(_ position: LogPosition?, projection: String) async throws {
+    /// Waits until `view`'s generation has applied `position`, or throws `staleRead` after `freshnessWait`.
+    func waitUntilApplied(_ position: LogPosition?, in view: ViewKeys) async throws {
         guard let position else { return }
         let deadline = ContinuousClock.now + freshnessWait
-        let generation = try await view(projection).generation
         while true {
-            if try await monitor.hasPassed(position, projection: projection, generation: generation) { return }
+            if try await monitor.hasPassed(position, projection: view.projection, generation: view.generation) { return }
             guard ContinuousClock.now < deadline else {
-                throw Failure.staleRead("the \(projection) read model has not reached position \(position) within \(freshnessWait)")
+                throw Failure.staleRead("the \(view.projection) read model has not reached position \(position) within \(freshnessWait)")
             }
             try await Task.sleep(for: .milliseconds(5))
         }
@@ -51,8 +54,7 @@ public final class QueryHandler: Sendable {
     // MARK: - Orders
 
     public func order(_ orderId: String, minPosition: LogPosition? = nil) async throws -> OrderView {
-        try await waitUntilApplied(minPosition, projection: OrderProjection.name)
-        let keys = try await view(OrderProjection.name)
+        let keys = try await view(OrderProjection.name, applied: minPosition)
         guard Identifier.isValid(orderId), let view = try await views([orderId], keys).first else {
             throw Failure.notFound("order \(orderId.prefix(80)) does not exist")
         }
@@ -100,8 +102,7 @@ public final class QueryHandler: Sendable {
     public func list(_ filter: ListFilter, limit: Int = 50, cursor: String? = nil,
                      minPosition: LogPosition? = nil) async throws -> Page {
         guard (1...1000).contains(limit) else { throw Failure.invalid("limit must be between 1 and 1000, got \(limit)") }
-        try await waitUntilApplied(minPosition, projection: OrderProjection.name)
-        let keys = try await view(OrderProjection.name)
+        let keys = try await view(OrderProjection.name, applied: minPosition)
         let index = filter.customerEmail.map { keys.byCustomer($0) } ?? filter.status.map { keys.byStatus($0) } ?? keys.byCreated
 
         var upper = filter.createdTo.map { String($0.milliseconds) } ?? "+inf"
@@ -146,8 +147,7 @@ public final class QueryHandler: Sendable {
         guard (1...1000).contains(limit) else { throw Failure.invalid("limit must be between 1 and 1000, got \(limit)") }
         let words = query.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map { String($0.prefix(64)) }
         guard !words.isEmpty else { throw Failure.invalid("q must contain at least one letter or digit") }
-        try await waitUntilApplied(minPosition, projection: OrderProjection.name)
-        let keys = try await view(OrderProjection.name)
+        let keys = try await view(OrderProjection.name, applied: minPosition)
         let replies = try await store.redis.pipeline(words.map {
             // 0xFF never occurs in UTF-8, so "[word" … "[word\xFF" spans exactly the terms starting with word.
             RedisCommand("ZRANGE", keys.terms, "[" + $0, Array(("[" + $0).utf8) + [0xFF], "BYLEX", "LIMIT", 0, 100_000)
@@ -196,8 +196,7 @@ public final class QueryHandler: Sendable {
     }
 
     public func summary(minPosition: LogPosition? = nil) async throws -> Summary {
-        try await waitUntilApplied(minPosition, projection: SummaryProjection.name)
-        let keys = try await view(SummaryProjection.name)
+        let keys = try await view(SummaryProjection.name, applied: minPosition)
         let replies = try await store.redis.pipeline([RedisCommand("HGETALL", keys.totals), RedisCommand("HGETALL", keys.days)])
         let totals = try Self.pairs(replies[0].orThrow())
         var byStatus: [OrderStatus: Int] = [:]
@@ -228,8 +227,7 @@ public final class QueryHandler: Sendable {
 
     public func topCustomers(limit: Int = 10, byRevenue: Bool = true, minPosition: LogPosition? = nil) async throws -> [CustomerFigures] {
         guard (1...1000).contains(limit) else { throw Failure.invalid("limit must be between 1 and 1000, got \(limit)") }
-        try await waitUntilApplied(minPosition, projection: SummaryProjection.name)
-        let keys = try await view(SummaryProjection.name)
+        let keys = try await view(SummaryProjection.name, applied: minPosition)
         let ranking = byRevenue ? keys.customersByRevenue : keys.customersByCount
         let top = try await store.redis.send("ZRANGE", ranking, 0, limit - 1, "REV")
         let emails = (top.array ?? []).compactMap(\.string)

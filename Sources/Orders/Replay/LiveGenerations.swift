@@ -16,6 +16,12 @@ public struct LiveGenerations: Sendable {
         try await store.redis.send("HGET", key, projection).int ?? 1
     }
 
+    /// The live generation of both projections, in one round trip.
+    public func both() async throws -> (order: Int, summary: Int) {
+        let values = try await store.redis.send("HMGET", key, OrderProjection.name, SummaryProjection.name).array ?? []
+        return (values.first?.int ?? 1, values.dropFirst().first?.int ?? 1)
+    }
+
     /// Records the schema of generation 1 the first time the service starts on an empty store.
     public func initialize(_ projections: [(name: String, schema: Int)]) async throws {
         for projection in projections {

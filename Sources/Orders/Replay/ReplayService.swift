@@ -267,8 +267,10 @@ public final class ReplayService: Sendable {
         let order = ViewKeys(keys: store.keys, projection: OrderProjection.name, generation: try await generations.live(OrderProjection.name))
         let summary = ViewKeys(keys: store.keys, projection: SummaryProjection.name, generation: try await generations.live(SummaryProjection.name))
         for orderId in orderIds {
-            try await replace(orderId, OrderProjection(), order)
-            try await replace(orderId, SummaryProjection(), summary)
+            // One load serves both projections; a projection whose order moved on reloads alone.
+            let aggregate = try await repository.load(orderId)
+            try await replace(orderId, OrderProjection(), order, from: aggregate)
+            try await replace(orderId, SummaryProjection(), summary, from: aggregate)
             status.done += 1
             if status.done % 100 == 0 || status.done == orderIds.count { try await checkpoint(&status) }
         }
@@ -276,9 +278,11 @@ public final class ReplayService: Sendable {
 
     /// Replaces one order's projected state with a fresh fold, guarded: if a live projector moves
     /// the order on meanwhile, fold again.
-    private func replace<P: Projection>(_ orderId: String, _ projection: P, _ view: ViewKeys) async throws {
-        for _ in 0..<10 {
-            let aggregate = try await repository.load(orderId)
+    private func replace<P: Projection>(_ orderId: String, _ projection: P, _ view: ViewKeys,
+                                        from loaded: OrderAggregate) async throws {
+        var aggregate = loaded
+        for attempt in 0..<10 {
+            if attempt > 0 { aggregate = try await repository.load(orderId) }
             let fresh = projection.state(from: aggregate)
             let (version, current) = try projection.parse(try await store.redis.send(projection.readCommand(for: orderId, in: view)))
             if version > aggregate.version { continue } // new events since the load: fold again
