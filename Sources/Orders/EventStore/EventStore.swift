@@ -191,16 +191,27 @@ public final class EventStore: Sendable {
               let position = LogPosition(id), let list = pair[1].array else {
             throw .corrupt("malformed entry in \(key): \(entry)")
         }
-        var fields: [String: String] = [:]
+        // Fields by name into locals: a dictionary per entry was a tenth of a rebuild's reading.
+        var type: String?, versionText: String?, eventId: String?, occurredText: String?
+        var data: String?, metaText: String?, entryOrderId: String?
         var index = 0
         while index + 1 < list.count {
-            if let name = list[index].string { fields[name] = list[index + 1].string ?? "" }
+            let value = list[index + 1].string ?? ""
+            switch list[index].string {
+            case "type": type = value
+            case "version": versionText = value
+            case "eventId": eventId = value
+            case "occurredAt": occurredText = value
+            case "data": data = value
+            case "meta": metaText = value
+            case "orderId": entryOrderId = value
+            default: break
+            }
             index += 2
         }
-        guard let type = fields["type"], let versionText = fields["version"], let version = Int(versionText),
-              let eventId = fields["eventId"], let occurredText = fields["occurredAt"],
-              let occurredAt = Timestamp(parsing: occurredText), let data = fields["data"],
-              let metaText = fields["meta"], let order = orderId ?? fields["orderId"] else {
+        guard let type, let versionText, let version = Int(versionText), let eventId, let occurredText,
+              let occurredAt = Timestamp(parsing: occurredText), let data, let metaText,
+              let order = orderId ?? entryOrderId else {
             throw .corrupt("entry \(id) in \(key) lacks a field or has a malformed one")
         }
         return RecordedEvent(orderId: order, type: type, version: version, eventId: eventId,

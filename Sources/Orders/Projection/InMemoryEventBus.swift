@@ -84,15 +84,11 @@ public struct InMemoryRedisModel: Sendable, Equatable {
                 if sortedSets[key]?.isEmpty == true { sortedSets[key] = nil }
             }
         }
-        var index = 0
-        let arguments = changes.arguments
         var decremented: [String: Set<String>] = [:]
-        while index < arguments.count {
-            let command = arguments[index]
-            let key = changes.keys[Int(arguments[index + 1])! - 1]
-            let count = Int(arguments[index + 2])!
-            let values = Array(arguments[(index + 3)..<(index + 3 + count)])
-            index += 3 + count
+        for operation in changes.operations {
+            let command = operation.command
+            let key = changes.keys[operation.key]
+            let values = operation.arguments
             switch command {
             case "HSET":
                 for pair in stride(from: 0, to: values.count, by: 2) { hashes[key, default: [:]][values[pair]] = values[pair + 1] }

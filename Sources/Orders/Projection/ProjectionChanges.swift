@@ -3,34 +3,45 @@ import RedisClient
 /// The Redis writes one projected update makes, gathered for one `orders_project` call: the
 /// function applies them only if the guard still holds the version the projector read.
 public struct ProjectionChanges: Sendable {
+    /// One write: a command of `orders_project`'s list on `keys[key]`.
+    struct Operation: Sendable {
+        let command: String
+        let key: Int
+        let arguments: [String]
+    }
+
     public private(set) var keys: [String]
-    private var keyIndex: [String: Int]
-    private(set) var arguments: [String] = []
-    public private(set) var count = 0
+    private(set) var operations: [Operation] = []
+    public var count: Int { operations.count }
 
     init(guardKey: String) {
         keys = [guardKey]
-        keyIndex = [guardKey: 1]
     }
 
     mutating func add(_ command: String, _ key: String, _ arguments: [String]) {
-        let index: Int
-        if let known = keyIndex[key] {
-            index = known
-        } else {
+        // A change touches a handful of keys: a linear search beats hashing them.
+        let index = keys.firstIndex(of: key) ?? {
             keys.append(key)
-            index = keys.count
-            keyIndex[key] = index
-        }
-        self.arguments += [command, String(index), String(arguments.count)] + arguments
-        count += 1
+            return keys.count - 1
+        }()
+        operations.append(Operation(command: command, key: index, arguments: arguments))
     }
 
     /// The `FCALL orders_project` that applies these changes if the guard is at `expected`.
     func command(guardField: String, expected: Int, guardValue: String) -> RedisCommand {
-        var argv = ["FCALL", "orders_project", String(keys.count)] + keys
-        argv += [String(FunctionLibrary.version), guardField, String(expected), guardValue, String(count)]
-        argv += arguments
-        return RedisCommand(arguments: argv.map { Array($0.utf8) })
+        var argv: [[UInt8]] = [Array("FCALL".utf8), Array("orders_project".utf8), Array(String(keys.count).utf8)]
+        argv.reserveCapacity(8 + keys.count + operations.count * 5)
+        for key in keys { argv.append(Array(key.utf8)) }
+        for argument in [String(FunctionLibrary.version), guardField, String(expected), guardValue, String(count)] {
+            argv.append(Array(argument.utf8))
+        }
+        for operation in operations {
+            // orders_project numbers keys from 1, as KEYS does.
+            argv.append(Array(operation.command.utf8))
+            argv.append(Array(String(operation.key + 1).utf8))
+            argv.append(Array(String(operation.arguments.count).utf8))
+            for argument in operation.arguments { argv.append(Array(argument.utf8)) }
+        }
+        return RedisCommand(arguments: argv)
     }
 }

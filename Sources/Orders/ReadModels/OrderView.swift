@@ -59,7 +59,7 @@ public struct OrderView: Sendable, Hashable, Codable {
             // breaking and was a tenth of a rebuild's time.
             var word = String.UnicodeScalarView()
             for scalar in lowered.unicodeScalars {
-                if scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
+                if Self.isWordScalar(scalar) {
                     word.append(scalar)
                 } else if !word.isEmpty {
                     terms.insert(String(String(word).prefix(64)))
@@ -70,6 +70,15 @@ public struct OrderView: Sendable, Hashable, Codable {
         }
         terms.remove("")
         return terms
+    }
+
+    /// Letters and digits of any script; ASCII answered without the Unicode tables (most text is).
+    private static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x30...0x39, 0x61...0x7A, 0x41...0x5A: return true
+        case 0..<0x80: return false
+        default: return scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+        }
     }
 }
 

@@ -20,16 +20,19 @@ public struct ViewKeys: Sendable, Hashable {
     public let projection: String
     public let generation: Int
 
+    /// Everything of this projection's generation starts with this (for SCAN MATCH when dropping
+    /// it). Stored: every key below is built from it, many times per order in a rebuild.
+    public let prefix: String
+
     public init(keys: KeySchema, projection: String, generation: Int) {
         self.keys = keys
         self.projection = projection
         self.generation = generation
+        self.prefix = "\(keys.namespace):{\(keys.partition)}:view:\(projection):g\(generation):"
     }
 
     public static func live(_ keys: KeySchema) -> String { "\(keys.namespace):{\(keys.partition)}:view:live" }
 
-    /// Everything of this projection's generation starts with this (for SCAN MATCH when dropping it).
-    public var prefix: String { "\(keys.namespace):{\(keys.partition)}:view:\(projection):g\(generation):" }
 
     // The order projection's keys.
     public func record(_ orderId: String) -> String { prefix + "record:" + orderId }

@@ -29,6 +29,7 @@ public final class ReplayService: Sendable {
     /// for a projector of that generation to finish the batch it is on (a blocked read plus one
     /// batch), so no write lands in a generation after its keys were deleted.
     let dropGrace: Duration
+    static let pageSize = 5000
     var statusKey: String { "\(store.keys.namespace):{\(store.keys.partition)}:view:replay" }
 
     public init(repository: OrderRepository, consumer: String = "replay",
@@ -143,22 +144,36 @@ public final class ReplayService: Sendable {
         let head = try await store.lastPosition()
         status.total = try await store.redis.send("XLEN", store.keys.log).int ?? 0
         var cursor: LogPosition?
-        while let head, cursor.map({ $0 < head }) ?? true {
-            let page = try await store.readLog(after: cursor, limit: 5000).filter { $0.position <= head }
-            guard let last = page.last else { break }
-            for target in targets { target.fold(page) }
+        // The next page is read while this one is folded; events are decoded once for all
+        // projections, which fold side by side.
+        var page = head == nil ? [] : try await store.readLog(after: nil, limit: Self.pageSize)
+        while let head, let last = page.last {
+            let current = page.filter { $0.position <= head }
             cursor = last.position
-            status.done += page.count
+            let reading: Task<[RecordedEvent], any Error> = Task { [store, cursor] in
+                last.position >= head ? [] : try await store.readLog(after: cursor, limit: Self.pageSize)
+            }
+            let decoded = current.map { DecodedEvent(recorded: $0, event: try? OrderEventCoding.decode(type: $0.type, data: $0.data)) }
+            await withTaskGroup(of: Void.self) { group in
+                for target in targets { group.addTask { target.fold(decoded) } }
+            }
+            status.done += current.count
             try await checkpoint(&status)
+            page = try await reading.value
         }
         phaseDone("reading")
-        // 2. Write the new generations.
+        // 2. Write the new generations, side by side.
         status.phase = .writing
         try await checkpoint(&status)
-        let writer = ModelWriter(redis: store.redis)
-        for target in targets {
-            var progress = status
-            try await target.write(with: writer) { try await self.checkpoint(&progress) }
+        let writing = status
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for target in targets {
+                group.addTask {
+                    var progress = writing
+                    try await target.write(redis: self.store.redis) { try await self.checkpoint(&progress) }
+                }
+            }
+            try await group.waitForAll()
         }
         phaseDone("writing")
         // 3. Catch up through each new generation's consumer group, from the head on.
@@ -296,13 +311,20 @@ public final class ReplayService: Sendable {
     }
 }
 
+/// A log entry with its domain event decoded (nil when it cannot be read), shared by the
+/// projections a rebuild folds.
+struct DecodedEvent: Sendable {
+    let recorded: RecordedEvent
+    let event: OrderEvent?
+}
+
 /// One projection being rebuilt into a new generation (type-erased so one log pass feeds all).
 protocol RebuildTarget: Sendable {
     var name: String { get }
     var schema: Int { get }
     var generation: Int { get }
-    func fold(_ events: [RecordedEvent])
-    func write(with writer: ModelWriter, checkpoint: () async throws -> Void) async throws
+    func fold(_ events: [DecodedEvent])
+    func write(redis: RedisClient, checkpoint: () async throws -> Void) async throws
     func createGroup(at position: LogPosition?) async throws
     func caughtUp(to position: LogPosition?) async throws -> Bool
     func step() async throws
@@ -310,7 +332,7 @@ protocol RebuildTarget: Sendable {
 
 /// Folds each order's final state in memory (the log is read in order from its start, so no
 /// gap ever needs an order's history), then writes each order once: the changes from nothing to
-/// its final state, merged into one in-memory model (the summary's counters add up there).
+/// its final state, through a `GenerationWriter` (where the summary's counters add up).
 final class Rebuild<P: Projection>: RebuildTarget {
     let projector: Projector<P>
     private let states = Mutex<[String: (version: Int, state: P.State?)]>([:])
@@ -323,30 +345,31 @@ final class Rebuild<P: Projection>: RebuildTarget {
     var schema: Int { P.schemaVersion }
     var generation: Int { projector.view.generation }
 
-    func fold(_ events: [RecordedEvent]) {
+    func fold(_ events: [DecodedEvent]) {
         let projection = projector.projection
         states.withLock { states in
-            for event in events {
+            for decoded in events {
+                let event = decoded.recorded
                 let (version, state) = states[event.orderId] ?? (0, nil)
                 // An event that cannot be read stops its order where it is, as in the live projector.
-                guard event.version == version + 1,
-                      let domain = try? OrderEventCoding.decode(type: event.type, data: event.data) else { continue }
+                guard event.version == version + 1, let domain = decoded.event else { continue }
                 states[event.orderId] = (event.version, projection.apply(domain, of: event, to: state))
             }
         }
     }
 
-    func write(with writer: ModelWriter, checkpoint: () async throws -> Void) async throws {
-        var model = InMemoryRedisModel()
+    func write(redis: RedisClient, checkpoint: () async throws -> Void) async throws {
+        let writer = GenerationWriter(redis: redis)
         let view = projector.view
+        let projection = projector.projection
+        var written = 0
         for (orderId, entry) in states.withLock({ $0 }) {
-            let (changes, guardValue) = projector.projection.changes(for: orderId, from: nil, to: entry.state,
-                                                                     version: entry.version, in: view)
-            model.apply(changes)
-            let location = projector.projection.guardLocation(of: orderId, in: view)
-            model.hashes[location.key, default: [:]][location.field] = guardValue
+            let (changes, guardValue) = projection.changes(for: orderId, from: nil, to: entry.state, version: entry.version, in: view)
+            try await writer.add(changes, guardLocation: projection.guardLocation(of: orderId, in: view), guardValue: guardValue)
+            written += 1
+            if written % 5000 == 0 { try await checkpoint() }
         }
-        try await writer.write(model, checkpoint: checkpoint)
+        try await writer.finish()
     }
 
     func createGroup(at position: LogPosition?) async throws {
