@@ -31,8 +31,13 @@ let package = Package(
         .executableTarget(name: "orders", dependencies: ["OrdersAPI", "Orders", "RedisClient"]),
         // The benchmark driver (Scripts/bench runs it against a release build).
         .executableTarget(name: "orders-bench", dependencies: ["Orders", "OrdersAPI", "RedisClient"]),
-        // Helpers shared by the test targets: where the test Redis is, private redis-server processes.
-        .target(name: "TestSupport", dependencies: ["RedisClient", "Orders"], path: "Tests/TestSupport"),
+        // The reliability suites (crash, outage, several instances, contention, hostile input) and
+        // their harness: private redis-server and `orders serve` processes, a load generator with
+        // a ledger, the store audit. Scripts/soak runs them full size, the tests small.
+        .target(name: "Soak", dependencies: ["Orders", "OrdersAPI", "RedisClient"]),
+        .executableTarget(name: "orders-soak", dependencies: ["Soak", "Orders", "RedisClient"]),
+        // Helpers shared by the test targets: where the test Redis is; re-exports Soak's harness.
+        .target(name: "TestSupport", dependencies: ["RedisClient", "Orders", "Soak"], path: "Tests/TestSupport"),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "TestSupport"]),
         .testTarget(name: "OrdersTests", dependencies: ["Orders", "RedisClient", "TestSupport"]),
         .testTarget(name: "OrdersAPITests", dependencies: ["OrdersAPI", "Orders", "RedisClient", "TestSupport"]),

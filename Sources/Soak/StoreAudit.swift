@@ -1,0 +1,101 @@
+import Orders
+import RedisClient
+
+/// Compares the store with a ledger and the read models with a rebuild: the checks every
+/// breaking suite ends with.
+public struct StoreAudit: Sendable {
+    public let store: EventStore
+
+    public init(store: EventStore) {
+        self.store = store
+    }
+
+    public struct Findings: Sendable {
+        /// Acknowledged commands without their event.
+        public var lost = 0
+        /// Command ids whose event is stored more than once.
+        public var duplicated = 0
+        /// Events of commands that were refused, or never sent.
+        public var unexpected = 0
+        /// Orders whose stream has a version gap or differs from the log.
+        public var broken: [String] = []
+        public var events = 0
+    }
+
+    /// Every acknowledged command's event exists exactly once, in the log and in its order's
+    /// stream; refused commands wrote nothing; no stream has a gap.
+    public func check(_ ledger: CommandLedger) async throws -> Findings {
+        var findings = Findings()
+        var log: [RecordedEvent] = []
+        var cursor: LogPosition?
+        while true {
+            let page = try await store.readLog(after: cursor, limit: 10_000)
+            guard let last = page.last else { break }
+            log += page
+            cursor = last.position
+        }
+        findings.events = log.count
+        var stored: [String: Int] = [:]
+        for event in log { stored[event.metadata?.commandId ?? "", default: 0] += 1 }
+        let outcomes = ledger.all
+        for (commandId, outcome) in outcomes {
+            let count = stored[commandId] ?? 0
+            switch outcome {
+            case .acknowledged where count == 0: findings.lost += 1
+            case .refused where count > 0: findings.unexpected += 1
+            default: break
+            }
+        }
+        findings.duplicated = stored.filter { $0.key != "" && $0.value > 1 }.count
+        findings.unexpected += stored.keys.filter { $0 != "" && outcomes[$0] == nil }.count
+
+        var byOrder: [String: [LogPosition]] = [:]
+        for event in log { byOrder[event.orderId, default: []].append(event.position) }
+        for (orderId, positions) in byOrder {
+            let stream = try await store.events(of: orderId)
+            if stream.map(\.version) != Array(1...max(1, stream.count)) || stream.map(\.position) != positions {
+                findings.broken.append(orderId)
+            }
+        }
+        return findings
+    }
+
+    /// Waits until the live generation of both projections has applied and acknowledged the
+    /// whole log (nothing pending up to its head).
+    public func converge(within limit: Duration) async throws {
+        guard let head = try await store.lastPosition() else { return }
+        let monitor = ProjectionMonitor(store: store)
+        let generations = LiveGenerations(store: store)
+        try await eventually(within: limit) {
+            let live = try await generations.both()
+            for (name, generation) in [("order", live.order), ("summary", live.summary)]
+            where try await !monitor.hasPassed(head, projection: name, generation: generation) {
+                throw NotConverged(projection: name)
+            }
+        }
+    }
+
+    struct NotConverged: Error, CustomStringConvertible {
+        let projection: String
+        var description: String { "the \(projection) projection did not catch up with the log" }
+    }
+
+    /// Both live read models, canonical (see `dumpReadModel`).
+    public func liveModels() async throws -> [String: String] {
+        let live = try await LiveGenerations(store: store).both()
+        var models: [String: String] = [:]
+        for (name, generation) in [("order", live.order), ("summary", live.summary)] {
+            for (key, value) in try await dumpReadModel(store, ViewKeys(keys: store.keys, projection: name, generation: generation)) {
+                models[name + ":" + key] = value
+            }
+        }
+        return models
+    }
+
+    /// Rebuilds both read models from the log and tells whether they equal `models` (taken from
+    /// the live ones once converged). Nothing else may project meanwhile: stop the services first.
+    public func rebuildEquals(_ models: [String: String]) async throws -> Bool {
+        try await ReplayService(repository: OrderRepository(store: store), dropGrace: .zero).rebuild(["order", "summary"])
+        return try await liveModels() == models
+    }
+}
