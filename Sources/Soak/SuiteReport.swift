@@ -52,3 +52,14 @@ public struct SuiteReport: Sendable {
         return lines.joined(separator: "\n")
     }
 }
+
+/// One of the reliability suites: runs against the environment and reports what it found.
+public protocol SoakSuite: Sendable {
+    func run(_ environment: SoakEnvironment) async throws -> SuiteReport
+}
+
+extension CrashSuite: SoakSuite {}
+extension OutageSuite: SoakSuite {}
+extension InstancesSuite: SoakSuite {}
+extension ContentionSuite: SoakSuite {}
+extension HostileInputSuite: SoakSuite {}

@@ -1,0 +1,40 @@
+import Foundation
+import Orders
+
+/// Suite 3: three `orders serve` processes share one Redis and namespace; commands are spread
+/// across them and one is killed mid-run (and stays dead: its pending log entries must be claimed
+/// by the others). The read models end equal to a full rebuild, so no event was projected twice.
+public struct InstancesSuite: Sendable {
+    public var instances: Int
+    public var workers: Int
+    public var commands: Int
+    public var duration: Duration
+
+    public init(instances: Int = 3, workers: Int = 12, commands: Int = 15_000, duration: Duration = .seconds(90)) {
+        self.instances = instances
+        self.workers = workers
+        self.commands = commands
+        self.duration = duration
+    }
+
+    public func run(_ environment: SoakEnvironment) async throws -> SuiteReport {
+        var report = SuiteReport(suite: "3 several instances")
+        let started = ContinuousClock.now
+        let namespace = environment.namespace("instances")
+        let services = try (0..<instances).map { _ in try environment.service(namespace) }
+        for service in services { try await service.start() }
+        let ledger = CommandLedger()
+        let generator = LoadGenerator(ports: services.map(\.port), workers: workers, commandsPerWorker: commands / workers,
+                                      duration: duration, ledger: ledger, runId: namespace)
+        let load = Task { try await generator.run() }
+        try await eventually(within: duration) { guard ledger.count >= commands / 2 else { throw CancellationError() } }
+        services[0].kill()
+        report.crashes += 1
+        report.sent = try await load.value
+        // The dead instance's pending entries wait for the claim timeout before another takes them.
+        try await audit(&report, ledger: ledger, store: environment.store(namespace), services: services)
+        report.notes.append("\(instances) instances, one killed after \(commands / 2) answers and not restarted")
+        report.seconds = (ContinuousClock.now - started).seconds
+        return report
+    }
+}
