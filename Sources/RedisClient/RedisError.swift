@@ -26,6 +26,17 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// True for error replies of a server that cannot serve right now and did not run the
+    /// command: still loading its data after a restart (`LOADING`), busy with a script (`BUSY`),
+    /// a replica cut off from its primary or read-only (`MASTERDOWN`, `READONLY`), a cluster
+    /// not ready (`TRYAGAIN`, `CLUSTERDOWN`). Callers report these as an outage, not as a bug.
+    public var isServerUnavailable: Bool {
+        guard case .server(let message) = self else { return false }
+        return ["LOADING", "BUSY", "MASTERDOWN", "READONLY", "TRYAGAIN", "CLUSTERDOWN"].contains {
+            message.hasPrefix($0 + " ") || message == $0
+        }
+    }
+
     /// True when a command may have been executed even though no reply arrived.
     public var outcomeUnknown: Bool {
         switch self {

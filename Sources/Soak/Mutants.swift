@@ -17,11 +17,11 @@ public enum Mutants {
     /// A valid request with a few bytes flipped, cut, duplicated or inserted, or plain random bytes.
     public static func mutant(orderId: String, using generator: inout SeededGenerator) -> [UInt8] {
         if Int.random(in: 0..<10, using: &generator) == 0 {
-            return (0..<Int.random(in: 1...200, using: &generator)).map { _ in
+            return noBlank((0..<Int.random(in: 1...200, using: &generator)).map { _ in
                 var byte = UInt8.random(in: 0...255, using: &generator)
                 if byte == 0x0a { byte = 0x20 }
                 return byte
-            }
+            })
         }
         var bytes = Array(seeds.randomElement(using: &generator)!.replacingOccurrences(of: "ORDER", with: orderId).utf8)
         for _ in 0..<Int.random(in: 1...4, using: &generator) {
@@ -35,6 +35,11 @@ public enum Mutants {
             }
             if bytes.isEmpty { bytes = [0x7b] }
         }
-        return bytes.map { $0 == 0x0a ? 0x20 : $0 }
+        return noBlank(bytes.map { $0 == 0x0a ? 0x20 : $0 })
+    }
+
+    /// The server ignores blank lines (no answer): a fuzzer that waits for one must not send them.
+    static func noBlank(_ bytes: [UInt8]) -> [UInt8] {
+        bytes.allSatisfy { [0x20, 0x09, 0x0d].contains($0) } ? [0x78] : bytes
     }
 }

@@ -33,6 +33,7 @@ public enum EventStoreError: Error, Sendable, Equatable, CustomStringConvertible
         guard let error = error as? RedisError else { return .redis("\(error)") }
         switch error {
         case .server(let message):
+            if error.isServerUnavailable { return .unavailable(error.description, outcomeUnknown: false) }
             if message.hasPrefix("LIBRARY_OUTDATED") { return .libraryMismatch(message) }
             if message.hasPrefix("INVALID_APPEND") { return .invalidAppend(message) }
             return .redis(message)
