@@ -40,6 +40,8 @@ struct MalformedInputTests {
             ("bad expectedVersion", json(#"{"id":1,"op":"deleteOrder","orderId":"x","expectedVersion":"two"}"#), "invalid_request"),
             ("bad commandId", json(#"{"id":1,"op":"deleteOrder","orderId":"x","commandId":"has spaces"}"#), "validation_failed"),
             ("bad time", json(#"{"id":1,"op":"orderAsOf","orderId":"x","at":"yesterday"}"#), "invalid_request"),
+            ("a time before 1970", json(#"{"id":1,"op":"orderAsOf","orderId":"x","at":"-5"}"#), "not_found"),
+            ("year zero", json(#"{"id":1,"op":"orderAsOf","orderId":"x","at":"0000-01-01T00:00:00Z"}"#), "not_found"),
             ("bad minPosition", json(#"{"id":1,"op":"getOrder","orderId":"x","minPosition":"soon"}"#), "invalid_request"),
             ("limit too large", json(#"{"id":1,"op":"listOrders","limit":100000}"#), "invalid_request"),
             ("bad cursor", json(#"{"id":1,"op":"listOrders","cursor":"abc"}"#), "invalid_request"),

@@ -133,6 +133,8 @@ public final class EventStore: Sendable {
     /// arrives as one giant reply.
     public func events(of orderId: String, after position: LogPosition? = nil, until: Timestamp? = nil,
                        pageSize: Int = 500) async throws(EventStoreError) -> [RecordedEvent] {
+        // Nothing is older than the epoch (and a negative time is no stream id).
+        if let until, until.milliseconds < 0 { return [] }
         var all: [RecordedEvent] = []
         var cursor = position
         let end = until.map { "\($0.milliseconds)-\(UInt64.max)" } ?? "+"
