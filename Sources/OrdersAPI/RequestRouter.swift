@@ -340,9 +340,7 @@ public final class RequestRouter: Sendable {
     }
 
     private static func serialize(_ object: [String: Any]) -> [UInt8] {
-        if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) {
-            return Array(data)
-        }
+        if let line = try? JSONLineEncoder.encode(object) { return line }
         // Only an id that cannot be written back (impossible for one that was parsed) lands here.
         return Array(#"{"id":null,"ok":false,"error":{"code":"internal","message":"unencodable response"}}"#.utf8)
     }

@@ -76,9 +76,9 @@ public final class OrdersClient {
         request["id"] = id
         request["op"] = op
         if let token { request["token"] = token }
-        var line = try JSONSerialization.data(withJSONObject: request)
+        var line = try JSONLineEncoder.encode(request)
         line.append(UInt8(ascii: "\n"))
-        try sendRaw(Array(line))
+        try sendRaw(line)
         return id
     }
 

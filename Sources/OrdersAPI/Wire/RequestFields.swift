@@ -29,6 +29,8 @@ struct RequestFields {
 
     func array(_ name: String) throws(APIError) -> [Any] {
         guard let value = object[name], !(value is NSNull) else { throw APIError(.invalidRequest, "\(name) is required") }
+        // The exact type first: a plain `as? [Any]` bridges the array to NSArray and back.
+        if type(of: value) == [Any].self { return value as! [Any] }
         guard let list = value as? [Any] else { throw APIError(.invalidRequest, "\(name) must be an array") }
         return list
     }
@@ -44,7 +46,8 @@ struct RequestFields {
     /// True for a JSON `true`/`false`. Foundation on Linux also lets the numbers 0 and 1 cast to
     /// Bool, so the check is on the boxed type: only booleans have Objective-C type "c".
     static func isBoolean(_ value: Any) -> Bool {
-        guard let number = value as? NSNumber else { return false }
+        // Only a boxed number can be one (and `as? NSNumber` on anything else bridges it first).
+        guard type(of: value) is NSNumber.Type, let number = value as? NSNumber else { return false }
         return String(cString: number.objCType) == "c"
     }
 
