@@ -10,7 +10,9 @@ import Synchronization
 /// Scenarios: `create` (createOrder only); `mix` (each in-flight slot walks one order through
 /// create, confirm, process, then ship and deliver, or cancel 5% of the time, with a getOrder
 /// read for 10% of requests); `reads` (getOrder, listOrders by status, summary and search over
-/// 500 orders created first).
+/// 500 orders created first); `contended` (every connection moves the same 10 hot orders along
+/// their status flow with `expectedVersion`, learning each order's version from answers and
+/// conflicts; a delivered order is replaced by a new one; reports the conflict rate).
 struct LoadBenchmark {
     let host: String
     let port: Int
@@ -22,8 +24,9 @@ struct LoadBenchmark {
 
     func run() throws -> [String: Double] {
         let seedIds = scenario == "reads" ? try createSeedOrders(500) : []
+        let hot = HotOrders(try scenario == "contended" ? createSeedOrders(10) : [])
         let stop = Atomic<Bool>(false)
-        let results = Mutex<[(latencies: [Double], errors: Int)]>([])
+        let results = Mutex<[(latencies: [Double], errors: Int, conflicts: Int)]>([])
         let lagSamples = Mutex<[Double]>([])
         let started = ContinuousClock.now
         let end = started + duration
@@ -44,13 +47,15 @@ struct LoadBenchmark {
                 defer { done.leave() }
                 var latencies: [Double] = []
                 var errors = 0
+                var conflicts = 0
                 do {
                     let client = try OrdersClient(host: host, port: port)
                     var slots = (0..<depth).map { Slot(seed: connection * depth + $0) }
                     while ContinuousClock.now < end {
                         var sent: [(id: Int, slot: Int, at: ContinuousClock.Instant)] = []
                         for index in slots.indices {
-                            let (op, parameters) = slots[index].next(scenario, seedIds, itemsPerOrder)
+                            let (op, parameters) = scenario == "contended" ? hot.next(itemsPerOrder, &slots[index])
+                                                                           : slots[index].next(scenario, seedIds, itemsPerOrder)
                             sent.append((try client.send(op, parameters), index, .now))
                         }
                         var bySlot: [Int: (slot: Int, at: ContinuousClock.Instant)] = [:]
@@ -59,7 +64,10 @@ struct LoadBenchmark {
                             let response = try client.receive()
                             guard let id = response["id"] as? Int, let entry = bySlot[id] else { errors += 1; continue }
                             latencies.append((ContinuousClock.now - entry.at).milliseconds)
-                            if response["ok"] as? Bool == true {
+                            if scenario == "contended" {
+                                if !hot.learn(from: response) { errors += 1 }
+                                if (response["error"] as? [String: Any])?["code"] as? String == "concurrency_conflict" { conflicts += 1 }
+                            } else if response["ok"] as? Bool == true {
                                 slots[entry.slot].advance(with: response["result"] as? [String: Any])
                             } else {
                                 errors += 1
@@ -70,7 +78,7 @@ struct LoadBenchmark {
                 } catch {
                     errors += 1
                 }
-                results.withLock { $0.append((latencies, errors)) }
+                results.withLock { $0.append((latencies, errors, conflicts)) }
             }
             thread.stackSize = 1 << 20
             thread.start()
@@ -92,6 +100,7 @@ struct LoadBenchmark {
         return ["connections": Double(connections), "depth": Double(depth), "seconds": elapsed,
                 "requests": Double(latencies.count), "requestsPerSecond": Double(latencies.count) / elapsed,
                 "errors": Double(all.reduce(0) { $0 + $1.errors }),
+                "conflicts": Double(all.reduce(0) { $0 + $1.conflicts }),
                 "latencyP50Ms": percentile(latencies, 0.5), "latencyP90Ms": percentile(latencies, 0.9),
                 "latencyP99Ms": percentile(latencies, 0.99), "latencyMaxMs": latencies.last ?? 0,
                 "lagP50Ms": percentile(lags, 0.5), "lagP99Ms": percentile(lags, 0.99), "lagMaxMs": lags.last ?? 0,
@@ -184,4 +193,41 @@ struct Slot {
 
 extension Duration {
     var milliseconds: Double { seconds * 1000 }
+}
+
+/// The contended scenario's shared hot orders and the version each is believed to be at.
+final class HotOrders: Sendable {
+    static let flow = ["pending", "confirmed", "processing", "shipped", "delivered"]
+    private let versions: Mutex<[String: Int]>
+
+    init(_ orderIds: [String]) {
+        versions = Mutex(Dictionary(uniqueKeysWithValues: orderIds.map { ($0, 1) }))
+    }
+
+    /// An update of a random hot order to its next status, expecting the version last seen; or,
+    /// when that order is delivered, the createOrder that replaces it.
+    func next(_ items: Int, _ slot: inout Slot) -> (String, [String: Any]) {
+        let picked = versions.withLock { $0.randomElement() }
+        guard let (orderId, version) = picked, version < Self.flow.count else {
+            if let (orderId, _) = picked { versions.withLock { $0[orderId] = nil } }
+            return slot.create(items)
+        }
+        return ("updateStatus", ["orderId": orderId, "status": Self.flow[version], "expectedVersion": version])
+    }
+
+    /// Learns versions from an answer; false when it is an error other than a conflict.
+    func learn(from response: [String: Any]) -> Bool {
+        if let result = response["result"] as? [String: Any], let orderId = result["orderId"] as? String,
+           let version = result["version"] as? Int {
+            versions.withLock { $0[orderId] = max($0[orderId] ?? 0, version) }
+            return true
+        }
+        guard let error = response["error"] as? [String: Any], error["code"] as? String == "concurrency_conflict" else {
+            return response["ok"] as? Bool == true
+        }
+        if let orderId = error["orderId"] as? String, let actual = error["actualVersion"] as? Int {
+            versions.withLock { if $0[orderId] != nil { $0[orderId] = max($0[orderId]!, actual) } }
+        }
+        return true
+    }
 }

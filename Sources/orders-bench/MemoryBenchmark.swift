@@ -3,13 +3,16 @@ import Orders
 import RedisClient
 
 /// Writes `orders` orders of five events each (create, three status changes, and a cancel or a
-/// delivery) through the real repository, and reports Redis's used memory per order and per event.
+/// delivery) through the real repository, and reports Redis's used memory per order and per event;
+/// with `withReadModels`, also what the two read models add.
 /// Run it against an empty Redis with the project's redis.conf (Scripts/bench does).
 struct MemoryBenchmark {
     let redis: RedisClient
     let orders: Int
     /// Without command ids nothing is kept for idempotent retries: shows what those records cost.
     let commandIds: Bool
+    /// Also build the read models and report what they add.
+    var withReadModels = false
     let concurrency = 64
 
     func run() async throws -> [String: Double] {
@@ -28,7 +31,15 @@ struct MemoryBenchmark {
         }
         let after = try await usedMemory()
         let perOrder = Double(after - before) / Double(orders)
-        return ["orders": Double(orders), "bytesPerOrder": perOrder, "bytesPerEvent": perOrder / 5]
+        var figures = ["orders": Double(orders), "bytesPerOrder": perOrder, "bytesPerEvent": perOrder / 5]
+        if withReadModels {
+            // Both read models built from the log, as a rebuild (or the projectors) leave them.
+            try await ReplayService(repository: repository, dropGrace: .zero).rebuild([OrderProjection.name, SummaryProjection.name])
+            let models = try await usedMemory()
+            figures["readModelBytesPerOrder"] = Double(models - after) / Double(orders)
+            figures["totalBytesPerOrder"] = Double(models - before) / Double(orders)
+        }
+        return figures
     }
 
     private func writeOrder(_ index: Int, _ repository: OrderRepository) async throws {

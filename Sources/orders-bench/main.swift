@@ -4,7 +4,7 @@ import OrdersAPI
 import RedisClient
 
 /// The benchmark driver. Usage:
-///   orders-bench memory [--redis URL] [--orders N] [--no-command-ids]
+///   orders-bench memory [--redis URL] [--orders N] [--no-command-ids] [--read-models]
 ///   orders-bench project [--redis URL] [--orders N]
 ///   orders-bench lag [--redis URL] [--rate COMMANDS_PER_SECOND] [--seconds S]
 ///   orders-bench rebuild [--redis URL] [--events N]
@@ -23,7 +23,8 @@ do {
     switch arguments.first {
     case "memory":
         let figures = try await MemoryBenchmark(redis: redis, orders: Int(option("--orders") ?? "") ?? 10_000,
-                                            commandIds: !arguments.contains("--no-command-ids")).run()
+                                                commandIds: !arguments.contains("--no-command-ids"),
+                                                withReadModels: arguments.contains("--read-models")).run()
         let json = try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])
         print(String(decoding: json, as: UTF8.self))
     case "project":
@@ -54,7 +55,7 @@ do {
         print(String(decoding: json, as: UTF8.self))
     default:
         FileHandle.standardError.write(Data("""
-            usage: orders-bench memory [--redis URL] [--orders N] [--no-command-ids]
+            usage: orders-bench memory [--redis URL] [--orders N] [--no-command-ids] [--read-models]
                    orders-bench project [--redis URL] [--orders N]
                    orders-bench lag [--redis URL] [--rate COMMANDS_PER_SECOND] [--seconds S]
                    orders-bench rebuild [--redis URL] [--events N]
