@@ -102,7 +102,9 @@ import TestSupport
         let projection = projector(OrderProjection(), orderView, [created, deleted])
         projection.apply([created])
         #expect(projection.snapshot.model.sortedSets[orderView.terms]?.keys.contains("mug\u{0}o1") == true)
-        #expect(projection.snapshot.model.sortedSets[orderView.terms]?.keys.contains("blue mug\u{0}o1") == true)
+        #expect(projection.snapshot.model.sortedSets[orderView.terms]?.keys.contains("blue\u{0}o1") == true)
+        #expect(projection.snapshot.model.sortedSets[orderView.terms]?.keys.contains("blue mug\u{0}o1") == false,
+                "words only: a query word can never match more of a whole text than its first word")
         projection.apply([deleted])
         #expect(projection.snapshot.model.sortedSets.isEmpty, "no index mentions a deleted order")
         #expect(projection.snapshot.model.hashes == [orderView.record("o1"): ["version": "2"]], "only the tombstone is left")

@@ -16,7 +16,7 @@ struct ReplayTests {
                           Projector(projection: SummaryProjection(), store: store, settings: quickSettings("live"))] {
             try await projector.drainAll(upTo: last)
         }
-        try await LiveGenerations(store: store).initialize([("order", 1), ("summary", 1)])
+        try await LiveGenerations(store: store).initialize([("order", OrderProjection.schemaVersion), ("summary", SummaryProjection.schemaVersion)])
         return (store, ReplayService(repository: OrderRepository(store: store), dropGrace: .milliseconds(50)))
     }
 

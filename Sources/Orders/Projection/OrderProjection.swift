@@ -6,7 +6,8 @@ import RedisClient
 public struct OrderProjection: Projection {
     public typealias State = OrderView
     public static let name = "order"
-    public static let schemaVersion = 1
+    /// 2: the search index holds words only, no whole texts.
+    public static let schemaVersion = 2
 
     public init() {}
 
