@@ -21,20 +21,23 @@ struct LoadBenchmark {
     let duration: Duration
     let scenario: String
     let itemsPerOrder: Int
+    /// Total requests per second to pace the load at (spread over the connections); nil: as
+    /// fast as answers come.
+    var rate: Int? = nil
 
     func run() throws -> [String: Double] {
         let seedIds = scenario == "reads" ? try createSeedOrders(500) : []
         let hot = HotOrders(try scenario == "contended" ? createSeedOrders(10) : [])
         let stop = Atomic<Bool>(false)
-        let results = Mutex<[(latencies: [Double], errors: Int, conflicts: Int)]>([])
-        let lagSamples = Mutex<[Double]>([])
+        let results = Mutex<[(latencies: [Double], byOp: [String: [Double]], errors: Int, conflicts: Int)]>([])
+        let lagSamples = Mutex<[(ms: Double, events: Double)]>([])
         let started = ContinuousClock.now
         let end = started + duration
 
         let sampler = Thread { [self] in
             guard let client = try? OrdersClient(host: host, port: port) else { return }
             while !stop.load(ordering: .relaxed) {
-                if let lag = try? maxLag(client) { lagSamples.withLock { $0.append(lag.milliseconds) } }
+                if let lag = try? maxLag(client) { lagSamples.withLock { $0.append((lag.milliseconds, Double(lag.events))) } }
                 usleep(100_000)
             }
         }
@@ -46,24 +49,35 @@ struct LoadBenchmark {
             let thread = Thread { [self] in
                 defer { done.leave() }
                 var latencies: [Double] = []
+                var byOp: [String: [Double]] = [:]
                 var errors = 0
                 var conflicts = 0
+                // Paced: each connection sends its share of `rate`, one round of `depth` at a time.
+                let interval = rate.map { Duration.seconds(Double(connections * depth) / Double(max(1, $0))) }
+                var nextRound = ContinuousClock.now
                 do {
                     let client = try OrdersClient(host: host, port: port)
                     var slots = (0..<depth).map { Slot(seed: connection * depth + $0) }
                     while ContinuousClock.now < end {
-                        var sent: [(id: Int, slot: Int, at: ContinuousClock.Instant)] = []
+                        if let interval {
+                            let now = ContinuousClock.now
+                            if nextRound > now { usleep(UInt32(min(1_000_000, (nextRound - now).milliseconds * 1000))) }
+                            nextRound += interval
+                        }
+                        var sent: [(id: Int, slot: Int, op: String, at: ContinuousClock.Instant)] = []
                         for index in slots.indices {
                             let (op, parameters) = scenario == "contended" ? hot.next(itemsPerOrder, &slots[index])
                                                                            : slots[index].next(scenario, seedIds, itemsPerOrder)
-                            sent.append((try client.send(op, parameters), index, .now))
+                            sent.append((try client.send(op, parameters), index, op, .now))
                         }
-                        var bySlot: [Int: (slot: Int, at: ContinuousClock.Instant)] = [:]
-                        for entry in sent { bySlot[entry.id] = (entry.slot, entry.at) }
+                        var bySlot: [Int: (slot: Int, op: String, at: ContinuousClock.Instant)] = [:]
+                        for entry in sent { bySlot[entry.id] = (entry.slot, entry.op, entry.at) }
                         for _ in sent {
                             let response = try client.receive()
                             guard let id = response["id"] as? Int, let entry = bySlot[id] else { errors += 1; continue }
-                            latencies.append((ContinuousClock.now - entry.at).milliseconds)
+                            let latency = (ContinuousClock.now - entry.at).milliseconds
+                            latencies.append(latency)
+                            byOp[entry.op, default: []].append(latency)
                             if scenario == "contended" {
                                 if !hot.learn(from: response) { errors += 1 }
                                 if (response["error"] as? [String: Any])?["code"] as? String == "concurrency_conflict" { conflicts += 1 }
@@ -78,7 +92,7 @@ struct LoadBenchmark {
                 } catch {
                     errors += 1
                 }
-                results.withLock { $0.append((latencies, errors, conflicts)) }
+                results.withLock { $0.append((latencies, byOp, errors, conflicts)) }
             }
             thread.stackSize = 1 << 20
             thread.start()
@@ -93,7 +107,8 @@ struct LoadBenchmark {
 
         let all = results.withLock { $0 }
         let latencies = all.flatMap(\.latencies).sorted()
-        let lags = lagSamples.withLock { $0 }.sorted()
+        let lags = lagSamples.withLock { $0 }.map(\.ms).sorted()
+        let lagEvents = lagSamples.withLock { $0 }.map(\.events).sorted()
         func percentile(_ values: [Double], _ p: Double) -> Double {
             values.isEmpty ? 0 : values[min(values.count - 1, Int(Double(values.count) * p))]
         }
@@ -104,7 +119,24 @@ struct LoadBenchmark {
                 "latencyP50Ms": percentile(latencies, 0.5), "latencyP90Ms": percentile(latencies, 0.9),
                 "latencyP99Ms": percentile(latencies, 0.99), "latencyMaxMs": latencies.last ?? 0,
                 "lagP50Ms": percentile(lags, 0.5), "lagP99Ms": percentile(lags, 0.99), "lagMaxMs": lags.last ?? 0,
-                "drainMs": drain]
+                "lagP50Events": percentile(lagEvents, 0.5), "lagP99Events": percentile(lagEvents, 0.99),
+                "drainMs": drain].merging(perOperation(all.map(\.byOp), elapsed)) { $1 }
+    }
+
+    /// Per operation (when a scenario mixes several): requests/s and latency percentiles, as
+    /// `<op>PerSecond`, `<op>P50Ms`, `<op>P99Ms`.
+    private func perOperation(_ maps: [[String: [Double]]], _ elapsed: Double) -> [String: Double] {
+        var merged: [String: [Double]] = [:]
+        for map in maps { for (op, values) in map { merged[op, default: []] += values } }
+        guard merged.count > 1 else { return [:] }
+        var figures: [String: Double] = [:]
+        for (op, values) in merged {
+            let sorted = values.sorted()
+            figures[op + "PerSecond"] = Double(sorted.count) / elapsed
+            figures[op + "P50Ms"] = sorted[sorted.count / 2]
+            figures[op + "P99Ms"] = sorted[min(sorted.count - 1, Int(Double(sorted.count) * 0.99))]
+        }
+        return figures
     }
 
     private func createSeedOrders(_ count: Int) throws -> [String] {

@@ -8,7 +8,8 @@ import RedisClient
 ///   orders-bench project [--redis URL] [--orders N]
 ///   orders-bench lag [--redis URL] [--rate COMMANDS_PER_SECOND] [--seconds S]
 ///   orders-bench rebuild [--redis URL] [--events N]
-///   orders-bench load [--server HOST:PORT] [--scenario create|mix|reads] [--connections N] [--depth D] [--seconds S] [--items N] [--no-command-ids]
+///   orders-bench load [--server HOST:PORT] [--scenario create|mix|reads|contended] [--connections N] [--depth D]
+///                     [--seconds S] [--items N] [--rate REQUESTS_PER_SECOND]
 /// Prints one JSON object of figures on stdout.
 let arguments = Array(CommandLine.arguments.dropFirst())
 
@@ -45,7 +46,8 @@ do {
                                         depth: Int(option("--depth") ?? "") ?? 1,
                                         duration: .seconds(Int(option("--seconds") ?? "") ?? 10),
                                         scenario: option("--scenario") ?? "create",
-                                        itemsPerOrder: Int(option("--items") ?? "") ?? 2).run()
+                                        itemsPerOrder: Int(option("--items") ?? "") ?? 2,
+                                        rate: option("--rate").flatMap { Int($0) }).run()
         let json = try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])
         print(String(decoding: json, as: UTF8.self))
     case "lag":
@@ -59,8 +61,8 @@ do {
                    orders-bench project [--redis URL] [--orders N]
                    orders-bench lag [--redis URL] [--rate COMMANDS_PER_SECOND] [--seconds S]
                    orders-bench rebuild [--redis URL] [--events N]
-                   orders-bench load [--server HOST:PORT] [--scenario create|mix|reads] [--connections N]
-                                     [--depth D] [--seconds S] [--items N]
+                   orders-bench load [--server HOST:PORT] [--scenario create|mix|reads|contended] [--connections N]
+                                     [--depth D] [--seconds S] [--items N] [--rate REQUESTS_PER_SECOND]
 
             """.utf8))
         exit(2)
