@@ -105,3 +105,17 @@ public struct LoadGenerator: Sendable {
         return (.abandoned, nil)
     }
 }
+
+extension LoadGenerator {
+    /// Starts the generator in the background; its task returns the commands sent.
+    func start() -> Task<Int, any Error> {
+        Task { try await run() }
+    }
+}
+
+extension CommandLedger {
+    /// Waits until `count` commands have been answered (or given up on), up to `limit`.
+    func waitUntilAnswered(_ count: Int, within limit: Duration) async throws {
+        try await eventually(within: limit) { guard self.count >= count else { throw CancellationError() } }
+    }
+}

@@ -27,16 +27,14 @@ public struct CrashSuite: Sendable {
         let ledger = CommandLedger()
         let generator = LoadGenerator(ports: [service.port], workers: workers, commandsPerWorker: commands / workers,
                                       duration: duration, ledger: ledger, runId: namespace)
-        let load = Task { try await generator.run() }
+        let load = generator.start()
         var random = SeededGenerator(seed: 1)
         let killEvery = commands / (kills + 1)
         for kill in 1...kills {
             // Kill once enough has been answered since the last restart, plus a random moment.
             let threshold = kill * killEvery
             do {
-                try await eventually(within: duration) {
-                    guard ledger.count >= threshold else { throw CancellationError() }
-                }
+                try await ledger.waitUntilAnswered(threshold, within: duration)
             } catch { break } // the load ended first (its duration): fewer kills
             usleep(UInt32.random(in: 0...200_000, using: &random))
             service.kill()

@@ -26,8 +26,8 @@ public struct InstancesSuite: Sendable {
         let ledger = CommandLedger()
         let generator = LoadGenerator(ports: services.map(\.port), workers: workers, commandsPerWorker: commands / workers,
                                       duration: duration, ledger: ledger, runId: namespace)
-        let load = Task { try await generator.run() }
-        try await eventually(within: duration) { guard ledger.count >= commands / 2 else { throw CancellationError() } }
+        let load = generator.start()
+        try await ledger.waitUntilAnswered(commands / 2, within: duration)
         services[0].kill()
         report.crashes += 1
         report.sent = try await load.value

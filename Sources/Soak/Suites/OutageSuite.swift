@@ -33,8 +33,8 @@ public struct OutageSuite: Sendable {
         let ledger = CommandLedger()
         let generator = LoadGenerator(ports: [service.port], workers: workers, commandsPerWorker: commands / workers,
                                       duration: duration, ledger: ledger, runId: namespace)
-        let load = Task { try await generator.run() }
-        try await eventually(within: duration) { guard ledger.count >= commands / 3 else { throw CancellationError() } }
+        let load = generator.start()
+        try await ledger.waitUntilAnswered(commands / 3, within: duration)
 
         redisServer.kill()
         report.crashes += 1
