@@ -63,3 +63,4 @@ extension OutageSuite: SoakSuite {}
 extension InstancesSuite: SoakSuite {}
 extension ContentionSuite: SoakSuite {}
 extension HostileInputSuite: SoakSuite {}
+extension RebuildUnderQueriesSuite: SoakSuite {}

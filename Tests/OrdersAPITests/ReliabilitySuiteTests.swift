@@ -40,6 +40,11 @@ struct ReliabilitySuiteTests {
         try await run(ContentionSuite(clients: 30, orders: 5, rounds: 8))
     }
 
+    /// A rebuild started through the API while a client queries: every answer shows every order once.
+    @Test func rebuildUnderQueries() async throws {
+        try await run(RebuildUnderQueriesSuite(orders: 300, writers: 8))
+    }
+
     /// Mutated and random lines with idle and slow-loris connections open: documented codes only,
     /// nothing written by an invalid request, the server alive and serving.
     @Test func hostileInput() async throws {
