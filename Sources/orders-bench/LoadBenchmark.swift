@@ -24,11 +24,14 @@ struct LoadBenchmark {
     /// Total requests per second to pace the load at (spread over the connections); nil: as
     /// fast as answers come.
     var rate: Int? = nil
+    /// Stop after this many requests in all (as well as after `duration`, whichever comes first).
+    var requestLimit: Int? = nil
 
     func run() throws -> [String: Double] {
         let seedIds = scenario == "reads" ? try createSeedOrders(500) : []
         let hot = HotOrders(try scenario == "contended" ? createSeedOrders(10) : [])
         let stop = Atomic<Bool>(false)
+        let issued = Atomic<Int>(0)
         let results = Mutex<[(latencies: [Double], byOp: [String: [Double]], errors: Int, conflicts: Int)]>([])
         let lagSamples = Mutex<[(ms: Double, events: Double)]>([])
         let started = ContinuousClock.now
@@ -59,6 +62,7 @@ struct LoadBenchmark {
                     let client = try OrdersClient(host: host, port: port)
                     var slots = (0..<depth).map { Slot(seed: connection * depth + $0) }
                     while ContinuousClock.now < end {
+                        if let requestLimit, issued.add(depth, ordering: .relaxed).newValue > requestLimit { break }
                         if let interval {
                             let now = ContinuousClock.now
                             if nextRound > now { usleep(UInt32(min(1_000_000, (nextRound - now).milliseconds * 1000))) }

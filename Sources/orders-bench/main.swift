@@ -9,7 +9,7 @@ import RedisClient
 ///   orders-bench lag [--redis URL] [--rate COMMANDS_PER_SECOND] [--seconds S]
 ///   orders-bench rebuild [--redis URL] [--events N]
 ///   orders-bench load [--server HOST:PORT] [--scenario create|mix|reads|contended] [--connections N] [--depth D]
-///                     [--seconds S] [--items N] [--rate REQUESTS_PER_SECOND]
+///                     [--seconds S] [--requests N] [--items N] [--rate REQUESTS_PER_SECOND]
 /// Prints one JSON object of figures on stdout.
 let arguments = Array(CommandLine.arguments.dropFirst())
 
@@ -47,7 +47,8 @@ do {
                                         duration: .seconds(Int(option("--seconds") ?? "") ?? 10),
                                         scenario: option("--scenario") ?? "create",
                                         itemsPerOrder: Int(option("--items") ?? "") ?? 2,
-                                        rate: option("--rate").flatMap { Int($0) }).run()
+                                        rate: option("--rate").flatMap { Int($0) },
+                                        requestLimit: option("--requests").flatMap { Int($0) }).run()
         let json = try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])
         print(String(decoding: json, as: UTF8.self))
     case "lag":
@@ -62,7 +63,7 @@ do {
                    orders-bench lag [--redis URL] [--rate COMMANDS_PER_SECOND] [--seconds S]
                    orders-bench rebuild [--redis URL] [--events N]
                    orders-bench load [--server HOST:PORT] [--scenario create|mix|reads|contended] [--connections N]
-                                     [--depth D] [--seconds S] [--items N] [--rate REQUESTS_PER_SECOND]
+                                     [--depth D] [--seconds S] [--requests N] [--items N] [--rate REQUESTS_PER_SECOND]
 
             """.utf8))
         exit(2)
