@@ -55,8 +55,11 @@ enum Serve {
         if runProjectors {
             let consumer = "\(ProcessInfo.processInfo.hostName)-\(getpid())"
             let settings = ProjectorSettings(consumer: consumer)
-            let order = ProjectionSupervisor(projection: OrderProjection(), store: store, settings: settings)
-            let summary = ProjectionSupervisor(projection: SummaryProjection(), store: store, settings: settings)
+            // Connections of their own: on the API's, a projector's reads and writes queue behind
+            // every client's commands, and under load the read models fall behind.
+            let projectorStore = EventStore(redis: RedisClient(RedisConfiguration(url: url, connections: 2)), keys: store.keys)
+            let order = ProjectionSupervisor(projection: OrderProjection(), store: projectorStore, settings: settings)
+            let summary = ProjectionSupervisor(projection: SummaryProjection(), store: projectorStore, settings: settings)
             projectorTasks = [Task { await order.run() }, Task { await summary.run() }]
             Log.info("projectors.started", ["consumer": consumer])
             if arguments.flag("auto-rebuild") && !mismatches.isEmpty {
