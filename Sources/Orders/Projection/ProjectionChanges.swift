@@ -18,13 +18,22 @@ public struct ProjectionChanges: Sendable {
         keys = [guardKey]
     }
 
+    /// Commands that take any number of fields or members: consecutive ones on the same key are
+    /// merged into one, so `orders_project` makes one `redis.call` where it made one per member
+    /// (a new order's ~17 search terms were ~17 calls).
+    private static let variadic: Set<String> = ["HSET", "HDEL", "ZADD", "ZREM"]
+
     mutating func add(_ command: String, _ key: String, _ arguments: [String]) {
         // A change touches a handful of keys: a linear search beats hashing them.
         let index = keys.firstIndex(of: key) ?? {
             keys.append(key)
             return keys.count - 1
         }()
-        operations.append(Operation(command: command, key: index, arguments: arguments))
+        if let last = operations.last, last.key == index, last.command == command, Self.variadic.contains(command) {
+            operations[operations.count - 1] = Operation(command: command, key: index, arguments: last.arguments + arguments)
+        } else {
+            operations.append(Operation(command: command, key: index, arguments: arguments))
+        }
     }
 
     /// The `FCALL orders_project` that applies these changes if the guard is at `expected`.
