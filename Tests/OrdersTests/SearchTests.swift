@@ -1,0 +1,51 @@
+import Foundation
+@testable import Orders
+import RedisClient
+import Testing
+import TestSupport
+
+@Suite(.enabled(if: TestRedis.shouldRun))
+struct SearchTests {
+    /// Search answers what a brute force over every record answers (every word a prefix of one of
+    /// the order's terms; newest first, ties by order id), whether its words are read from the
+    /// index (selective), checked on the candidates (some common), or walked newest first (all
+    /// common): the three paths are forced with `searchIndexLimit`.
+    @Test func searchAgreesWithABruteForceOnEveryPath() async throws {
+        let store = try await makeStore("search")
+        let last = try await randomHistory(store, orders: 60, commands: 300, seed: 91)
+        let projector = Projector(projection: OrderProjection(), store: store, settings: quickSettings("search"))
+        try await projector.createGroup()
+        try await drain(projector, upTo: last)
+
+        let keys = ViewKeys(keys: store.keys, projection: OrderProjection.name, generation: 1)
+        let newestFirst = try await store.redis.send("ZRANGE", keys.byCreated, 0, -1, "WITHSCORES").array ?? []
+        var ranked: [(id: String, created: Double)] = []
+        for index in stride(from: 0, to: newestFirst.count, by: 2) {
+            ranked.append((newestFirst[index].string!, Double(newestFirst[index + 1].string!)!))
+        }
+        ranked.sort { ($0.created, $0.id) > ($1.created, $1.id) }
+        var views: [OrderView] = []
+        for entry in ranked {
+            views.append(try OrderProjection.decode(try #require(try await store.redis.send("HGET", keys.record(entry.id), "doc").bytes)))
+        }
+        #expect(views.count > 20, "the history left enough visible orders")
+
+        func expected(_ query: String, _ limit: Int) -> [String] {
+            let words = query.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init)
+            return views.filter { view in
+                let terms = view.searchTerms.map { Array($0.utf8) }
+                return words.allSatisfy { word in terms.contains { $0.starts(with: Array(word.utf8)) } }
+            }.prefix(limit).map(\.orderId)
+        }
+        let queries = ["ann", "blue", "blue ann", "mug tea", "sku", "example", "lee", "cy org", "lamp bob", "zzz", "a", "b 1"]
+        for threshold in [100_000, 8, 0] {
+            let handler = QueryHandler(store: store, searchIndexLimit: threshold)
+            for query in queries {
+                for limit in [3, 50] {
+                    let found = try await handler.search(query, limit: limit).map(\.orderId)
+                    #expect(found == expected(query, limit), "q '\(query)', limit \(limit), index limit \(threshold)")
+                }
+            }
+        }
+    }
+}
