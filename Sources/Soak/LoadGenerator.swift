@@ -106,13 +106,6 @@ public struct LoadGenerator: Sendable {
     }
 }
 
-extension LoadGenerator {
-    /// Starts the generator in the background; its task returns the commands sent.
-    func start() -> Task<Int, any Error> {
-        Task { try await run() }
-    }
-}
-
 extension CommandLedger {
     /// Waits until `count` commands have been answered (or given up on), up to `limit`.
     func waitUntilAnswered(_ count: Int, within limit: Duration) async throws {

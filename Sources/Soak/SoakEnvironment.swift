@@ -38,6 +38,18 @@ public final class SoakEnvironment: Sendable {
     public func service(_ namespace: String) throws -> ServiceProcess {
         try ServiceProcess(binary: binary, redis: redisURL, namespace: namespace)
     }
+
+    /// Starts `count` services on one namespace and a load generator spread over them; returns
+    /// the services, the ledger it records into, and the task that ends with the commands sent.
+    func startLoad(_ namespace: String, services count: Int = 1, workers: Int, commands: Int,
+                   duration: Duration) async throws -> (services: [ServiceProcess], ledger: CommandLedger, load: Task<Int, any Error>) {
+        let services = try (0..<count).map { _ in try service(namespace) }
+        for service in services { try await service.start() }
+        let ledger = CommandLedger()
+        let generator = LoadGenerator(ports: services.map(\.port), workers: workers, commandsPerWorker: commands / workers,
+                                      duration: duration, ledger: ledger, runId: namespace)
+        return (services, ledger, Task { try await generator.run() })
+    }
 }
 
 /// The end every write suite shares: audit the store against the ledger, let the projectors

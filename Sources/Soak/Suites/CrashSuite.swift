@@ -22,12 +22,9 @@ public struct CrashSuite: Sendable {
         var report = SuiteReport(suite: "1 crash of the service")
         let started = ContinuousClock.now
         let namespace = environment.namespace("crash")
-        let service = try environment.service(namespace)
-        try await service.start()
-        let ledger = CommandLedger()
-        let generator = LoadGenerator(ports: [service.port], workers: workers, commandsPerWorker: commands / workers,
-                                      duration: duration, ledger: ledger, runId: namespace)
-        let load = generator.start()
+        let (services, ledger, load) = try await environment.startLoad(namespace, workers: workers, commands: commands,
+                                                                       duration: duration)
+        let service = services[0]
         var random = SeededGenerator(seed: 1)
         let killEvery = commands / (kills + 1)
         for kill in 1...kills {

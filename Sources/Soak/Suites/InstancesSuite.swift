@@ -21,12 +21,8 @@ public struct InstancesSuite: Sendable {
         var report = SuiteReport(suite: "3 several instances")
         let started = ContinuousClock.now
         let namespace = environment.namespace("instances")
-        let services = try (0..<instances).map { _ in try environment.service(namespace) }
-        for service in services { try await service.start() }
-        let ledger = CommandLedger()
-        let generator = LoadGenerator(ports: services.map(\.port), workers: workers, commandsPerWorker: commands / workers,
-                                      duration: duration, ledger: ledger, runId: namespace)
-        let load = generator.start()
+        let (services, ledger, load) = try await environment.startLoad(namespace, services: instances, workers: workers,
+                                                                       commands: commands, duration: duration)
         try await ledger.waitUntilAnswered(commands / 2, within: duration)
         services[0].kill()
         report.crashes += 1

@@ -28,12 +28,9 @@ public struct OutageSuite: Sendable {
         }
         let started = ContinuousClock.now
         let namespace = environment.namespace("outage")
-        let service = try environment.service(namespace)
-        try await service.start()
-        let ledger = CommandLedger()
-        let generator = LoadGenerator(ports: [service.port], workers: workers, commandsPerWorker: commands / workers,
-                                      duration: duration, ledger: ledger, runId: namespace)
-        let load = generator.start()
+        let (services, ledger, load) = try await environment.startLoad(namespace, workers: workers, commands: commands,
+                                                                       duration: duration)
+        let service = services[0]
         try await ledger.waitUntilAnswered(commands / 3, within: duration)
 
         redisServer.kill()
