@@ -47,11 +47,13 @@ guard let subcommand = words.first, !["-h", "--help", "help"].contains(subcomman
 }
 
 do {
-    let arguments = try Arguments(Array(words.dropFirst()), flags: ["json", "help", "api-only", "projectors-only", "auto-rebuild", "status", "cancel"])
-    if arguments.flag("help") {
+    let rest = Array(words.dropFirst())
+    if rest.contains("--help") || rest.contains("-h") {
         print(usage)
         exit(0)
     }
+    guard let spec = CommandSpec.all[subcommand] else { throw UsageError("unknown command '\(subcommand.prefix(40))'") }
+    let arguments = try Arguments(rest, spec: spec)
     if subcommand == "serve" {
         try await Serve.run(arguments)
     } else if subcommand == "replay" {
@@ -63,7 +65,11 @@ do {
     FileHandle.standardError.write(Data("orders: \(error.message) (\(error.code))\n".utf8))
     exit(1)
 } catch let error as UsageError {
-    FileHandle.standardError.write(Data("orders: \(error)\nrun 'orders --help' for usage\n".utf8))
+    // The subcommand's own lines of the usage text, so the right spelling is one glance away.
+    let lines = usage.split(separator: "\n").map { $0.drop(while: { $0 == " " }) }
+        .filter { $0.split(separator: " ").first.map(String.init) == subcommand }
+    let hint = lines.isEmpty ? "usage: orders <command> [options]" : "usage: orders " + lines.joined(separator: "\n       orders ")
+    FileHandle.standardError.write(Data("orders: \(error)\n\(hint)\nrun 'orders --help' for every command\n".utf8))
     exit(2)
 } catch {
     FileHandle.standardError.write(Data("orders: \(error)\n".utf8))
