@@ -21,13 +21,17 @@ public final class RequestRouter: Sendable {
     }
 
     public func respond(to line: [UInt8]) async -> [UInt8] {
-        guard let parsed = try? JSONSerialization.jsonObject(with: Data(line), options: [.fragmentsAllowed]) else {
-            return Self.encode(id: NSNull(), error: APIError(.invalidJSON, "the request is not valid JSON (one UTF-8 JSON object per line)"))
+        let parsed: (value: JSON, raw: ArraySlice<UInt8>?)
+        do {
+            parsed = try JSON.parse(bytes: line, rawValueOf: "id")
+        } catch {
+            return Self.encode(id: RawJSON.null, error: APIError(.invalidJSON, "the request is not valid JSON (one UTF-8 JSON object per line): \(error)"))
         }
-        guard let object = parsed as? [String: Any] else {
-            return Self.encode(id: NSNull(), error: APIError(.invalidRequest, "a request must be a JSON object"))
+        guard case .object(let object) = parsed.value else {
+            return Self.encode(id: RawJSON.null, error: APIError(.invalidRequest, "a request must be a JSON object"))
         }
-        let id = object["id"] ?? NSNull()
+        // The id goes back exactly as the client wrote it, byte for byte.
+        let id = parsed.raw.map { RawJSON(Array($0)) } ?? RawJSON.null
         do {
             let result = try await route(RequestFields(object: object))
             return Self.encode(id: id, result: result)
@@ -46,7 +50,7 @@ public final class RequestRouter: Sendable {
 
     private func route(_ request: RequestFields) async throws -> Any {
         if let token {
-            guard let given = request.object["token"] as? String, Self.constantTimeEqual(given, token) else {
+            guard case .string(let given)? = request.object["token"], Self.constantTimeEqual(given, token) else {
                 throw APIError(.unauthorized, "a valid token is required")
             }
         }
@@ -102,14 +106,14 @@ public final class RequestRouter: Sendable {
         var items: [OrderItem] = []
         items.reserveCapacity(list.count)
         for (index, element) in list.enumerated() {
-            guard let object = element as? [String: Any] else {
+            guard case .object(let object) = element else {
                 throw APIError(.invalidRequest, "items[\(index)] must be an object")
             }
             let fields = RequestFields(object: object)
-            let price = object["unitPrice"]
-            guard let price, !(price is NSNull) else { throw APIError(.invalidRequest, "items[\(index)].unitPrice is required") }
+            guard let price = fields.value("unitPrice") else { throw APIError(.invalidRequest, "items[\(index)].unitPrice is required") }
+            guard let quantity = fields.value("quantity") else { throw APIError(.invalidRequest, "items[\(index)].quantity is required") }
             items.append(OrderItem(sku: try fields.string("sku"), name: try fields.string("name"),
-                                   quantity: try RequestFields.integer(object["quantity"] ?? NSNull(), "items[\(index)].quantity"),
+                                   quantity: try RequestFields.integer(quantity, "items[\(index)].quantity"),
                                    unitPrice: try RequestFields.money(price, "items[\(index)].unitPrice")))
         }
         let create = OrderCommand.create(customerName: try request.string("customerName"),
@@ -163,8 +167,8 @@ public final class RequestRouter: Sendable {
                 filter.customerEmail = try request.optionalString("customerEmail")
                 if request.has("createdFrom") { filter.createdFrom = try request.timestamp("createdFrom") }
                 if request.has("createdTo") { filter.createdTo = try request.timestamp("createdTo") }
-                if let value = request.object["minTotal"], !(value is NSNull) { filter.minTotal = try RequestFields.money(value, "minTotal") }
-                if let value = request.object["maxTotal"], !(value is NSNull) { filter.maxTotal = try RequestFields.money(value, "maxTotal") }
+                filter.minTotal = try request.optionalMoney("minTotal")
+                filter.maxTotal = try request.optionalMoney("maxTotal")
             }
             let page = try await queries.list(filter, limit: limit ?? 50, cursor: try request.optionalString("cursor"),
                                                minPosition: minPosition)
@@ -329,11 +333,11 @@ public final class RequestRouter: Sendable {
 
     // MARK: - Encoding
 
-    static func encode(id: Any, result: Any) -> [UInt8] {
+    static func encode(id: RawJSON, result: Any) -> [UInt8] {
         serialize(["id": id, "ok": true, "result": result])
     }
 
-    static func encode(id: Any, error: APIError) -> [UInt8] {
+    static func encode(id: RawJSON, error: APIError) -> [UInt8] {
         var body: [String: Any] = ["code": error.code.rawValue, "message": error.message]
         for (key, value) in error.details { body[key] = value }
         return serialize(["id": id, "ok": false, "error": body])

@@ -2,7 +2,7 @@
 public enum RequestRouterLimits {
     /// Sent when a request line exceeds the size limit, just before the connection closes.
     public static let tooLargeResponse = RequestRouter.encode(
-        id: NSNull(), error: APIError(.tooLarge, "the request line is longer than the server's limit; the connection will be closed"))
+        id: RawJSON.null, error: APIError(.tooLarge, "the request line is longer than the server's limit; the connection will be closed"))
 }
 
 import Foundation

@@ -46,6 +46,17 @@ struct MalformedInputTests {
             ("limit too large", json(#"{"id":1,"op":"listOrders","limit":100000}"#), "invalid_request"),
             ("bad cursor", json(#"{"id":1,"op":"listOrders","cursor":"abc"}"#), "invalid_request"),
             ("empty search", json(#"{"id":1,"op":"search","q":"  ,, "}"#), "invalid_request"),
+            // Strict where it was lenient (issue 12, defect 13).
+            ("a trailing comma", json(#"{"id":"x","op":"health",}"#), "invalid_json"),
+            ("a duplicate key", json(#"{"id":1,"op":"health","op":"summary"}"#), "invalid_json"),
+            ("a leading zero", json(#"{"id":01,"op":"health"}"#), "invalid_json"),
+            ("a lone surrogate", json(#"{"id":1,"op":"search","q":"\ud800"}"#), "invalid_json"),
+            ("NUL in an email", json(#"{"id":1,"op":"createOrder","customerName":"A","customerEmail":"a@b.co\u0000","items":["# + item + "]}"), "validation_failed"),
+            ("ESC in an email", json(#"{"id":1,"op":"createOrder","customerName":"A","customerEmail":"a\u001b@b.co","items":["# + item + "]}"), "validation_failed"),
+            ("DEL in an email", json(#"{"id":1,"op":"createOrder","customerName":"A","customerEmail":"a@b.co\u007f","items":["# + item + "]}"), "validation_failed"),
+            ("a whole-number float quantity", json(#"{"id":1,"op":"createOrder","customerName":"A","customerEmail":"a@b.io","items":[{"sku":"S","name":"N","quantity":2.0,"unitPrice":"1"}]}"#), "invalid_request"),
+            ("a whole-number float expectedVersion", json(#"{"id":1,"op":"deleteOrder","orderId":"x","expectedVersion":1.0}"#), "invalid_request"),
+            ("an exponent limit", json(#"{"id":1,"op":"listOrders","limit":1e1}"#), "invalid_request"),
         ]
     }
 
@@ -79,12 +90,16 @@ struct MalformedInputTests {
         defer { Task { await server.stop() } }
         _ = try await onThreads(1) { _ in
             let client = try server.client()
-            for id in [#""abc""#, "{\"nested\":[1,2]}", "null", "3.5"] {
+            // Byte for byte, as written: big and whole-looking numbers, escapes and spacing too.
+            for id in [#""abc""#, "{\"nested\":[1,2]}", "null", "3.5", "123456789012345678901234567890", "1.0", "1E2", "-0",
+                       #""\u0041""#, "[ 1 , 2 ]"] {
                 try client.sendRaw(Array(#"{"op":"health","id":\#(id)}"#.utf8) + [0x0a])
-                let response = try client.receive()
-                let echoed = try JSONSerialization.data(withJSONObject: response["id"]!, options: [.fragmentsAllowed, .sortedKeys])
-                #expect(String(decoding: echoed, as: UTF8.self) == id)
+                let line = String(decoding: try client.receiveLine() ?? [], as: UTF8.self)
+                #expect(line.hasPrefix(#"{"id":\#(id),"ok":true"#), "\(line)")
             }
+            try client.sendRaw(Array(#"{"op":"nope","id":123456789012345678901234567890}"#.utf8) + [0x0a])
+            let error = String(decoding: try client.receiveLine() ?? [], as: UTF8.self)
+            #expect(error.contains(#""id":123456789012345678901234567890,"#), "\(error)")
         }
     }
 

@@ -26,9 +26,32 @@ import Testing
 
     @Test(arguments: ["", "{", "[1,]", "{\"a\"}", "{\"a\":1,}", "\"unterminated", "tru", "01x", "\"\\x\"",
                       "\"\\ud800\"", "{\"a\":1} extra", String(repeating: "[", count: 100) + String(repeating: "]", count: 100),
-                      "\"raw\ncontrol\""])
+                      "\"raw\ncontrol\"",
+                      // Strictly RFC 8259: each of these was accepted by the request parser before.
+                      "{\"id\":\"x\",\"op\":\"health\",}", "01", "-", "1.", ".5", "+1", "1e", "1e+", "-01", "NaN", "Infinity",
+                      "{\"a\":1,\"a\":2}", "\"\\udc00\"", "\"\\ud800\\u0041\""])
     func refusesMalformedText(text: String) {
         #expect(throws: JSON.ParseError.self) { try JSON.parse(text) }
+    }
+
+    @Test(arguments: [[0x22, 0xff, 0x22], [0x22, 0xc0, 0xaf, 0x22], [0x22, 0xed, 0xa0, 0x80, 0x22], [0x22, 0xe2, 0x82, 0x22]] as [[UInt8]])
+    func refusesInvalidUTF8InsteadOfRepairingIt(bytes: [UInt8]) {
+        #expect(throws: JSON.ParseError.self) { try JSON.parse(bytes: bytes) }
+    }
+
+    @Test func numbersFollowTheGrammarAndKeepTheirKind() throws {
+        #expect(try JSON.parse("0") == .int(0))
+        #expect(try JSON.parse("-0") == .int(0))
+        #expect(try JSON.parse("2.0") == .double(2), "a fraction makes a double, even a whole one")
+        #expect(try JSON.parse("1E2") == .double(100))
+        #expect(try JSON.parse("123456789012345678901234567890") == .double(1.2345678901234568e29))
+    }
+
+    @Test func theRawBytesOfATopLevelValueAreKept() throws {
+        let text = #"{"op":"health","nested":{"id":1},"id":123456789012345678901234567890 }"#
+        let parsed = try JSON.parse(bytes: Array(text.utf8), rawValueOf: "id")
+        #expect(parsed.raw.map { String(decoding: $0, as: UTF8.self) } == "123456789012345678901234567890")
+        #expect(try JSON.parse(bytes: Array(#"{"op":"x"}"#.utf8), rawValueOf: "id").raw == nil)
     }
 
     @Test func eventsAndRecordsEncodeExactlyAsJSONEncoderDid() throws {

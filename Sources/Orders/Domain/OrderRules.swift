@@ -54,11 +54,12 @@ public enum OrderRules {
     /// A practical check, not RFC 5322: one '@', a non-empty local part, a dotted domain, no spaces.
     static func validateEmail(_ email: String) throws(DomainError) {
         try check(length: email.count, in: emailLength, "customerEmail")
+        try checkPrintable(email, "customerEmail")
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         let valid = parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".")
             && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".")
             && !email.contains(where: { $0.isWhitespace || $0.isNewline })
-        guard valid else { throw .validation("customerEmail '\(email)' is not a valid email address") }
+        guard valid else { throw .validation("customerEmail '\(email.prefix(80))' is not a valid email address") }
     }
 
     /// Names, skus and reasons are shown in tables and logs: no control characters (NUL, newline, …).

@@ -15,20 +15,37 @@ public enum JSON: Sendable, Equatable {
         public let description: String
     }
 
+    /// Parses JSON text (RFC 8259, strictly: no trailing commas, no duplicate keys, numbers as
+    /// the grammar writes them, nesting at most 64 deep).
     public static func parse(_ text: String) throws(ParseError) -> JSON {
         var text = text
         let result: Result<JSON, ParseError> = text.withUTF8 { bytes in
             var reader = Reader(bytes: bytes)
-            do {
-                let value = try reader.value(depth: 0)
-                reader.skipWhitespace()
-                guard reader.index == bytes.count else { return .failure(reader.error("trailing characters")) }
-                return .success(value)
-            } catch {
-                return .failure(error as! ParseError) // Reader throws only ParseError
-            }
+            return Result { () throws(ParseError) -> JSON in try reader.document() }
         }
         return try result.get()
+    }
+
+    /// Parses bytes that should be one JSON document. Invalid UTF-8 is refused rather than
+    /// repaired, so what a client sent is what is stored, or nothing is.
+    public static func parse(bytes: [UInt8]) throws(ParseError) -> JSON {
+        try parse(bytes: bytes, rawValueOf: nil).value
+    }
+
+    /// Parses a document and also returns the exact bytes of the value of `key` in the top-level
+    /// object (when there is one and it has that key): what a server echoes back unchanged, such
+    /// as a request's `id` (`123456789012345678901234567890` stays that, not a rounded double).
+    public static func parse(bytes: [UInt8], rawValueOf key: String?) throws(ParseError) -> (value: JSON, raw: ArraySlice<UInt8>?) {
+        guard String(validating: bytes, as: UTF8.self) != nil else {
+            throw ParseError(description: "the text is not valid UTF-8")
+        }
+        let result: Result<(JSON, Range<Int>?), ParseError> = bytes.withUnsafeBufferPointer { buffer in
+            var reader = Reader(bytes: buffer)
+            reader.captureKey = key
+            return Result { () throws(ParseError) -> (JSON, Range<Int>?) in (try reader.document(), reader.captured) }
+        }
+        let (value, range) = try result.get()
+        return (value, range.map { bytes[$0] })
     }
 
     public subscript(key: String) -> JSON? {
@@ -43,6 +60,16 @@ public enum JSON: Sendable, Equatable {
     private struct Reader {
         let bytes: UnsafeBufferPointer<UInt8>
         var index = 0
+        /// A top-level key whose value's byte range is recorded in `captured`.
+        var captureKey: String?
+        var captured: Range<Int>?
+
+        mutating func document() throws(ParseError) -> JSON {
+            let value = try value(depth: 0)
+            skipWhitespace()
+            guard index == bytes.count else { throw error("trailing characters") }
+            return value
+        }
 
         func error(_ message: String) -> ParseError { ParseError(description: "\(message) at byte \(index)") }
 
@@ -69,7 +96,11 @@ public enum JSON: Sendable, Equatable {
                     skipWhitespace()
                     guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
                     index += 1
+                    guard fields[key] == nil else { throw error("duplicate key \"\(key.prefix(40))\"") }
+                    skipWhitespace()
+                    let start = index
                     fields[key] = try value(depth: depth + 1)
+                    if depth == 0, key == captureKey { captured = start..<index }
                     skipWhitespace()
                     guard index < bytes.count else { throw error("unexpected end") }
                     if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
@@ -107,25 +138,39 @@ public enum JSON: Sendable, Equatable {
             return value
         }
 
+        /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`, nothing else (no `01`, `1.`,
+        /// `.5`, `+1`, `NaN`). An integer that fits in 64 bits is `.int`; anything else `.double`.
         mutating func number() throws(ParseError) -> JSON {
             let start = index
-            var integral = true
-            if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
-            while index < bytes.count {
-                let byte = bytes[index]
-                if byte >= 0x30 && byte <= 0x39 { index += 1; continue }
-                if byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E")
-                    || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-") {
-                    integral = false
-                    index += 1
-                    continue
-                }
-                break
+            func digit(_ at: Int) -> Bool { at < bytes.count && bytes[at] >= 0x30 && bytes[at] <= 0x39 }
+            func digits() -> Int {
+                let first = index
+                while digit(index) { index += 1 }
+                return index - first
             }
-            guard index > start else { throw error("unexpected character") }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+            guard digit(index) else { throw error(index == start ? "unexpected character" : "a digit must follow '-'") }
+            if bytes[index] == 0x30 {
+                index += 1
+                guard !digit(index) else { throw error("a number must not have a leading zero") }
+            } else {
+                _ = digits()
+            }
+            var integral = true
+            if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+                index += 1
+                integral = false
+                guard digits() > 0 else { throw error("a digit must follow '.'") }
+            }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+                index += 1
+                integral = false
+                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+                guard digits() > 0 else { throw error("a digit must follow the exponent") }
+            }
             let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
             if integral, let value = Int64(text) { return .int(value) }
-            guard let value = Double(text), value.isFinite else { throw error("bad number \(text)") }
+            guard let value = Double(text), value.isFinite else { throw error("number out of range \(text.prefix(40))") }
             return .double(value)
         }
 

@@ -55,6 +55,14 @@ final class LineConnection {
         return lines
     }
 
+    /// Whether the unfinished line in `input` is already longer than `limit`. The limit counts a
+    /// line's content, not its terminator: a "\r" at the end may be the first half of a "\r\n"
+    /// whose "\n" is still on its way, so a line of exactly the limit is accepted however its
+    /// bytes are split across reads.
+    func partialLineExceeds(_ limit: Int) -> Bool {
+        input.count - (input.last == UInt8(ascii: "\r") ? 1 : 0) > limit
+    }
+
     /// Writes as much buffered output as the socket takes now. Returns false on a write error.
     func flush() -> Bool {
         while pendingOutput > 0 {

@@ -179,7 +179,7 @@ public final class LineServer: @unchecked Sendable {
                 connection.lastActivity = .now
                 connection.input.append(contentsOf: buffer[0..<received])
                 for line in connection.takeLines() { dispatch(line, on: connection) }
-                if connection.input.count > configuration.maxLineBytes {
+                if connection.partialLineExceeds(configuration.maxLineBytes) {
                     refuseTooLarge(connection)
                 }
                 settle(connection)

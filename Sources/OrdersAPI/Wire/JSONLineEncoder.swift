@@ -29,7 +29,9 @@ enum JSONLineEncoder {
         // Exact types first: casting a collection `as? Bool` or `as? Int` would bridge it to an
         // Objective-C object just to find out it is not a number.
         let kind = type(of: value)
-        if kind == String.self {
+        if kind == RawJSON.self {
+            out += (value as! RawJSON).bytes
+        } else if kind == String.self {
             writeString(value as! String, to: &out)
         } else if kind == Int.self {
             out += String(value as! Int).utf8
@@ -92,4 +94,12 @@ enum JSONLineEncoder {
         }
         out.append(UInt8(ascii: "\""))
     }
+}
+
+/// JSON text written as it is, such as a request's id echoed back byte for byte. Only ever made
+/// from text the strict parser accepted, so it is always one valid JSON value.
+struct RawJSON {
+    let bytes: [UInt8]
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    static let null = RawJSON(Array("null".utf8))
 }
