@@ -127,7 +127,7 @@ struct ProjectionTests {
         let store = try await makeStore("guard")
         let view = ViewKeys(keys: store.keys, projection: SummaryProjection.name, generation: 1)
         let contribution = SummaryContribution(status: .pending, total: Money(cents: 500), customerEmail: "a@b.io",
-                                               customerName: "A", day: "2026-11-22")
+                                               day: "2026-11-22")
         let (first, firstGuard) = SummaryProjection().changes(for: "o1", from: nil, to: contribution, version: 1, in: view)
         let applied = try await store.redis.send(first.command(guardField: "o1", expected: 0, guardValue: firstGuard))
         #expect(applied == .array([.bulk(Array("applied".utf8)), .integer(1)]))

@@ -16,7 +16,9 @@ func randomHistory(_ store: EventStore, orders: Int, commands: Int, seed: UInt64
         let roll = Int.random(in: 0..<100, using: &generator)
         let request: CommandHandler.Request
         if ids.count < orders && (ids.isEmpty || roll < 30) {
-            let customer = customers.randomElement(using: &generator)!
+            var customer = customers.randomElement(using: &generator)!
+            // The same customer under another name now and then: names follow the newest order.
+            if Int.random(in: 0..<3, using: &generator) == 0 { customer.0 += " \(ids.count)" }
             let items = (0..<Int.random(in: 1...3, using: &generator)).map { n in
                 OrderItem(sku: "SKU-\(n)", name: ["Blue mug", "Green tea", "Desk lamp"][n],
                           quantity: Int.random(in: 1...5, using: &generator),

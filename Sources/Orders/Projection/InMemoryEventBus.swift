@@ -107,6 +107,12 @@ public struct InMemoryRedisModel: Sendable, Equatable {
             case "ZINCRBY":
                 sortedSets[key, default: [:]][values[1], default: 0] += Double(values[0])!
                 if Double(values[0])! < 0 { decremented[key, default: []].insert(values[1]) }
+            case "RANK": // like orders_project: the exact sum in a hash, the ranking scored by it
+                let sums = changes.keys[Int(values[0])! - 1], member = values[1]
+                let sum = Int64(hashes[sums]?[member] ?? "0")! + Int64(values[2])!
+                hashes[sums, default: [:]][member] = sum == 0 ? nil : String(sum)
+                sortedSets[key, default: [:]][member] = sum == 0 ? nil : Double(sum)
+                if hashes[sums]?.isEmpty == true { hashes[sums] = nil }
             case "ZREMRANGEBYSCORE":
                 // Only used as "-inf 0" after decrements in the same change list: every other
                 // member was above zero before, so only the decremented ones can have dropped.

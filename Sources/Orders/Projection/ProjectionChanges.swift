@@ -36,6 +36,17 @@ public struct ProjectionChanges: Sendable {
         }
     }
 
+    /// Adds `delta` to `member`'s exact sum in the hash `sums` and scores it by that sum in the
+    /// sorted set `ranking` (orders_project's RANK): the ranking's score is the exact sum rounded
+    /// once, whatever the path to it, and the exact figure stays in the hash.
+    mutating func rank(_ ranking: String, sums: String, member: String, delta: Int64) {
+        let sumsIndex = keys.firstIndex(of: sums) ?? {
+            keys.append(sums)
+            return keys.count - 1
+        }()
+        add("RANK", ranking, [String(sumsIndex + 1), member, String(delta)])
+    }
+
     /// The `FCALL orders_project` that applies these changes if the guard is at `expected`.
     func command(guardField: String, expected: Int, guardValue: String) -> RedisCommand {
         var argv: [[UInt8]] = [Array("FCALL".utf8), Array("orders_project".utf8), Array(String(keys.count).utf8)]

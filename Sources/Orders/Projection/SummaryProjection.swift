@@ -7,7 +7,9 @@ import RedisClient
 public struct SummaryProjection: Projection {
     public typealias State = SummaryContribution
     public static let name = "summary"
-    public static let schemaVersion = 1
+    /// 2: customers' revenue is ranked by its exact sum (`customers:revenue-cents`), and names
+    /// are no longer kept here (topCustomers names a customer by their newest order).
+    public static let schemaVersion = 2
 
     public init() {}
 
@@ -30,7 +32,7 @@ public struct SummaryProjection: Projection {
             throw ProjectionDecodingError(description: "bad contribution '\(text)'")
         }
         return (version, SummaryContribution(status: status, total: Money(cents: cents), customerEmail: String(parts[4]),
-                                             customerName: "", day: String(parts[3])))
+                                             day: String(parts[3])))
     }
 
     public func state(from aggregate: OrderAggregate) -> SummaryContribution? {
@@ -42,7 +44,7 @@ public struct SummaryProjection: Projection {
         case .created(let created):
             let total = created.items.reduce(Money.zero) { $0 + $1.lineTotal }
             return SummaryContribution(status: .pending, total: total, customerEmail: created.customerEmail.lowercased(),
-                                       customerName: created.customerName, day: recorded.occurredAt.day)
+                                       day: recorded.occurredAt.day)
         case .statusChanged(let change):
             guard var state else { return nil }
             state.status = change.to
@@ -67,7 +69,7 @@ public struct SummaryProjection: Projection {
             if contribution.status != .cancelled {
                 deltas[Delta(command: "HINCRBY", key: keys.totals, field: "revenueOrders"), default: 0] += sign
             }
-            deltas[Delta(command: "ZINCRBY", key: keys.customersByRevenue, field: contribution.customerEmail), default: 0] += sign * revenue
+            deltas[Delta(command: "RANK", key: keys.customersByRevenue, field: contribution.customerEmail), default: 0] += sign * revenue
             deltas[Delta(command: "ZINCRBY", key: keys.customersByCount, field: contribution.customerEmail), default: 0] += sign
             deltas[Delta(command: "HINCRBY", key: keys.days, field: "orders:" + contribution.day), default: 0] += sign
             deltas[Delta(command: "HINCRBY", key: keys.days, field: "revenue:" + contribution.day), default: 0] += sign * revenue
@@ -81,16 +83,14 @@ public struct SummaryProjection: Projection {
             if delta.command == "ZINCRBY" && amount < 0 { customerDecreased = true }
             switch delta.command {
             case "ZINCRBY": changes.add("ZINCRBY", delta.key, [String(amount), delta.field])
+            // Revenue can pass 2^53 cents for one customer: the exact sum is kept beside the score.
+            case "RANK": changes.rank(delta.key, sums: keys.customerRevenueCents, member: delta.field, delta: amount)
             default: changes.add("HINCRBY", delta.key, [delta.field, String(amount)])
             }
         }
         if customerDecreased {
-            // A customer whose orders all left (or whose revenue is all cancelled) leaves the ranking.
+            // A customer whose orders all left leaves the count ranking (RANK drops a revenue of 0 itself).
             changes.add("ZREMRANGEBYSCORE", keys.customersByCount, ["-inf", "0"])
-            changes.add("ZREMRANGEBYSCORE", keys.customersByRevenue, ["-inf", "0"])
-        }
-        if old == nil, let new {
-            changes.add("HSET", keys.customerNames, [new.customerEmail, new.customerName])
         }
         let guardValue = new.map { "\(version)|\($0.status.rawValue)|\($0.total.cents)|\($0.day)|\($0.customerEmail)" } ?? "\(version)|"
         return (changes, guardValue)

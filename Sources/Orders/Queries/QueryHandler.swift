@@ -271,26 +271,65 @@ public final class QueryHandler: Sendable {
         public var revenue: Money
     }
 
+    /// The customers with the most revenue (or orders), ties broken by email. Revenue is the
+    /// exact sum in cents: the ranking's scores are doubles (exact only up to 2^53 cents), so the
+    /// scores pick the candidates and the exact sums (`customers:revenue-cents`) order and answer.
+    /// A customer is named by their newest order in the order read model.
     public func topCustomers(limit: Int = 10, byRevenue: Bool = true, minPosition: LogPosition? = nil) async throws -> [CustomerFigures] {
         guard (1...1000).contains(limit) else { throw Failure.invalid("limit must be between 1 and 1000, got \(limit)") }
         let keys = try await view(SummaryProjection.name, applied: minPosition)
         let ranking = byRevenue ? keys.customersByRevenue : keys.customersByCount
-        let top = try await store.redis.send("ZRANGE", ranking, 0, limit - 1, "REV")
-        let emails = (top.array ?? []).compactMap(\.string)
-        guard !emails.isEmpty else { return [] }
+        let top = (try await store.redis.send("ZRANGE", ranking, 0, limit - 1, "REV", "WITHSCORES").array ?? []).compactMap(\.string)
+        guard top.count >= 2 else { return [] }
+        // Members scored like the last one may rank above it by email (a sorted set orders ties
+        // by member, so the first `limit` of them are the ones that can), or, past 2^53 cents
+        // where doubles stop being exact, by their exact sums (a bounded number more).
+        let lastScore = top[top.count - 1]
+        let inexact = (Double(lastScore) ?? 0) >= 9_007_199_254_740_992
+        let tied = (try await store.redis.send("ZRANGE", ranking, lastScore, lastScore, "BYSCORE",
+                                                "LIMIT", 0, inexact ? 1000 : limit).array ?? []).compactMap(\.string)
+        var emails: [String] = stride(from: 0, to: top.count - 1, by: 2).map { top[$0] }
+        emails += tied.filter { !emails.contains($0) }
         let replies = try await store.redis.pipeline([
-            RedisCommand("HMGET", [keys.customerNames] + emails),
             RedisCommand("ZMSCORE", [keys.customersByCount] + emails),
+            RedisCommand("HMGET", [keys.customerRevenueCents] + emails),
             RedisCommand("ZMSCORE", [keys.customersByRevenue] + emails),
         ])
-        let names = try replies[0].orThrow().array ?? []
-        let counts = try replies[1].orThrow().array ?? []
-        let revenues = try replies[2].orThrow().array ?? []
-        return emails.enumerated().map { index, email in
-            CustomerFigures(email: email, name: names[safe: index]?.string ?? "",
-                            orders: counts[safe: index]?.string.flatMap { Double($0) }.map { Int($0) } ?? 0,
-                            revenue: Money(cents: revenues[safe: index]?.string.flatMap { Double($0) }.map { Int64($0) } ?? 0))
+        let counts = try replies[0].orThrow().array ?? []
+        let exact = try replies[1].orThrow().array ?? []
+        let scores = try replies[2].orThrow().array ?? []
+        var figures = emails.enumerated().map { index, email in
+            // A generation built before schema 2 has no exact sums: its scores are all there is.
+            let cents = exact[safe: index]?.string.flatMap { Int64($0) }
+                ?? scores[safe: index]?.string.flatMap { Double($0) }.map { Int64($0) } ?? 0
+            return CustomerFigures(email: email, name: "",
+                                   orders: counts[safe: index]?.string.flatMap { Double($0) }.map { Int($0) } ?? 0,
+                                   revenue: Money(cents: cents))
         }
+        figures.sort { a, b in
+            let (x, y) = byRevenue ? (a.revenue.cents, b.revenue.cents) : (Int64(a.orders), Int64(b.orders))
+            return x != y ? x > y : a.email < b.email
+        }
+        figures = Array(figures.prefix(limit))
+        let names = try await newestNames(of: figures.map(\.email))
+        for index in figures.indices { figures[index].name = names[index] }
+        return figures
+    }
+
+    /// Each customer's name on their newest order: the latest creation time in the order read
+    /// model's customer index (milliseconds; within one, the greatest order id), or "" when the
+    /// customer has no order left there.
+    private func newestNames(of emails: [String]) async throws -> [String] {
+        guard !emails.isEmpty else { return [] }
+        let keys = ViewKeys(keys: store.keys, projection: OrderProjection.name,
+                            generation: try await LiveGenerations(store: store).live(OrderProjection.name))
+        let newest = try await store.redis.pipeline(emails.map { RedisCommand("ZRANGE", keys.byCustomer($0), 0, 0, "REV") })
+            .map { try $0.orThrow().array?.first?.string }
+        let found = newest.compactMap { $0 }
+        let views = try await self.views(found, keys)
+        var byId: [String: String] = [:]
+        for view in views { byId[view.orderId] = view.customerName }
+        return newest.map { $0.flatMap { byId[$0] } ?? "" }
     }
 
     private static func pairs(_ reply: RedisValue) throws -> [String: Int64] {

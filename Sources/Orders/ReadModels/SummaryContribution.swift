@@ -9,22 +9,21 @@
 public struct SummaryContribution: Sendable, Hashable {
     public var status: OrderStatus
     public var total: Money
+    /// The customer's key: the email, case-folded.
     public var customerEmail: String
-    public var customerName: String
     public var day: String
 
     public var revenue: Money { status == .cancelled ? .zero : total }
 
-    public init(status: OrderStatus, total: Money, customerEmail: String, customerName: String, day: String) {
+    public init(status: OrderStatus, total: Money, customerEmail: String, day: String) {
         self.status = status
         self.total = total
         self.customerEmail = customerEmail
-        self.customerName = customerName
         self.day = day
     }
 
     public init(_ view: OrderView) {
         self.init(status: view.status, total: view.total, customerEmail: view.customerEmail.lowercased(),
-                  customerName: view.customerName, day: view.createdAt.day)
+                  day: view.createdAt.day)
     }
 }

@@ -11,9 +11,9 @@
 ///     orders:{0}:view:order:g1:terms                       zset   "<term>\0<orderId>", all score 0, for prefix search
 ///     orders:{0}:view:summary:g1:totals                    hash   orders, revenue (cents), revenueOrders, status:<s>
 ///     orders:{0}:view:summary:g1:orders                    hash   orderId → "version|status|cents|day|email" (what the order contributes)
-///     orders:{0}:view:summary:g1:customers:revenue         zset   email scored by revenue (cents)
+///     orders:{0}:view:summary:g1:customers:revenue         zset   email scored by revenue (cents, as a double)
+///     orders:{0}:view:summary:g1:customers:revenue-cents   hash   email → revenue in cents, exact
 ///     orders:{0}:view:summary:g1:customers:count           zset   email scored by order count
-///     orders:{0}:view:summary:g1:customers:names           hash   email → latest customer name
 ///     orders:{0}:view:summary:g1:days                      hash   orders:<day>, revenue:<day> (UTC days)
 public struct ViewKeys: Sendable, Hashable {
     public let keys: KeySchema
@@ -47,6 +47,6 @@ public struct ViewKeys: Sendable, Hashable {
     public var orderContributions: String { prefix + "orders" }
     public var customersByRevenue: String { prefix + "customers:revenue" }
     public var customersByCount: String { prefix + "customers:count" }
-    public var customerNames: String { prefix + "customers:names" }
+    public var customerRevenueCents: String { prefix + "customers:revenue-cents" }
     public var days: String { prefix + "days" }
 }

@@ -22,6 +22,9 @@ final class GenerationWriter {
     private var zsetMembers: [String: [String]] = [:]  // key → score, member, score, member…
     private var hashCounters: [String: [String: Int64]] = [:]
     private var zsetCounters: [String: [String: Int64]] = [:]
+    /// RANK sums: (ranking, sums hash) → member → exact sum.
+    private var rankSums: [RankKeys: [String: Int64]] = [:]
+    private struct RankKeys: Hashable { let ranking: String, sums: String }
     /// Sorted sets whose members at or below zero leave (ZREMRANGEBYSCORE -inf 0).
     private var dropsNonPositive: Set<String> = []
     private var commands: [RedisCommand] = []
@@ -42,6 +45,11 @@ final class GenerationWriter {
             case "HINCRBY": hashCounters[key, default: [:]][arguments[0], default: 0] += Int64(arguments[1]) ?? 0
             case "ZINCRBY": zsetCounters[key, default: [:]][arguments[1], default: 0] += Int64(arguments[0]) ?? 0
             case "ZREMRANGEBYSCORE" where arguments == ["-inf", "0"]: dropsNonPositive.insert(key)
+            case "RANK":
+                guard let index = Int(arguments[0]), changes.keys.indices.contains(index - 1) else {
+                    throw UnsupportedChange(command: "RANK with a bad key index")
+                }
+                rankSums[RankKeys(ranking: key, sums: changes.keys[index - 1]), default: [:]][arguments[1], default: 0] += Int64(arguments[2]) ?? 0
             default: throw UnsupportedChange(command: operation.command)
             }
         }
@@ -60,8 +68,15 @@ final class GenerationWriter {
             let drop = dropsNonPositive.contains(key)
             for (member, sum) in counters where !(drop && sum <= 0) { try await buffer(.sortedSet, key, [String(sum), member]) }
         }
+        for (keys, sums) in rankSums {
+            for (member, sum) in sums where sum != 0 {
+                try await buffer(.hash, keys.sums, [member, String(sum)])
+                try await buffer(.sortedSet, keys.ranking, [String(sum), member])
+            }
+        }
         hashCounters = [:]
         zsetCounters = [:]
+        rankSums = [:]
         emitAll()
         try await flush()
         try await inFlight?.value

@@ -12,7 +12,7 @@ Look at what is loaded with:  redis-cli FUNCTION LIST LIBRARYNAME orders
 
 -- Bump on any change to a function's keys, arguments or replies. A service refuses to run against
 -- a library older than the one it was built with (see orders_version and check_library).
-local LIBRARY_VERSION = 3
+local LIBRARY_VERSION = 4
 
 local function check_library(required)
   local wanted = tonumber(required)
@@ -133,13 +133,17 @@ ARGV[2]  the guard's field in KEYS[1]; its value starts with the version the mod
 ARGV[3]  the version the projector read (0: none)
 ARGV[4]  the guard's new value (starting with the new version)
 ARGV[5]  number of changes, then per change: command, key index, argument count, arguments…
-         commands: HSET HDEL DEL ZADD ZREM ZINCRBY HINCRBY ZREMRANGEBYSCORE
+         commands: HSET HDEL DEL ZADD ZREM ZINCRBY HINCRBY ZREMRANGEBYSCORE RANK
          (a field that HINCRBY brings to 0 is deleted)
+         RANK <sum hash key index> <member> <delta>, on a sorted set: adds delta to the member's
+         exact sum in the hash (HINCRBY, 64-bit integers) and sets the member's score to that sum
+         (ZADD), so the score is the exact sum rounded once, the same however the sum was reached;
+         a sum back at 0 leaves both. Rankings stay in sorted sets; exact figures come from the hash.
 
 Replies  {'applied', newVersion} or {'stale', currentVersion} (nothing written)
 ]]
 local PROJECTION_COMMANDS = {HSET = true, HDEL = true, DEL = true, ZADD = true, ZREM = true,
-  ZINCRBY = true, HINCRBY = true, ZREMRANGEBYSCORE = true}
+  ZINCRBY = true, HINCRBY = true, ZREMRANGEBYSCORE = true, RANK = true}
 
 local function project(keys, args)
   local outdated = check_library(args[1])
@@ -158,16 +162,31 @@ local function project(keys, args)
     end
     local arguments = {}
     for j = 1, count do arguments[j] = args[index + 2 + j] end
+    if command == 'RANK' and (count ~= 3 or keys[tonumber(arguments[1])] == nil or tonumber(arguments[3]) == nil) then
+      return redis.error_reply('INVALID_PROJECTION bad RANK at argument ' .. index)
+    end
     table.insert(changes, {command, key, arguments})
     index = index + 3 + count
   end
   for _, change in ipairs(changes) do
-    local result = redis.call(change[1], change[2], unpack(change[3]))
-    -- A counter back at zero is removed, so the model's form does not depend on the path that
-    -- led to it (an order created then deleted leaves no trace, applied one event at a time or
-    -- folded at once): a rebuild equals the live model key for key.
-    if change[1] == 'HINCRBY' and result == 0 then
-      redis.call('HDEL', change[2], change[3][1])
+    local command, key, arguments = change[1], change[2], change[3]
+    if command == 'RANK' then
+      local sums, member = keys[tonumber(arguments[1])], arguments[2]
+      local sum = redis.call('HINCRBY', sums, member, arguments[3])
+      if sum == 0 then
+        redis.call('HDEL', sums, member)
+        redis.call('ZREM', key, member)
+      else
+        redis.call('ZADD', key, sum, member)
+      end
+    else
+      local result = redis.call(command, key, unpack(arguments))
+      -- A counter back at zero is removed, so the model's form does not depend on the path that
+      -- led to it (an order created then deleted leaves no trace, applied one event at a time or
+      -- folded at once): a rebuild equals the live model key for key.
+      if command == 'HINCRBY' and result == 0 then
+        redis.call('HDEL', key, arguments[1])
+      end
     end
   end
   redis.call('HSET', keys[1], args[2], args[4])
