@@ -211,32 +211,31 @@ public final class RequestRouter: Sendable {
 
     // MARK: - Replay
 
-    /// Starts a replay in the background and returns its status once it has begun.
+    /// Starts a replay in the background and returns its status at once; anything that stops it
+    /// from starting (an unknown order, another replay running) is the answer.
     private func startReplay(_ request: RequestFields) async throws -> Any {
-        let previous = try await replay.status()
-        if let previous, previous.isAlive {
-            throw APIError(.invalidRequest, "replay \(previous.id) is already running (\(previous.phase.rawValue)); cancel it first")
-        }
-        let service = replay
+        let what: ReplayService.Request
         if let orderId = try request.optionalString("orderId") {
-            Task { try? await service.replay(orderId: orderId) }
+            what = .order(orderId)
         } else if request.has("from") {
-            let from = try request.timestamp("from")
-            Task { try? await service.replay(from: from) }
+            what = .from(try request.timestamp("from"))
         } else {
             let projection = try request.optionalString("projection") ?? "all"
             guard ["order", "summary", "all"].contains(projection) else {
                 throw APIError(.invalidRequest, "projection must be order, summary or all")
             }
-            let names = projection == "all" ? [OrderProjection.name, SummaryProjection.name] : [projection]
-            Task { try? await service.rebuild(names) }
+            what = .rebuild(projection == "all" ? [OrderProjection.name, SummaryProjection.name] : [projection])
         }
-        let deadline = ContinuousClock.now + .seconds(5)
-        while ContinuousClock.now < deadline {
-            if let status = try await replay.status(), status.id != previous?.id { return Self.json(status) }
-            try await Task.sleep(for: .milliseconds(10))
+        do {
+            return Self.json(try await replay.start(what))
+        } catch let running as ReplayService.AlreadyRunning {
+            throw APIError(.replayRunning, "replay \(running.id) is already running (\(running.phase)); cancel it or wait for it",
+                           details: ["replayId": running.id])
+        } catch ReplayService.Refusal.notFound(let message) {
+            throw APIError(.notFound, message)
+        } catch ReplayService.Refusal.invalid(let message) {
+            throw APIError(.invalidRequest, message)
         }
-        throw APIError(.internal, "the replay did not start")
     }
 
     private func replayStatus() async throws -> Any {

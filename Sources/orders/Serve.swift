@@ -62,9 +62,19 @@ enum Serve {
             let summary = ProjectionSupervisor(projection: SummaryProjection(), store: projectorStore, settings: settings)
             projectorTasks = [Task { await order.run() }, Task { await summary.run() }]
             Log.info("projectors.started", ["consumer": consumer])
+            let replay = ReplayService(repository: OrderRepository(store: store), consumer: consumer)
+            // A replay whose process died mid-switch or mid-cleaning left a generation behind.
+            projectorTasks.append(Task { await replay.recoverAbandoned() })
             if arguments.flag("auto-rebuild") && !mismatches.isEmpty {
-                let replay = ReplayService(repository: OrderRepository(store: store), consumer: consumer)
-                projectorTasks.append(Task { _ = try? await replay.rebuild(mismatches.map(\.projection)) })
+                projectorTasks.append(Task {
+                    do {
+                        try await replay.rebuild(mismatches.map(\.projection))
+                    } catch let running as ReplayService.AlreadyRunning {
+                        Log.info("replay.auto_rebuild_elsewhere", ["running": running.id]) // another instance rebuilds
+                    } catch {
+                        Log.error("replay.auto_rebuild_failed", ["error": error])
+                    }
+                })
             }
         }
 

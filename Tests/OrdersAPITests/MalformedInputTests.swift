@@ -46,6 +46,8 @@ struct MalformedInputTests {
             ("limit too large", json(#"{"id":1,"op":"listOrders","limit":100000}"#), "invalid_request"),
             ("bad cursor", json(#"{"id":1,"op":"listOrders","cursor":"abc"}"#), "invalid_request"),
             ("empty search", json(#"{"id":1,"op":"search","q":"  ,, "}"#), "invalid_request"),
+            ("replay of a missing order", json(#"{"id":1,"op":"replay","orderId":"no-such-order"}"#), "not_found"),
+            ("replay of an unknown projection", json(#"{"id":1,"op":"replay","projection":"orders"}"#), "invalid_request"),
             // Strict where it was lenient (issue 12, defect 13).
             ("a trailing comma", json(#"{"id":"x","op":"health",}"#), "invalid_json"),
             ("a duplicate key", json(#"{"id":1,"op":"health","op":"summary"}"#), "invalid_json"),

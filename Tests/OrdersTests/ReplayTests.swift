@@ -204,6 +204,79 @@ struct ReplayTests {
     }
 }
 
+extension ReplayTests {
+    @Test func twoReplaysStartedAtOnceRunOnlyOnce() async throws {
+        let (store, _) = try await projectedStore("twice", seed: 91)
+        let (replay, gate) = gatedReplay(store)
+        func attempt() async -> Result<ReplayStatus, any Error> {
+            do { return .success(try await replay.start(.rebuild(["order", "summary"]))) } catch { return .failure(error) }
+        }
+        async let first = attempt()
+        async let second = attempt()
+        let outcomes = await [first, second]
+        let started = outcomes.compactMap { try? $0.get() }
+        #expect(started.count == 1, "exactly one claimed the slot")
+        let refused = outcomes.compactMap { outcome -> ReplayService.AlreadyRunning? in
+            if case .failure(let error) = outcome { return error as? ReplayService.AlreadyRunning }
+            return nil
+        }
+        #expect(refused.map { $0.id } == started.map { $0.id }, "the other is told which replay runs")
+        gate.open()
+        try await eventually { guard try await replay.status()?.phase == .done else { throw DrainTimeout() } }
+    }
+
+    @Test func aReplayOfAnUnknownOrderIsRefusedAtOnce() async throws {
+        let (store, replay) = try await projectedStore("unknown", orders: 3, commands: 5, seed: 3)
+        await #expect(throws: ReplayService.Refusal.notFound("order no-such-order does not exist")) {
+            try await replay.start(.order("no-such-order"))
+        }
+        await #expect(throws: ReplayService.Refusal.self) { try await replay.start(.rebuild(["orders"])) }
+        #expect(try await replay.status() == nil, "nothing was claimed")
+        _ = store
+    }
+
+    /// A rebuild that dies after its switch leaves the old generation; the next start finishes it.
+    @Test(arguments: [ReplayStatus.Phase.switching, .cleaning])
+    func aRebuildKilledAroundItsSwitchLeavesNothingBehind(dyingAt phase: ReplayStatus.Phase) async throws {
+        let (store, _) = try await projectedStore("switch", seed: 101)
+        let before = try await dumps(store)
+        let crashing = ReplayService(repository: OrderRepository(store: store), dropGrace: .milliseconds(50)) { $0 == phase }
+        await #expect(throws: SimulatedCrash.self) { try await crashing.rebuild(["order", "summary"]) }
+        let dead = try #require(try await crashing.status())
+        let switched = try await LiveGenerations(store: store).live("order") == dead.generations[0]
+        #expect(switched == (phase == .cleaning))
+        // What is not live any more (the old generation, or the partial new one) is still there.
+        let leftover = ViewKeys(keys: store.keys, projection: "order", generation: switched ? dead.replaced[0] : dead.generations[0])
+        #expect(!(try await dumpReadModel(store, leftover)).isEmpty)
+
+        // A service starting later finds the replay abandoned (no heartbeat for 10 s) and finishes it.
+        try await store.redis.send("HSET", crashing.statusKey, "heartbeat", Timestamp(milliseconds: Timestamp.now().milliseconds - 11_000).description)
+        await ReplayService(repository: OrderRepository(store: store), dropGrace: .milliseconds(50)).recoverAbandoned()
+        #expect(try await dumpReadModel(store, leftover).isEmpty, "the leftover generation was dropped")
+        #expect(try await dumps(store) == before)
+        #expect(try await crashing.status()?.phase == .done)
+    }
+
+    @Test func aCancelAfterTheSwitchIsTooLateAndTheRebuildFinishes() async throws {
+        let (store, _) = try await projectedStore("late-cancel", seed: 111)
+        let before = try await dumps(store)
+        let gate = Gate()
+        let replay = ReplayService(repository: OrderRepository(store: store), dropGrace: .milliseconds(50)) { phase in
+            if phase == .cleaning { await gate.wait() }
+            return false
+        }
+        let rebuilding = Task { try await replay.rebuild(["order", "summary"]) }
+        try await eventually { guard gate.isWaiting else { throw DrainTimeout() } }
+        try await replay.cancel()
+        gate.open()
+        try await rebuilding.value
+        let status = try #require(try await replay.status())
+        #expect(status.phase == .done)
+        #expect(try await dumpReadModel(store, ViewKeys(keys: store.keys, projection: "order", generation: status.replaced[0])).isEmpty)
+        #expect(try await dumps(store) == before)
+    }
+}
+
 /// Lets a test hold a replay at a point and release it.
 final class Gate: Sendable {
     private let state = Mutex((waiting: false, opened: false))

@@ -1,36 +1,35 @@
 import Foundation
 import RedisClient
-import Synchronization
 
 /// Rebuilds read models without downtime.
 ///
-/// - `rebuild`: builds a new generation of each projection beside the live one. It folds the log
-///   up to its head in memory (one pass for all projections), writes the result in large
+/// - a full rebuild builds a new generation of each projection beside the live one. It folds the
+///   log up to its head in memory (one pass for all projections), writes the result in large
 ///   pipelines, creates the new generation's consumer group at the head and catches up through
 ///   it, then switches the live pointer for all of them in one HSET, and deletes the old
-///   generation in batches. Queries read the old generation until the switch. A replay that dies
-///   leaves the live generation untouched; starting again drops its partial generation first.
-/// - `replay(from:)`: every order with an event at or after the time is re-folded from its own
+///   generation in batches. Queries read the old generation until the switch.
+/// - `from(time)`: every order with an event at or after the time is re-folded from its own
 ///   stream (from its snapshot when there is one) and its projected state replaced in place with
 ///   one guarded call per projection; since both read models are per-order functions of the
 ///   events (the summary is the sum of per-order contributions), the result equals a full rebuild.
-/// - `replay(orderId:)`: the same for one order.
+/// - `order(id)`: the same for one order.
 ///
-/// One replay runs at a time per store; its status lives in `orders:{0}:view:replay`.
+/// One replay runs at a time per store: it claims the slot `orders:{0}:view:replay` atomically
+/// (`ReplaySlot`). The status records the generations a rebuild fills and those it replaces, so
+/// whatever a crash interrupts (a partial generation before the switch, an old one after it) is
+/// dropped by the next replay, or by `recoverAbandoned` when a service starts.
 public final class ReplayService: Sendable {
     public let store: EventStore
     public let repository: OrderRepository
     let generations: LiveGenerations
     let catchUpSettings: ProjectorSettings
-    /// Fault injection for crash tests: when it returns true for the phase a rebuild enters, the
-    /// rebuild stops with `SimulatedCrash` and, like a killed process, cleans nothing up.
-    let faultAt: @Sendable (ReplayStatus.Phase) async -> Bool
+    let slot: ReplaySlot
     /// Between destroying an old generation's consumer group and deleting its keys: long enough
     /// for a projector of that generation to finish the batch it is on (a blocked read plus one
     /// batch), so no write lands in a generation after its keys were deleted.
     let dropGrace: Duration
     static let pageSize = 5000
-    var statusKey: String { "\(store.keys.namespace):{\(store.keys.partition)}:view:replay" }
+    var statusKey: String { slot.key }
 
     public init(repository: OrderRepository, consumer: String = "replay",
                 dropGrace: Duration = .seconds(3),
@@ -39,94 +38,161 @@ public final class ReplayService: Sendable {
         self.repository = repository
         self.generations = LiveGenerations(store: repository.store)
         self.catchUpSettings = ProjectorSettings(consumer: consumer, batchSize: 1000, block: .milliseconds(100))
-        self.faultAt = faultAt
+        self.slot = ReplaySlot(redis: repository.store.redis,
+                               key: "\(repository.store.keys.namespace):{\(repository.store.keys.partition)}:view:replay",
+                               faultAt: faultAt)
         self.dropGrace = dropGrace
+    }
+
+    /// What to replay.
+    public enum Request: Sendable, Equatable {
+        /// Full rebuilds of these projections (names) into new generations.
+        case rebuild([String])
+        /// Every order with an event at or after the time, in place.
+        case from(Timestamp)
+        /// One order, in place.
+        case order(String)
     }
 
     public struct Cancelled: Error, CustomStringConvertible {
         public var description: String { "the replay was cancelled" }
     }
 
+    /// Another replay holds the slot.
     public struct AlreadyRunning: Error, CustomStringConvertible {
-        public let status: ReplayStatus
-        public var description: String { "replay \(status.id) is running (\(status.phase.rawValue), \(status.done)/\(status.total))" }
+        public let id: String
+        public let phase: String
+        public var description: String { "replay \(id) is running (\(phase)); cancel it or wait for it to finish" }
+    }
+
+    /// The request cannot start: an unknown projection, an order that does not exist.
+    public enum Refusal: Error, Equatable, CustomStringConvertible {
+        case invalid(String)
+        case notFound(String)
+        public var description: String {
+            switch self { case .invalid(let message), .notFound(let message): return message }
+        }
     }
 
     // MARK: - Status and control
 
     public func status() async throws -> ReplayStatus? {
-        ReplayStatus(try await store.redis.send("HGETALL", statusKey))
+        try await slot.status()
     }
 
-    /// Asks the running replay to stop; it leaves the live generation as it was.
+    /// Asks the running replay to stop; before its switch it leaves the live generation as it was.
     public func cancel() async throws {
-        try await store.redis.send("HSET", statusKey, "cancel", "1")
+        try await slot.requestCancel()
     }
 
-    /// Claims the replay slot, or throws `AlreadyRunning`. A replay whose heartbeat stopped is
-    /// taken over: its partial generations are dropped first.
-    private func begin(kind: String, projections: [String], generations: [Int], from: String?, orderId: String?) async throws -> ReplayStatus {
-        if let previous = try await status(), !previous.phase.isFinished {
-            if previous.isAlive { throw AlreadyRunning(status: previous) }
-            Log.warning("replay.abandoned", ["id": previous.id, "phase": previous.phase.rawValue])
-            try await dropPartial(previous)
-        }
-        let now = Timestamp.now()
-        let status = ReplayStatus(id: UUID().uuidString.prefix(8).lowercased(), kind: kind, projections: projections,
-                                  generations: generations, from: from, orderId: orderId, phase: .reading, done: 0,
-                                  total: 0, startedAt: now, heartbeat: now, error: nil)
-        try await store.redis.send(RedisCommand("HSET", [statusKey] + status.fields))
-        return status
+    // MARK: - Starting
+
+    /// Checks the request, claims the slot and starts the replay in the background; returns its
+    /// status at once. Whatever stops it from starting is thrown here (`Refusal`,
+    /// `AlreadyRunning`, a storage error); how it ends is in `status()` and the log.
+    public func start(_ request: Request) async throws -> ReplayStatus {
+        let claimed = try await claim(request)
+        Task { [self] in _ = try? await run(claimed) }
+        return claimed.status
     }
 
-    /// Records progress and the heartbeat; throws `Cancelled` when a cancel was requested.
-    private func checkpoint(_ status: inout ReplayStatus) async throws {
-        if await faultAt(status.phase) { throw SimulatedCrash() }
-        status.heartbeat = .now()
-        let replies = try await store.redis.pipeline([
-            RedisCommand("HSET", statusKey, "phase", status.phase.rawValue, "done", status.done, "total", status.total,
-                         "heartbeat", status.heartbeat.description),
-            RedisCommand("HGET", statusKey, "cancel"),
-        ])
-        if replies[1].string == "1" { throw Cancelled() }
-    }
-
-    private func finish(_ status: inout ReplayStatus, _ phase: ReplayStatus.Phase, error: String? = nil) async throws {
-        status.phase = phase
-        status.error = error
-        try await store.redis.send("HSET", statusKey, "phase", phase.rawValue, "error", error ?? "",
-                                   "done", status.done, "heartbeat", Timestamp.now().description)
-    }
-
-    // MARK: - Full rebuild
-
-    /// Rebuilds `projections` (names) into new generations and switches to them.
+    /// Runs a replay to its end (tests, `--auto-rebuild`, benchmarks).
     public func rebuild(_ projections: [String]) async throws {
-        let chosen = Array(Set(projections)).sorted()
-        guard !chosen.isEmpty, chosen.allSatisfy({ [OrderProjection.name, SummaryProjection.name].contains($0) }) else {
-            throw QueryHandler.Failure.invalid("projection must be order, summary or all")
-        }
+        try await run(try await claim(.rebuild(projections)))
+    }
+
+    /// Re-projects every order with an event at or after `time`; returns how many orders.
+    @discardableResult
+    public func replay(from time: Timestamp) async throws -> Int {
+        try await run(try await claim(.from(time)))
+    }
+
+    /// Re-projects one order from its snapshot (when there is one) and later events.
+    public func replay(orderId: String) async throws {
+        try await run(try await claim(.order(orderId)))
+    }
+
+    /// A claimed replay: its status, and for a rebuild the targets it fills.
+    struct Claimed: Sendable {
+        var status: ReplayStatus
+        let request: Request
+        let targets: [any RebuildTarget]
+    }
+
+    private func claim(_ request: Request) async throws -> Claimed {
+        let now = Timestamp.now()
+        let id = UUID().uuidString.prefix(8).lowercased()
+        var status = ReplayStatus(id: id, kind: "", projections: [Projections.order, Projections.summary], generations: [],
+                                  from: nil, orderId: nil, phase: .reading, done: 0, total: 0, startedAt: now,
+                                  heartbeat: now, error: nil)
         var targets: [any RebuildTarget] = []
-        for name in chosen {
-            let generation = try await generations.next()
-            targets.append(name == OrderProjection.name
-                ? Rebuild(OrderProjection(), store: store, generation: generation, settings: catchUpSettings)
-                : Rebuild(SummaryProjection(), store: store, generation: generation, settings: catchUpSettings))
+        switch request {
+        case .rebuild(let names):
+            let chosen = Array(Set(names)).sorted()
+            guard !chosen.isEmpty, chosen.allSatisfy(Projections.all.contains) else {
+                throw Refusal.invalid("projection must be order, summary or all")
+            }
+            for name in chosen {
+                let generation = try await generations.next()
+                targets.append(name == Projections.order
+                    ? Rebuild(OrderProjection(), store: store, generation: generation, settings: catchUpSettings)
+                    : Rebuild(SummaryProjection(), store: store, generation: generation, settings: catchUpSettings))
+            }
+            status.kind = "rebuild"
+            status.projections = chosen
+            status.generations = targets.map(\.generation)
+            for name in chosen { status.replaced.append(try await generations.live(name)) }
+        case .from(let time):
+            status.kind = "from"
+            status.from = time.description
+        case .order(let orderId):
+            guard Identifier.isValid(orderId), try await store.version(of: orderId) > 0 else {
+                throw Refusal.notFound("order \(orderId.prefix(80)) does not exist")
+            }
+            status.kind = "order"
+            status.orderId = orderId
+            status.total = 1
         }
-        var status = try await begin(kind: "rebuild", projections: chosen, generations: targets.map(\.generation),
-                                     from: nil, orderId: nil)
-        Log.info("replay.started", ["id": status.id, "kind": "rebuild", "projections": chosen.joined(separator: ","),
-                                    "generations": targets.map { "g\($0.generation)" }.joined(separator: ",")])
+        // Refused when another replay runs: the generation numbers handed out above stay unused.
+        if let previous = try await slot.claim(status), !previous.phase.isFinished {
+            Log.warning("replay.abandoned", ["id": previous.id, "phase": previous.phase.rawValue])
+            do {
+                try await dropLeftovers(of: previous) // an abandoned replay's work, finished first
+            } catch {
+                // Put its record back, so what it left is not forgotten: the next attempt drops it.
+                _ = try? await store.redis.pipeline([RedisCommand("DEL", statusKey), RedisCommand("HSET", [statusKey] + previous.fields)])
+                throw error
+            }
+        }
+        Log.info("replay.started", ["id": status.id, "kind": status.kind, "projections": status.projections.joined(separator: ","),
+                                    "generations": status.generations.map { "g\($0)" }.joined(separator: ",")])
+        return Claimed(status: status, request: request, targets: targets)
+    }
+
+    // MARK: - Running
+
+    @discardableResult
+    private func run(_ claimed: Claimed) async throws -> Int {
+        var status = claimed.status
         do {
-            try await runRebuild(targets, &status)
-            try await finish(&status, .done)
-            Log.info("replay.finished", ["id": status.id, "events": status.done])
+            var count = 0
+            switch claimed.request {
+            case .rebuild:
+                try await runRebuild(claimed.targets, &status)
+            case .from(let time):
+                count = try await replayInPlace(try await ordersChanged(since: time, &status), &status)
+            case .order(let orderId):
+                count = try await replayInPlace([orderId], &status)
+            }
+            if status.phase != .cleaning || status.error == nil { try await slot.finish(&status, .done) }
+            Log.info("replay.finished", ["id": status.id, "done": status.done])
+            return count
         } catch is SimulatedCrash {
             throw SimulatedCrash() // a dead process cleans nothing up
         } catch {
-            try? await dropPartial(status)
+            try? await dropLeftovers(of: status)
             let cancelled = error is Cancelled
-            try? await finish(&status, cancelled ? .cancelled : .failed, error: cancelled ? nil : "\(error)")
+            try? await slot.finish(&status, cancelled ? .cancelled : .failed, error: cancelled ? nil : "\(error)")
             Log.warning(cancelled ? "replay.cancelled" : "replay.failed", ["id": status.id, "error": error])
             throw error
         }
@@ -135,9 +201,7 @@ public final class ReplayService: Sendable {
     private func runRebuild(_ targets: [any RebuildTarget], _ status: inout ReplayStatus) async throws {
         var phaseStarted = ContinuousClock.now
         func phaseDone(_ phase: String) {
-            let elapsed = ContinuousClock.now - phaseStarted
-            Log.info("replay.phase", ["id": status.id, "phase": phase,
-                                      "ms": elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000])
+            Log.info("replay.phase", ["id": status.id, "phase": phase, "ms": (ContinuousClock.now - phaseStarted).milliseconds])
             phaseStarted = .now
         }
         // 1. Fold the log up to its head, in memory.
@@ -158,19 +222,19 @@ public final class ReplayService: Sendable {
                 for target in targets { group.addTask { target.fold(decoded) } }
             }
             status.done += current.count
-            try await checkpoint(&status)
+            try await slot.checkpoint(&status)
             page = try await reading.value
         }
         phaseDone("reading")
         // 2. Write the new generations, side by side.
         status.phase = .writing
-        try await checkpoint(&status)
+        try await slot.checkpoint(&status)
         let writing = status
         try await withThrowingTaskGroup(of: Void.self) { group in
             for target in targets {
                 group.addTask {
                     var progress = writing
-                    try await target.write(redis: self.store.redis) { try await self.checkpoint(&progress) }
+                    try await target.write(redis: self.store.redis) { try await self.slot.checkpoint(&progress) }
                 }
             }
             try await group.waitForAll()
@@ -178,7 +242,7 @@ public final class ReplayService: Sendable {
         phaseDone("writing")
         // 3. Catch up through each new generation's consumer group, from the head on.
         status.phase = .catchingUp
-        try await checkpoint(&status)
+        try await slot.checkpoint(&status)
         for target in targets { try await target.createGroup(at: head) }
         while true {
             let last = try await store.lastPosition()
@@ -187,23 +251,86 @@ public final class ReplayService: Sendable {
                 behind = true
                 try await target.step()
             }
-            try await checkpoint(&status)
+            try await slot.checkpoint(&status)
             if !behind { break }
         }
         phaseDone("catching-up")
-        // 4. Switch every rebuilt projection at once, then drop the old generations.
+        // 4. Switch every rebuilt projection at once. From here the replay cannot be undone, so
+        // it no longer heeds a cancel; what it replaced is recorded (`replaced`) and dropped.
         status.phase = .switching
-        try await checkpoint(&status)
-        var old: [(String, Int)] = []
-        for target in targets { old.append((target.name, try await generations.live(target.name))) }
+        try await slot.checkpoint(&status)
         try await generations.switchTo(targets.map { ($0.name, $0.generation, $0.schema) })
         Log.info("replay.switched", ["id": status.id, "to": targets.map { "\($0.name):g\($0.generation)" }.joined(separator: ",")])
         status.phase = .cleaning
-        try? await checkpoint(&status)
-        for (name, generation) in old where !targets.contains(where: { $0.name == name && $0.generation == generation }) {
-            try await dropGeneration(ViewKeys(keys: store.keys, projection: name, generation: generation))
+        try await slot.checkpoint(&status, cancellable: false)
+        do {
+            try await dropLeftovers(of: status)
+        } catch let error where !(error is SimulatedCrash) {
+            // The new generations are live; the old ones stay until the next replay or start.
+            status.error = "the new generations are live, but dropping the old ones failed: \(error); the next replay or start finishes it"
+            try? await store.redis.send("HSET", statusKey, "error", status.error ?? "")
+            Log.warning("replay.cleaning_failed", ["id": status.id, "error": error])
         }
         phaseDone("cleaning")
+    }
+
+    // MARK: - What an interrupted replay leaves
+
+    /// For each projection a rebuild touched, the generation that is not live: its partial new
+    /// one before the switch, the one it replaced after it.
+    private func leftovers(of status: ReplayStatus) async throws -> [ViewKeys] {
+        guard status.kind == "rebuild" else { return [] }
+        var drop: [ViewKeys] = []
+        for (index, name) in status.projections.enumerated() {
+            guard let new = status.generations[safe: index] else { continue }
+            let live = try await generations.live(name)
+            if live == new {
+                if let old = status.replaced[safe: index], old != new { drop.append(ViewKeys(keys: store.keys, projection: name, generation: old)) }
+            } else {
+                drop.append(ViewKeys(keys: store.keys, projection: name, generation: new))
+            }
+        }
+        return drop
+    }
+
+    /// Drops what a rebuild leaves besides the live generations: after the switch the ones it
+    /// replaced, before it (cancelled, failed, or its process died) the ones it was filling.
+    private func dropLeftovers(of status: ReplayStatus) async throws {
+        for view in try await leftovers(of: status) {
+            Log.info("replay.dropping", ["id": status.id, "projection": view.projection, "generation": view.generation])
+            try await dropGeneration(view)
+        }
+    }
+
+    /// At start-up: waits (while `run` is not cancelled) until the recorded replay has finished
+    /// or is abandoned, and finishes an abandoned one's work. A replay that is alive belongs to
+    /// another instance, which finishes it itself.
+    public func recoverAbandoned() async {
+        while !Task.isCancelled {
+            do {
+                guard let status = try await slot.status(), !status.phase.isFinished else { return }
+                if !status.isAlive {
+                    let now = Timestamp.now()
+                    var recovery = ReplayStatus(id: UUID().uuidString.prefix(8).lowercased(), kind: "recovery",
+                                                projections: status.projections, generations: [], from: nil, orderId: nil,
+                                                phase: .cleaning, done: 0, total: 0, startedAt: now, heartbeat: now, error: nil)
+                    if let previous = try await slot.claim(recovery), !previous.phase.isFinished {
+                        Log.warning("replay.abandoned", ["id": previous.id, "phase": previous.phase.rawValue])
+                        try await dropLeftovers(of: previous)
+                    }
+                    try await slot.finish(&recovery, .done)
+                    return
+                }
+                let wait = max(0, ReplayStatus.staleAfter - (Timestamp.now().milliseconds - status.heartbeat.milliseconds)) + 100
+                try await Task.sleep(for: .milliseconds(wait))
+            } catch is AlreadyRunning {
+                return // another instance took the slot first, and recovers it
+            } catch {
+                if Task.isCancelled { return }
+                Log.warning("replay.recovery_retrying", ["error": error])
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
     }
 
     /// Deletes a generation: first its consumer group (its projectors stop), then, after
@@ -221,74 +348,38 @@ public final class ReplayService: Sendable {
         } while cursor != "0"
     }
 
-    /// Drops the generations a rebuild filled but never switched to.
-    private func dropPartial(_ status: ReplayStatus) async throws {
-        guard status.kind == "rebuild", status.phase != .cleaning else { return }
-        for (name, generation) in zip(status.projections, status.generations) {
-            if try await generations.live(name) != generation {
-                try await dropGeneration(ViewKeys(keys: store.keys, projection: name, generation: generation))
-            }
-        }
-    }
-
     // MARK: - In place: from a time, or one order
 
-    /// Re-projects every order with an event at or after `time`; returns how many orders.
-    @discardableResult
-    public func replay(from time: Timestamp) async throws -> Int {
-        var status = try await begin(kind: "from", projections: [OrderProjection.name, SummaryProjection.name],
-                                     generations: [], from: time.description, orderId: nil)
-        do {
-            var orderIds: [String] = []
-            var seen = Set<String>()
-            var cursor: LogPosition?
-            while true {
-                let page = cursor == nil ? try await store.readLog(from: time, limit: 5000)
-                                         : try await store.readLog(after: cursor, limit: 5000)
-                guard let last = page.last else { break }
-                for event in page where seen.insert(event.orderId).inserted { orderIds.append(event.orderId) }
-                cursor = last.position
-                try await checkpoint(&status)
-            }
-            status.total = orderIds.count
-            try await reproject(orderIds, &status)
-            try await finish(&status, .done)
-            return orderIds.count
-        } catch {
-            let cancelled = error is Cancelled
-            try? await finish(&status, cancelled ? .cancelled : .failed, error: cancelled ? nil : "\(error)")
-            throw error
+    /// Every order with an event at or after `time`, in the order of their first such event.
+    private func ordersChanged(since time: Timestamp, _ status: inout ReplayStatus) async throws -> [String] {
+        var orderIds: [String] = []
+        var seen = Set<String>()
+        var cursor: LogPosition?
+        while true {
+            let page = cursor == nil ? try await store.readLog(from: time, limit: Self.pageSize)
+                                     : try await store.readLog(after: cursor, limit: Self.pageSize)
+            guard let last = page.last else { break }
+            for event in page where seen.insert(event.orderId).inserted { orderIds.append(event.orderId) }
+            cursor = last.position
+            try await slot.checkpoint(&status)
         }
+        status.total = orderIds.count
+        return orderIds
     }
 
-    /// Re-projects one order from its snapshot (when there is one) and later events.
-    public func replay(orderId: String) async throws {
-        guard Identifier.isValid(orderId), try await store.version(of: orderId) > 0 else {
-            throw QueryHandler.Failure.notFound("order \(orderId.prefix(80)) does not exist")
-        }
-        var status = try await begin(kind: "order", projections: [OrderProjection.name, SummaryProjection.name],
-                                     generations: [], from: nil, orderId: orderId)
-        status.total = 1
-        do {
-            try await reproject([orderId], &status)
-            try await finish(&status, .done)
-        } catch {
-            try? await finish(&status, .failed, error: "\(error)")
-            throw error
-        }
-    }
-
-    private func reproject(_ orderIds: [String], _ status: inout ReplayStatus) async throws {
-        let order = ViewKeys(keys: store.keys, projection: OrderProjection.name, generation: try await generations.live(OrderProjection.name))
-        let summary = ViewKeys(keys: store.keys, projection: SummaryProjection.name, generation: try await generations.live(SummaryProjection.name))
+    private func replayInPlace(_ orderIds: [String], _ status: inout ReplayStatus) async throws -> Int {
+        let live = try await generations.both()
+        let order = ViewKeys(keys: store.keys, projection: Projections.order, generation: live.order)
+        let summary = ViewKeys(keys: store.keys, projection: Projections.summary, generation: live.summary)
         for orderId in orderIds {
             // One load serves both projections; a projection whose order moved on reloads alone.
             let aggregate = try await repository.load(orderId)
             try await replace(orderId, OrderProjection(), order, from: aggregate)
             try await replace(orderId, SummaryProjection(), summary, from: aggregate)
             status.done += 1
-            if status.done % 100 == 0 || status.done == orderIds.count { try await checkpoint(&status) }
+            if status.done % 100 == 0 || status.done == orderIds.count { try await slot.checkpoint(&status) }
         }
+        return orderIds.count
     }
 
     /// Replaces one order's projected state with a fresh fold, guarded: if a live projector moves
@@ -311,78 +402,14 @@ public final class ReplayService: Sendable {
     }
 }
 
-/// A log entry with its domain event decoded (nil when it cannot be read), shared by the
-/// projections a rebuild folds.
-struct DecodedEvent: Sendable {
-    let recorded: RecordedEvent
-    let event: OrderEvent?
+/// The projections' names, in one place until they are one list (issue 13).
+enum Projections {
+    static let order = OrderProjection.name
+    static let summary = SummaryProjection.name
+    static let all = [order, summary]
 }
 
-/// One projection being rebuilt into a new generation (type-erased so one log pass feeds all).
-protocol RebuildTarget: Sendable {
-    var name: String { get }
-    var schema: Int { get }
-    var generation: Int { get }
-    func fold(_ events: [DecodedEvent])
-    func write(redis: RedisClient, checkpoint: () async throws -> Void) async throws
-    func createGroup(at position: LogPosition?) async throws
-    func caughtUp(to position: LogPosition?) async throws -> Bool
-    func step() async throws
-}
-
-/// Folds each order's final state in memory (the log is read in order from its start, so no
-/// gap ever needs an order's history), then writes each order once: the changes from nothing to
-/// its final state, through a `GenerationWriter` (where the summary's counters add up).
-final class Rebuild<P: Projection>: RebuildTarget {
-    let projector: Projector<P>
-    private let states = Mutex<[String: (version: Int, state: P.State?)]>([:])
-
-    init(_ projection: P, store: EventStore, generation: Int, settings: ProjectorSettings) {
-        projector = Projector(projection: projection, store: store, generation: generation, settings: settings)
-    }
-
-    var name: String { P.name }
-    var schema: Int { P.schemaVersion }
-    var generation: Int { projector.view.generation }
-
-    func fold(_ events: [DecodedEvent]) {
-        let projection = projector.projection
-        states.withLock { states in
-            for decoded in events {
-                let event = decoded.recorded
-                let (version, state) = states[event.orderId] ?? (0, nil)
-                // An event that cannot be read stops its order where it is, as in the live projector.
-                guard event.version == version + 1, let domain = decoded.event else { continue }
-                states[event.orderId] = (event.version, projection.apply(domain, of: event, to: state))
-            }
-        }
-    }
-
-    func write(redis: RedisClient, checkpoint: () async throws -> Void) async throws {
-        let writer = GenerationWriter(redis: redis)
-        let view = projector.view
-        let projection = projector.projection
-        var written = 0
-        for (orderId, entry) in states.withLock({ $0 }) {
-            let (changes, guardValue) = projection.changes(for: orderId, from: nil, to: entry.state, version: entry.version, in: view)
-            try await writer.add(changes, guardLocation: projection.guardLocation(of: orderId, in: view), guardValue: guardValue)
-            written += 1
-            if written % 5000 == 0 { try await checkpoint() }
-        }
-        try await writer.finish()
-    }
-
-    func createGroup(at position: LogPosition?) async throws {
-        try await projector.createGroup(at: position?.description ?? "0")
-    }
-
-    func caughtUp(to position: LogPosition?) async throws -> Bool {
-        guard let position else { return true }
-        return try await ProjectionMonitor(store: projector.store).hasPassed(position, projection: P.name, generation: generation)
-    }
-
-    func step() async throws {
-        try await projector.step()
-        try await projector.claimStalled()
-    }
+extension Duration {
+    /// Whole milliseconds, for logs and Redis arguments.
+    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
 }

@@ -14,6 +14,10 @@ public struct ReplayStatus: Sendable, Hashable {
     public var projections: [String]
     /// The generations a rebuild fills (empty for in-place replays).
     public var generations: [Int]
+    /// The generations they replace (live when the rebuild began), one per projection: dropped
+    /// once the switch happened. With `generations` this tells, after any crash, what is left
+    /// to drop: for each projection, whichever of the two is not live.
+    public var replaced: [Int]
     public var from: String?
     public var orderId: String?
     public var phase: Phase
@@ -31,19 +35,21 @@ public struct ReplayStatus: Sendable, Hashable {
 
     var fields: [String] {
         var fields = ["id", id, "kind", kind, "projections", projections.joined(separator: ","),
-                      "generations", generations.map(String.init).joined(separator: ","), "phase", phase.rawValue,
+                      "generations", generations.map(String.init).joined(separator: ","),
+                      "replaced", replaced.map(String.init).joined(separator: ","), "phase", phase.rawValue,
                       "done", String(done), "total", String(total), "startedAt", startedAt.description,
                       "heartbeat", heartbeat.description, "error", error ?? "", "from", from ?? "", "orderId", orderId ?? ""]
         fields += ["cancel", "0"]
         return fields
     }
 
-    init(id: String, kind: String, projections: [String], generations: [Int], from: String?, orderId: String?,
-         phase: Phase, done: Int, total: Int, startedAt: Timestamp, heartbeat: Timestamp, error: String?) {
+    init(id: String, kind: String, projections: [String], generations: [Int], replaced: [Int] = [], from: String?,
+         orderId: String?, phase: Phase, done: Int, total: Int, startedAt: Timestamp, heartbeat: Timestamp, error: String?) {
         self.id = id
         self.kind = kind
         self.projections = projections
         self.generations = generations
+        self.replaced = replaced
         self.from = from
         self.orderId = orderId
         self.phase = phase
@@ -55,7 +61,12 @@ public struct ReplayStatus: Sendable, Hashable {
     }
 
     init?(_ reply: RedisValue) {
-        let flat = reply.array ?? []
+        self.init(flat: reply.array ?? [])
+    }
+
+    /// From a flat list of field, value, field, value… (HGETALL's reply).
+    init?(flat: some Collection<RedisValue>) {
+        let flat = Array(flat)
         var map: [String: String] = [:]
         for index in stride(from: 0, to: flat.count - 1, by: 2) {
             if let key = flat[index].string { map[key] = flat[index + 1].string ?? "" }
@@ -65,6 +76,7 @@ public struct ReplayStatus: Sendable, Hashable {
               let heartbeat = map["heartbeat"].flatMap(Timestamp.init(parsing:)) else { return nil }
         self.init(id: id, kind: map["kind"] ?? "", projections: (map["projections"] ?? "").split(separator: ",").map(String.init),
                   generations: (map["generations"] ?? "").split(separator: ",").compactMap { Int($0) },
+                  replaced: (map["replaced"] ?? "").split(separator: ",").compactMap { Int($0) },
                   from: map["from"].flatMap { $0.isEmpty ? nil : $0 }, orderId: map["orderId"].flatMap { $0.isEmpty ? nil : $0 },
                   phase: phase, done: Int(map["done"] ?? "") ?? 0, total: Int(map["total"] ?? "") ?? 0,
                   startedAt: startedAt, heartbeat: heartbeat, error: map["error"].flatMap { $0.isEmpty ? nil : $0 })

@@ -193,8 +193,42 @@ local function project(keys, args)
   return {'applied', tonumber(string.match(args[4], '^%d+'))}
 end
 
+--[[
+orders_replay_claim: claim the store's one replay slot, atomically, so two replays started at
+the same moment (two operators, two instances with --auto-rebuild) cannot both run.
+
+KEYS[1]  the replay status hash   <ns>:{p}:view:replay
+ARGV[1]  library version the caller needs
+ARGV[2]  the oldest heartbeat of a replay still taken to be alive (ISO-8601 UTC, fixed width,
+         so it compares as text)
+ARGV[3…] the new replay's status: field, value, field, value…
+
+Replies  {'running', id, phase}           a live replay holds the slot; nothing written
+         {'claimed', field, value, …}     the slot is ours; the previous status (none when the
+                                          slot was empty), which may name work an abandoned
+                                          replay left undone
+]]
+local function replay_claim(keys, args)
+  local outdated = check_library(args[1])
+  if outdated then return outdated end
+  local previous = redis.call('HGETALL', keys[1])
+  local fields = {}
+  for i = 1, #previous, 2 do fields[previous[i]] = previous[i + 1] end
+  local phase = fields['phase']
+  local finished = phase == nil or phase == 'done' or phase == 'cancelled' or phase == 'failed'
+  if not finished and (fields['heartbeat'] or '') >= args[2] then
+    return {'running', fields['id'] or '', phase}
+  end
+  redis.call('DEL', keys[1])
+  redis.call('HSET', keys[1], unpack(args, 3))
+  local reply = {'claimed'}
+  for _, value in ipairs(previous) do table.insert(reply, value) end
+  return reply
+end
+
 redis.register_function{function_name = 'orders_version',
   callback = function() return LIBRARY_VERSION end, flags = {'no-writes'}}
 redis.register_function{function_name = 'orders_append', callback = append}
 redis.register_function{function_name = 'orders_snapshot_save', callback = snapshot_save}
 redis.register_function{function_name = 'orders_project', callback = project}
+redis.register_function{function_name = 'orders_replay_claim', callback = replay_claim}

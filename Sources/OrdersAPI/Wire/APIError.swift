@@ -21,6 +21,8 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         case tooLarge = "too_large"
         /// Redis cannot be reached; retry later (with the same commandId for commands).
         case unavailable
+        /// Another replay is running; details carry its `replayId`.
+        case replayRunning = "replay_running"
         /// The server requires a token and the request's was missing or wrong.
         case unauthorized
         case `internal`
