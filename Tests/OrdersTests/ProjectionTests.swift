@@ -195,6 +195,46 @@ struct ProjectionTests {
         #expect(try await DeadLetters(store: store).list().count == 1)
     }
 
+    /// Two instances that read the same pending entries at once: one claims each entry, one
+    /// dead-letters it, and its delivery count grows once per claim.
+    @Test func instancesRacingOnAStalledEntryClaimAndDeadLetterItOnce() async throws {
+        let store = try await makeStore("claim-race")
+        let poisoned = try await store.append(orderId: newOrderId(), expected: .noStream,
+                                              events: [event("OrderExploded", data: "{\"boom\":true}")])
+        let first = Projector(projection: OrderProjection(), store: store, settings: quickSettings("first"))
+        let second = Projector(projection: OrderProjection(), store: store, settings: quickSettings("second"))
+        try await first.createGroup()
+        try await first.step() // delivered once; it cannot be applied, so it stays pending
+        func deliveries() async throws -> Int {
+            let entry = try await store.redis.send("XPENDING", store.keys.log, first.group, "-", "+", 10).array?.first?.array
+            return entry?[3].int ?? 0
+        }
+        let deadline = ContinuousClock.now + .seconds(30)
+        for expected in 2...3 {
+            // Both look while the entry is stalled, then both act on what they saw.
+            var seen: (Projector<OrderProjection>.Stalled, Projector<OrderProjection>.Stalled)
+            repeat {
+                guard ContinuousClock.now < deadline else { throw DrainTimeout() }
+                seen = (try await first.stalledEntries(), try await second.stalledEntries())
+            } while seen.0.claims.isEmpty || seen.1.claims.isEmpty
+            try await first.handle(seen.0)
+            try await second.handle(seen.1)
+            #expect(try await deliveries() == expected, "one claim per round, not one per instance")
+        }
+        var seen: (Projector<OrderProjection>.Stalled, Projector<OrderProjection>.Stalled)
+        repeat {
+            guard ContinuousClock.now < deadline else { throw DrainTimeout() }
+            seen = (try await first.stalledEntries(), try await second.stalledEntries())
+        } while seen.0.dead.isEmpty || seen.1.dead.isEmpty
+        try await first.handle(seen.0)
+        try await second.handle(seen.1)
+        let letters = try await DeadLetters(store: store).list()
+        #expect(letters.map(\.logId) == [poisoned.lastPosition.description], "one letter, not two")
+        #expect(letters.first?.attempts == 3)
+        #expect(try await ProjectionMonitor(store: store).status(projection: "order", generation: 1).deadLettered == 1)
+        #expect(try await store.redis.send("XPENDING", store.keys.log, first.group).array?.first == .integer(0))
+    }
+
     @Test func anOrderThatCannotBeProjectedIsDeadLetteredAloneAndRedrivenOnceFixed() async throws {
         let store = try await makeStore("redrive")
         let handler = CommandHandler(repository: OrderRepository(store: store))

@@ -196,46 +196,64 @@ public final class Projector<P: Projection>: Sendable {
 
     /// Claims entries pending longer than their backoff (their consumer died, or they failed),
     /// and moves those delivered `maxDeliveries` times to the dead-letter stream.
+    ///
+    /// XCLAIM is given each entry's own idle threshold, so of several instances that read the
+    /// same XPENDING only the first claims an entry (a claim resets its idle time); the others'
+    /// XCLAIM finds it too fresh and leaves it, and its delivery count grows once per claim.
     public func claimStalled() async throws {
-        let base = settings.claimAfter.components.seconds * 1000 + settings.claimAfter.components.attoseconds / 1_000_000_000_000_000
-        let reply = try await store.redis.send("XPENDING", store.keys.log, group, "IDLE", max(1, base), "-", "+", 1000)
-        var claim: [String] = []
+        try await handle(try await stalledEntries())
+    }
+
+    /// What one look at the pending entries found: entries to claim, by idle threshold, and
+    /// entries to give up on.
+    struct Stalled {
+        var claims: [Int64: [String]] = [:]
         var dead: [(id: String, deliveries: Int)] = []
+    }
+
+    func stalledEntries() async throws -> Stalled {
+        let base = max(1, settings.claimAfter.milliseconds)
+        let reply = try await store.redis.send("XPENDING", store.keys.log, group, "IDLE", base, "-", "+", 1000)
+        var stalled = Stalled()
         for entry in reply.array ?? [] {
             guard let fields = entry.array, fields.count == 4, let id = fields[0].string,
                   let idle = fields[2].int, let deliveries = fields[3].int else { continue }
+            let threshold = base << min(max(deliveries, 1) - 1, 20)
             if deliveries >= settings.maxDeliveries {
-                dead.append((id, deliveries))
-            } else if Int64(idle) >= base << min(deliveries - 1, 20) {
-                claim.append(id)
+                stalled.dead.append((id, deliveries))
+            } else if Int64(idle) >= threshold {
+                stalled.claims[threshold, default: []].append(id)
             }
         }
-        if !dead.isEmpty { try await deadLetter(dead) }
-        if !claim.isEmpty {
-            let claimed = try await store.redis.send(RedisCommand("XCLAIM", [store.keys.log, group, settings.consumer, "0"] + claim))
+        return stalled
+    }
+
+    func handle(_ stalled: Stalled) async throws {
+        for (id, deliveries) in stalled.dead { try await deadLetter(id, deliveries: deliveries) }
+        for (threshold, ids) in stalled.claims.sorted(by: { $0.key < $1.key }) {
+            let claimed = try await store.redis.send(RedisCommand("XCLAIM", [store.keys.log, group, settings.consumer, String(threshold)] + ids))
             let entries = LogEntry.entries(of: claimed, key: store.keys.log)
             if !entries.isEmpty { try await process(entries) }
         }
     }
 
-    private func deadLetter(_ entries: [(id: String, deliveries: Int)]) async throws {
-        var commands: [RedisCommand] = []
-        for (id, deliveries) in entries {
-            let original = try await store.redis.send("XRANGE", store.keys.log, id, id)
-            let error: String
-            switch LogEntry.entries(of: original, key: store.keys.log).first?.event {
-            case .success(let event):
-                do { _ = try OrderEventCoding.decode(type: event.type, data: event.data); error = "could not be applied" }
-                catch let decodeError { error = "\(decodeError)" }
-            case .failure(let readError): error = "\(readError)"
-            case nil: error = "the entry is gone from the log"
-            }
-            commands.append(RedisCommand("XADD", store.keys.deadLetter, "*", "projection", P.name, "logId", id,
-                                         "attempts", deliveries, "error", error, "at", Timestamp.now().description))
-            commands.append(RedisCommand("HINCRBY", store.keys.deadLetterCounts, P.name, 1))
-            commands.append(RedisCommand("XACK", store.keys.log, group, id))
+    /// Moves one entry to the dead-letter stream with why it failed, in one atomic call that does
+    /// nothing if the entry is no longer pending (another instance dead-lettered or applied it).
+    private func deadLetter(_ id: String, deliveries: Int) async throws {
+        let original = try await store.redis.send("XRANGE", store.keys.log, id, id)
+        let error: String
+        switch LogEntry.entries(of: original, key: store.keys.log).first?.event {
+        case .success(let event):
+            do { _ = try OrderEventCoding.decode(type: event.type, data: event.data); error = "could not be applied" }
+            catch let decodeError { error = "\(decodeError)" }
+        case .failure(let readError): error = "\(readError)"
+        case nil: error = "the entry is gone from the log"
+        }
+        let written = try await store.redis.send("FCALL", "orders_dead_letter", 3, store.keys.log, store.keys.deadLetter,
+                                                 store.keys.deadLetterCounts, FunctionLibrary.version, group, id, P.name,
+                                                 deliveries, error, Timestamp.now().description)
+        if written.int == 1 {
             Log.error("projector.dead_lettered", ["projection": P.name, "logId": id, "attempts": deliveries, "error": error])
         }
-        for reply in try await store.redis.pipeline(commands) { try reply.orThrow() }
     }
 }

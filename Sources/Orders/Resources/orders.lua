@@ -226,9 +226,32 @@ local function replay_claim(keys, args)
   return reply
 end
 
+--[[
+orders_dead_letter: move one log entry a projector gave up on to the dead-letter stream, count
+it and acknowledge it, all or nothing, and only if the entry is still pending in the group (two
+instances that both decided to give up on it write one letter).
+
+KEYS[1]  the global log          KEYS[2]  the dead-letter stream     KEYS[3]  the counts hash
+ARGV     library version, consumer group, log entry id, projection, attempts, error, at
+Reply    1 when dead-lettered, 0 when the entry was no longer pending (nothing written)
+]]
+local function dead_letter(keys, args)
+  local outdated = check_library(args[1])
+  if outdated then return outdated end
+  local group, id, projection = args[2], args[3], args[4]
+  local pending = redis.call('XPENDING', keys[1], group, id, id, 1)
+  if #pending == 0 then return 0 end
+  redis.call('XADD', keys[2], '*', 'projection', projection, 'logId', id, 'attempts', args[5],
+    'error', args[6], 'at', args[7])
+  redis.call('HINCRBY', keys[3], projection, 1)
+  redis.call('XACK', keys[1], group, id)
+  return 1
+end
+
 redis.register_function{function_name = 'orders_version',
   callback = function() return LIBRARY_VERSION end, flags = {'no-writes'}}
 redis.register_function{function_name = 'orders_append', callback = append}
 redis.register_function{function_name = 'orders_snapshot_save', callback = snapshot_save}
 redis.register_function{function_name = 'orders_project', callback = project}
 redis.register_function{function_name = 'orders_replay_claim', callback = replay_claim}
+redis.register_function{function_name = 'orders_dead_letter', callback = dead_letter}
