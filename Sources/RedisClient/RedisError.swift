@@ -37,6 +37,13 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// True when Redis is reachable but refused this client's credentials or database: waiting
+    /// will not help, unlike an outage.
+    public var isRefusedAccess: Bool {
+        guard case .unavailable(_, let reason) = self else { return false }
+        return reason.hasPrefix("authentication failed") || reason.hasPrefix("SELECT")
+    }
+
     /// True when a command may have been executed even though no reply arrived.
     public var outcomeUnknown: Bool {
         switch self {

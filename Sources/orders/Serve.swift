@@ -20,8 +20,13 @@ enum Serve {
         }
         let token = env["ORDERS_API_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
 
+        guard let redisWait = Int(arguments.option("redis-wait") ?? env["ORDERS_REDIS_WAIT"] ?? "60"), redisWait >= 0 else {
+            throw UsageError("--redis-wait must be a whole number of seconds")
+        }
+
         let redis = RedisClient(RedisConfiguration(url: url, connections: 4))
         do {
+            try await waitForRedis(redis, url: url, upTo: .seconds(redisWait))
             try await FunctionLibrary.ensureLoaded(on: redis)
         } catch {
             Log.error("server.start_failed", ["redis": url, "error": error])
@@ -86,6 +91,44 @@ enum Serve {
         for task in projectorTasks { await task.value }
         redis.close()
         Log.info("server.stopped")
+    }
+
+    /// Waits until Redis answers commands, for up to `limit`: a supervisor may start Redis and
+    /// the service together, and Redis refuses commands (`LOADING`) while it reads its AOF, or
+    /// refuses connections before it listens. Wrong credentials end the wait at once.
+    static func waitForRedis(_ redis: RedisClient, url: RedisURL, upTo limit: Duration) async throws {
+        let deadline = ContinuousClock.now + limit
+        var backoff = Duration.milliseconds(50)
+        var lastLogged: ContinuousClock.Instant?
+        while true {
+            do {
+                // Any reply but an outage means Redis serves commands (this build's library may
+                // not be loaded yet: "Function not found" is a reply too).
+                _ = try await redis.send("FCALL_RO", "orders_version", 0)
+                return
+            } catch let error as RedisError where isOutage(error) {
+                guard ContinuousClock.now + backoff < deadline else { throw error }
+                if lastLogged.map({ ContinuousClock.now - $0 >= .seconds(5) }) ?? true {
+                    Log.warning("server.waiting_for_redis", ["redis": url, "error": error,
+                                                             "giveUpIn": "\((deadline - ContinuousClock.now).components.seconds) s"])
+                    lastLogged = .now
+                }
+                try await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(1))
+            } catch RedisError.server {
+                return
+            }
+        }
+    }
+
+    /// Down, unreachable or still loading: worth waiting for. Refused credentials are not.
+    private static func isOutage(_ error: RedisError) -> Bool {
+        switch error {
+        case .server: return error.isServerUnavailable
+        case .unavailable: return !error.isRefusedAccess
+        case .connectionLost, .timeout: return true
+        case .invalidURL, .closed: return false
+        }
     }
 
     /// Suspends until SIGINT or SIGTERM arrives; returns its name.

@@ -201,8 +201,12 @@ struct ProjectionTests {
         let store = try await makeStore("claim-race")
         let poisoned = try await store.append(orderId: newOrderId(), expected: .noStream,
                                               events: [event("OrderExploded", data: "{\"boom\":true}")])
-        let first = Projector(projection: OrderProjection(), store: store, settings: quickSettings("first"))
-        let second = Projector(projection: OrderProjection(), store: store, settings: quickSettings("second"))
+        // A claim wait well above the time between the two instances' moves, even on a busy machine.
+        func settings(_ consumer: String) -> ProjectorSettings {
+            ProjectorSettings(consumer: consumer, batchSize: 50, block: .milliseconds(20), claimAfter: .milliseconds(500), maxDeliveries: 3)
+        }
+        let first = Projector(projection: OrderProjection(), store: store, settings: settings("first"))
+        let second = Projector(projection: OrderProjection(), store: store, settings: settings("second"))
         try await first.createGroup()
         try await first.step() // delivered once; it cannot be applied, so it stays pending
         func deliveries() async throws -> Int {

@@ -41,7 +41,7 @@ public final class EventStore: Sendable {
         }
         let reply: RedisValue
         do {
-            reply = try await redis.send(RedisCommand(arguments: arguments.map { Array($0.utf8) }))
+            reply = try await FunctionLibrary.call(RedisCommand(arguments: arguments.map { Array($0.utf8) }), on: redis)
         } catch {
             throw EventStoreError.from(error)
         }

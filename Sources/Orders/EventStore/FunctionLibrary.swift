@@ -36,6 +36,38 @@ public enum FunctionLibrary {
         }
     }
 
+    /// Sends one function call. When Redis no longer has the library (restarted empty, `FUNCTION
+    /// FLUSH`, a replica promoted without it), it loads the library again and retries once, as
+    /// clients do on NOSCRIPT: the call did not run, so retrying is safe. If the library cannot
+    /// be loaded, the call fails as `unavailable`.
+    public static func call(_ command: RedisCommand, on redis: RedisClient) async throws -> RedisValue {
+        do {
+            return try await redis.send(command)
+        } catch let error as RedisError where isMissing(error) {
+            try await reload(on: redis)
+            return try await redis.send(command)
+        }
+    }
+
+    /// Loads the library again after a call found it missing; logs it.
+    public static func reload(on redis: RedisClient) async throws(EventStoreError) {
+        Log.warning("redis.function_library_missing", ["action": "loading it again", "version": version])
+        do {
+            try await ensureLoaded(on: redis)
+        } catch {
+            Log.error("redis.function_library_reload_failed", ["error": error])
+            throw .unavailable("the storage's function library is missing and could not be loaded again", outcomeUnknown: false)
+        }
+    }
+
+    /// True for the error Redis answers to a call of a function it does not have.
+    public static func isMissing(_ error: RedisError) -> Bool {
+        if case .server(let message) = error { return isMissing(message) }
+        return false
+    }
+
+    public static func isMissing(_ message: String) -> Bool { message.contains("Function not found") }
+
     /// The version of the library loaded in Redis, or nil when none is.
     public static func loadedVersion(on redis: RedisClient) async throws -> Int? {
         do {

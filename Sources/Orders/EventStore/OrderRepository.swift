@@ -120,9 +120,9 @@ public final class OrderRepository: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let state = String(decoding: try encoder.encode(aggregate), as: UTF8.self)
-        try await store.redis.send("FCALL", "orders_snapshot_save", 1, store.keys.snapshot(aggregate.orderId),
-                                   FunctionLibrary.version, aggregate.version, OrderAggregate.snapshotSchema,
-                                   position.description, state, Timestamp.now().description)
+        _ = try await FunctionLibrary.call(RedisCommand("FCALL", "orders_snapshot_save", 1, store.keys.snapshot(aggregate.orderId),
+                                                        FunctionLibrary.version, aggregate.version, OrderAggregate.snapshotSchema,
+                                                        position.description, state, Timestamp.now().description), on: store.redis)
     }
 
     /// Folds stored events into an aggregate, in version order.

@@ -66,6 +66,14 @@ public final class Projector<P: Projection>: Sendable {
                 try await step()
                 backoff = .milliseconds(50)
             } catch RedisError.server(let message) where message.hasPrefix("NOGROUP") {
+                // A rebuild replaced this generation (it destroys the old group after its switch),
+                // or the group vanished with Redis's data while this generation is still live:
+                // then it is created again, and the log projected again (idempotently).
+                if let live = try? await LiveGenerations(store: store).live(P.name), live == view.generation {
+                    Log.warning("projector.group_recreated", ["projection": P.name, "group": group])
+                    groupReady = false
+                    continue
+                }
                 Log.info("projector.group_gone", ["projection": P.name, "group": group])
                 return
             } catch {
@@ -129,6 +137,11 @@ public final class Projector<P: Projection>: Sendable {
             }
             guard !writes.isEmpty else { break }
             let replies = try await store.redis.pipeline(writes.map(\.command))
+            if replies.contains(where: { if case .error(let message) = $0 { return FunctionLibrary.isMissing(message) }; return false }) {
+                // Redis lost the library: nothing was written; load it and write the batch again.
+                try await FunctionLibrary.reload(on: store.redis)
+                continue
+            }
             for (write, reply) in zip(writes, replies) {
                 guard let parts = reply.array, let kind = parts.first?.string else {
                     Log.error("projector.write_failed", ["projection": P.name, "orderId": write.orderId, "reply": reply])
@@ -249,9 +262,9 @@ public final class Projector<P: Projection>: Sendable {
         case .failure(let readError): error = "\(readError)"
         case nil: error = "the entry is gone from the log"
         }
-        let written = try await store.redis.send("FCALL", "orders_dead_letter", 3, store.keys.log, store.keys.deadLetter,
-                                                 store.keys.deadLetterCounts, FunctionLibrary.version, group, id, P.name,
-                                                 deliveries, error, Timestamp.now().description)
+        let written = try await FunctionLibrary.call(RedisCommand("FCALL", "orders_dead_letter", 3, store.keys.log, store.keys.deadLetter,
+                                                                  store.keys.deadLetterCounts, FunctionLibrary.version, group, id,
+                                                                  P.name, deliveries, error, Timestamp.now().description), on: store.redis)
         if written.int == 1 {
             Log.error("projector.dead_lettered", ["projection": P.name, "logId": id, "attempts": deliveries, "error": error])
         }

@@ -20,8 +20,8 @@ struct ReplaySlot: Sendable {
     /// replay's (its heartbeat stopped) with work left undone.
     func claim(_ status: ReplayStatus) async throws -> ReplayStatus? {
         let cutoff = Timestamp(milliseconds: Timestamp.now().milliseconds - ReplayStatus.staleAfter)
-        let reply = try await redis.send(RedisCommand("FCALL", ["orders_replay_claim", "1", key, String(FunctionLibrary.version),
-                                                                 cutoff.description] + status.fields))
+        let reply = try await FunctionLibrary.call(RedisCommand("FCALL", ["orders_replay_claim", "1", key, String(FunctionLibrary.version),
+                                                                           cutoff.description] + status.fields), on: redis)
         guard let parts = reply.array, let kind = parts.first?.string else {
             throw EventStoreError.corrupt("orders_replay_claim returned \(reply)")
         }
