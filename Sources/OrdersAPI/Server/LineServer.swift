@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import CLinux
+import Orders
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,6 +29,11 @@ public final class LineServer: @unchecked Sendable {
     private var listener: Int32 = -1
     private var wakePipe: (read: Int32, write: Int32) = (-1, -1)
     private var connections: [UInt64: LineConnection] = [:]
+    /// Set while accepting is paused because the process is out of descriptors (EMFILE): the
+    /// listener is out of epoll (it would stay readable and spin the loop) until a connection
+    /// closes or this time passes. `acceptPauseLogged` keeps it to one log line per episode.
+    private var acceptPausedUntil: ContinuousClock.Instant?
+    private var acceptPauseLogged = false
     private var nextConnectionId: UInt64 = 2
     private static let listenerToken: UInt64 = 0
     private static let wakeToken: UInt64 = 1
@@ -120,6 +126,7 @@ public final class LineServer: @unchecked Sendable {
                 let busy = connections.values.contains { $0.inFlight > 0 || $0.pendingOutput > 0 }
                 if !busy || now >= deadline { break }
             }
+            resumeAccepting(now: now, connectionClosed: false)
             if now - lastSweep >= .seconds(1) {
                 lastSweep = now
                 closeIdleConnections(now: now)
@@ -140,6 +147,7 @@ public final class LineServer: @unchecked Sendable {
 
     private func beginStopping() {
         if listener >= 0 {
+            acceptPausedUntil = nil
             epoll_ctl(epoll, EPOLL_CTL_DEL, listener, nil)
             Glibc.close(listener)
             listener = -1
@@ -153,7 +161,18 @@ public final class LineServer: @unchecked Sendable {
     private func acceptAll() {
         while true {
             let fd = accept(listener, nil, nil)
-            if fd < 0 { return } // EAGAIN: all accepted
+            if fd < 0 {
+                switch errno {
+                case EINTR, ECONNABORTED: continue
+                case EMFILE, ENFILE, ENOBUFS, ENOMEM: pauseAccepting(errno)
+                default: // EAGAIN: every waiting client is accepted, so an exhaustion is over
+                    if acceptPauseLogged {
+                        acceptPauseLogged = false
+                        Log.info("server.accept_resumed", ["connections": connections.count])
+                    }
+                }
+                return
+            }
             guard connections.count < configuration.maxConnections else {
                 Glibc.close(fd)
                 continue
@@ -166,6 +185,27 @@ public final class LineServer: @unchecked Sendable {
             connections[connection.id] = connection
             watch(fd, token: connection.id, events: EPOLLIN.rawValue)
         }
+    }
+
+    /// Out of descriptors: stop watching the listener (pending clients wait in the backlog) and
+    /// keep serving the connections we have; `resumeAccepting` tries again.
+    private func pauseAccepting(_ error: Int32) {
+        guard listener >= 0, acceptPausedUntil == nil else { return }
+        epoll_ctl(epoll, EPOLL_CTL_DEL, listener, nil)
+        acceptPausedUntil = .now + .milliseconds(500)
+        if !acceptPauseLogged {
+            acceptPauseLogged = true
+            Log.warning("server.accept_paused", ["reason": String(cString: strerror(error)), "connections": connections.count,
+                                                 "advice": "raise the descriptor limit (ulimit -n)"])
+        }
+    }
+
+    /// Watches the listener again once a descriptor may be free: a connection closed, or the
+    /// pause ran out (a descriptor freed elsewhere in the process).
+    private func resumeAccepting(now: ContinuousClock.Instant, connectionClosed: Bool) {
+        guard let until = acceptPausedUntil, listener >= 0, connectionClosed || now >= until else { return }
+        acceptPausedUntil = nil
+        watch(listener, token: Self.listenerToken, events: EPOLLIN.rawValue)
     }
 
     private func read(_ connection: LineConnection) {
@@ -287,6 +327,7 @@ public final class LineServer: @unchecked Sendable {
         epoll_ctl(epoll, EPOLL_CTL_DEL, connection.fd, nil)
         Glibc.close(connection.fd)
         connections[connection.id] = nil
+        resumeAccepting(now: .now, connectionClosed: true)
     }
 
     /// Closes connections idle past the timeout, lingering ones whose peer has not closed within a

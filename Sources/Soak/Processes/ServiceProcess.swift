@@ -11,9 +11,16 @@ public final class ServiceProcess: @unchecked Sendable {
     private let arguments: [String]
     private var child: ChildProcess?
 
-    public init(binary: String, redis: RedisURL, namespace: String, extraArguments: [String] = []) throws {
+    /// `descriptorLimit` starts the service under that `ulimit -n`.
+    public init(binary: String, redis: RedisURL, namespace: String, extraArguments: [String] = [],
+                descriptorLimit: Int? = nil) throws {
         port = try RedisServerProcess.freePort()
-        arguments = [binary, "serve", "--redis", redis.description, "--port", "\(port)", "--namespace", namespace] + extraArguments
+        let command = [binary, "serve", "--redis", redis.description, "--port", "\(port)", "--namespace", namespace] + extraArguments
+        if let descriptorLimit {
+            arguments = ["/bin/sh", "-c", "ulimit -n \(descriptorLimit) && exec \"$0\" \"$@\""] + command
+        } else {
+            arguments = command
+        }
         log = FileManager.default.temporaryDirectory.appendingPathComponent("orders-serve-\(namespace)-\(port).log")
     }
 
