@@ -34,7 +34,7 @@ let package = Package(
         // The reliability suites (crash, outage, several instances, contention, hostile input) and
         // their harness: private redis-server and `orders serve` processes, a load generator with
         // a ledger, the store audit. Scripts/soak runs them full size, the tests small.
-        .target(name: "Soak", dependencies: ["Orders", "OrdersAPI", "RedisClient"]),
+        .target(name: "Soak", dependencies: ["Orders", "OrdersAPI", "RedisClient", "CLinux"]),
         .executableTarget(name: "orders-soak", dependencies: ["Soak", "Orders", "RedisClient"]),
         // Helpers shared by the test targets: where the test Redis is; re-exports Soak's harness.
         .target(name: "TestSupport", dependencies: ["RedisClient", "Orders", "Soak"], path: "Tests/TestSupport"),

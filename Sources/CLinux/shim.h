@@ -1,5 +1,10 @@
 #ifndef CLINUX_SHIM_H
 #define CLINUX_SHIM_H
-// Linux headers that Swift's Glibc module does not export: the server's event loop uses epoll.
+// Linux headers that Swift's Glibc module does not export: the server's event loop uses epoll;
+// the test harness starts children that inherit no descriptor (posix_spawn's closefrom, a GNU
+// extension of glibc 2.34).
 #include <sys/epoll.h>
+#include <spawn.h>
+
+extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
 #endif

@@ -43,8 +43,7 @@ public final class RequestRouter: Sendable {
             // A query or operator call that reached Redis directly: an outage is `unavailable`.
             return Self.encode(id: id, error: APIError(EventStoreError.from(error)))
         } catch {
-            Log.error("request.failed", ["error": error])
-            return Self.encode(id: id, error: APIError(.internal, "internal error"))
+            return Self.encode(id: id, error: APIError.unexpected(error))
         }
     }
 
@@ -326,7 +325,8 @@ public final class RequestRouter: Sendable {
             }
             return result
         } catch {
-            return ["status": "down", "redis": "unreachable", "error": "\(error)"]
+            Log.warning("health.redis_unreachable", ["error": error])
+            return ["status": "down", "redis": "unreachable"]
         }
     }
 

@@ -192,7 +192,9 @@ public final class ReplayService: Sendable {
         } catch {
             try? await dropLeftovers(of: status)
             let cancelled = error is Cancelled
-            try? await slot.finish(&status, cancelled ? .cancelled : .failed, error: cancelled ? nil : "\(error)")
+            // The status is shown to clients: it names the failure, the log has its details.
+            try? await slot.finish(&status, cancelled ? .cancelled : .failed,
+                                   error: cancelled ? nil : "the replay failed; see the server's log for replay \(status.id)")
             Log.warning(cancelled ? "replay.cancelled" : "replay.failed", ["id": status.id, "error": error])
             throw error
         }
@@ -267,7 +269,7 @@ public final class ReplayService: Sendable {
             try await dropLeftovers(of: status)
         } catch let error where !(error is SimulatedCrash) {
             // The new generations are live; the old ones stay until the next replay or start.
-            status.error = "the new generations are live, but dropping the old ones failed: \(error); the next replay or start finishes it"
+            status.error = "the new generations are live, but dropping the old ones failed (see the server's log); the next replay or start finishes it"
             try? await store.redis.send("HSET", statusKey, "error", status.error ?? "")
             Log.warning("replay.cleaning_failed", ["id": status.id, "error": error])
         }

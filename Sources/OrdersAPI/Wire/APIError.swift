@@ -53,8 +53,9 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The client-facing form of an event-store failure. Redis's own text is kept for operators
-    /// in the log, not sent to clients.
+    /// The client-facing form of an event-store failure. Clients never see internals (Redis's
+    /// address, Redis's own error text): an outage or a fault is logged with an error id, and the
+    /// answer carries that id (`errorId`) and a message about the request.
     public init(_ error: EventStoreError) {
         switch error {
         case .concurrencyConflict(let orderId, let expected, let actual):
@@ -68,10 +69,28 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
                       details: ["orderId": orderId, "expectedVersion": expectedValue, "actualVersion": actual])
         case .invalidAppend(let message):
             self.init(.validationFailed, message)
-        case .unavailable(let message, _):
-            self.init(.unavailable, "storage is unavailable: \(error.description.isEmpty ? message : error.description)")
+        case .unavailable(_, let outcomeUnknown):
+            let errorId = Self.logged("request.storage_unavailable", error)
+            self.init(.unavailable, outcomeUnknown
+                ? "the storage did not confirm this command: it may or may not have happened; retry it with the same commandId (error \(errorId))"
+                : "the storage is unavailable; retry later (error \(errorId))",
+                      details: ["errorId": errorId])
         case .libraryMismatch, .corrupt, .redis:
-            self.init(.internal, "internal error: \(error.description)")
+            let errorId = Self.logged("request.storage_failed", error)
+            self.init(.internal, "internal error (error \(errorId)); the server's log has the details", details: ["errorId": errorId])
         }
+    }
+
+    /// An unexpected failure of the server itself: logged in full under an error id.
+    public static func unexpected(_ error: any Error) -> APIError {
+        let errorId = logged("request.failed", error)
+        return APIError(.internal, "internal error (error \(errorId)); the server's log has the details", details: ["errorId": errorId])
+    }
+
+    /// Logs `error` under a new short id and returns the id.
+    private static func logged(_ event: String, _ error: any Error) -> String {
+        let errorId = String(UInt64.random(in: 0..<(1 << 48)), radix: 16)
+        Log.error(event, ["errorId": errorId, "error": error])
+        return errorId
     }
 }

@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 
 /// A child process started with posix_spawn and reaped with waitpid (Foundation's
@@ -5,13 +6,17 @@ import Foundation
 public struct ChildProcess: Sendable {
     public let pid: pid_t
 
-    /// Starts `arguments[0]` with the rest as its arguments; its stdout and stderr go to `log`.
+    /// Starts `arguments[0]` with the rest as its arguments; its stdout and stderr go to `log`,
+    /// and it inherits no other descriptor.
     public static func spawn(_ arguments: [String], log: URL) throws -> ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 1, log.path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of ours: a test process holds hundreds of sockets that are not close-on-exec,
+        // and a child started under `ulimit -n` must start with only its own.
+        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
