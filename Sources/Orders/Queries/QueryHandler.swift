@@ -13,12 +13,17 @@ public final class QueryHandler: Sendable {
     /// that match more are checked on the candidates' own terms instead, and a query whose words
     /// all match more walks the orders newest first (see `search`).
     public let searchIndexLimit: Int
+    /// Most orders one list or search request reads: its cost is bounded by what it returns or
+    /// by this, never by the size of the store. A walk that reaches it answers the orders found
+    /// so far with a cursor to continue from.
+    public let scanBudget: Int
 
-    public init(store: EventStore, freshnessWait: Duration = .seconds(2), searchIndexLimit: Int = 2_000) {
+    public init(store: EventStore, freshnessWait: Duration = .seconds(2), searchIndexLimit: Int = 2_000, scanBudget: Int = 2_000) {
         self.store = store
         self.monitor = ProjectionMonitor(store: store)
         self.freshnessWait = freshnessWait
         self.searchIndexLimit = searchIndexLimit
+        self.scanBudget = scanBudget
     }
 
     public enum Failure: Error, Sendable, Equatable {
@@ -64,86 +69,6 @@ public final class QueryHandler: Sendable {
             throw Failure.notFound("order \(orderId.prefix(80)) does not exist")
         }
         return view
-    }
-
-    public struct ListFilter: Sendable {
-        public var status: OrderStatus?
-        public var customerEmail: String?
-        public var createdFrom: Timestamp?
-        public var createdTo: Timestamp?
-        public var minTotal: Money?
-        public var maxTotal: Money?
-
-        public init(status: OrderStatus? = nil, customerEmail: String? = nil, createdFrom: Timestamp? = nil,
-                    createdTo: Timestamp? = nil, minTotal: Money? = nil, maxTotal: Money? = nil) {
-            self.status = status
-            self.customerEmail = customerEmail
-            self.createdFrom = createdFrom
-            self.createdTo = createdTo
-            self.minTotal = minTotal
-            self.maxTotal = maxTotal
-        }
-
-        func matches(_ view: OrderView) -> Bool {
-            (status == nil || view.status == status)
-                && (customerEmail == nil || view.customerEmail.lowercased() == customerEmail!.lowercased())
-                && (createdFrom == nil || view.createdAt >= createdFrom!)
-                && (createdTo == nil || view.createdAt <= createdTo!)
-                && (minTotal == nil || view.total >= minTotal!)
-                && (maxTotal == nil || view.total <= maxTotal!)
-        }
-    }
-
-    public struct Page: Sendable {
-        public var orders: [OrderView]
-        /// Pass back as `cursor` for the next page; nil on the last page.
-        public var nextCursor: String?
-    }
-
-    /// Orders matching every filter, newest first, `limit` at a time. The scan walks the most
-    /// selective index (customer, then status, then creation time) within the creation-time
-    /// range and checks the remaining filters on each record. The cursor is
-    /// `<createdAt ms>:<orderId>` of the last order returned.
-    public func list(_ filter: ListFilter, limit: Int = 50, cursor: String? = nil,
-                     minPosition: LogPosition? = nil) async throws -> Page {
-        guard (1...1000).contains(limit) else { throw Failure.invalid("limit must be between 1 and 1000, got \(limit)") }
-        let keys = try await view(OrderProjection.name, applied: minPosition)
-        let index = filter.customerEmail.map { keys.byCustomer($0) } ?? filter.status.map { keys.byStatus($0) } ?? keys.byCreated
-
-        var upper = filter.createdTo.map { String($0.milliseconds) } ?? "+inf"
-        var after: (ms: Int64, id: String)?
-        if let cursor {
-            let parts = cursor.split(separator: ":", maxSplits: 1)
-            guard parts.count == 2, let ms = Int64(parts[0]), Identifier.isValid(String(parts[1])) else {
-                throw Failure.invalid("cursor '\(cursor.prefix(80))' is not one this server gave out")
-            }
-            after = (ms, String(parts[1]))
-            upper = String(min(ms, filter.createdTo?.milliseconds ?? ms))
-        }
-        let lower = filter.createdFrom.map { String($0.milliseconds) } ?? "-inf"
-
-        var found: [OrderView] = []
-        var offset = 0
-        let chunk = max(limit * 2, 100)
-        scanning: while true {
-            let reply = try await store.redis.send("ZRANGE", index, upper, lower, "BYSCORE", "REV", "LIMIT", offset, chunk, "WITHSCORES")
-            let flat = reply.array ?? []
-            var ids: [String] = []
-            for pair in stride(from: 0, to: flat.count - 1, by: 2) {
-                guard let id = flat[pair].string, let score = flat[pair + 1].string.flatMap({ Double($0) }) else { continue }
-                if let after, Int64(score) == after.ms, id >= after.id { continue } // at or before the cursor
-                ids.append(id)
-            }
-            for view in try await views(ids, keys) where filter.matches(view) {
-                found.append(view)
-                if found.count == limit + 1 { break scanning }
-            }
-            if flat.count < chunk * 2 { break }
-            offset += chunk
-        }
-        let hasMore = found.count > limit
-        let page = Array(found.prefix(limit))
-        return Page(orders: page, nextCursor: hasMore ? page.last.map { "\($0.createdAt.milliseconds):\($0.orderId)" } : nil)
     }
 
     /// Orders whose words (customer name and email, order id, item names and skus) start with
@@ -194,12 +119,13 @@ public final class QueryHandler: Sendable {
     }
 
     /// Every word common: the orders newest first (the creation index), each checked on its own
-    /// terms, until `limit` match. Words that common match most orders, so few pages are read.
+    /// terms, until `limit` match. Words that common match most orders, so few pages are read;
+    /// common words that (almost) never occur together stop after `scanBudget` orders.
     private func walkNewestFirst(matching words: [String], limit: Int, _ keys: ViewKeys) async throws -> [OrderView] {
         var found: [OrderView] = []
         var offset = 0
         let pageSize = max(limit, 100)
-        while found.count < limit {
+        while found.count < limit && offset < scanBudget {
             let ids = (try await store.redis.send("ZRANGE", keys.byCreated, offset, offset + pageSize - 1, "REV").array ?? [])
                 .compactMap(\.string)
             guard !ids.isEmpty else { break }
@@ -217,7 +143,7 @@ public final class QueryHandler: Sendable {
         return words.allSatisfy { word in terms.contains { $0.utf8.starts(with: word.utf8) } }
     }
 
-    private func views(_ ids: [String], _ keys: ViewKeys) async throws -> [OrderView] {
+    func views(_ ids: [String], _ keys: ViewKeys) async throws -> [OrderView] {
         guard !ids.isEmpty else { return [] }
         let replies = try await store.redis.pipeline(ids.map { RedisCommand("HGET", keys.record($0), "doc") })
         return try replies.compactMap { reply in try reply.orThrow().bytes.map(OrderProjection.decode) }
