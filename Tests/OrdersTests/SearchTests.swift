@@ -31,7 +31,7 @@ struct SearchTests {
         #expect(views.count > 20, "the history left enough visible orders")
 
         func expected(_ query: String, _ limit: Int) -> [String] {
-            let words = query.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init)
+            let words = TextFolding.words(query)
             return views.filter { view in
                 let terms = view.searchTerms.map { Array($0.utf8) }
                 return words.allSatisfy { word in terms.contains { $0.starts(with: Array(word.utf8)) } }
@@ -47,5 +47,43 @@ struct SearchTests {
                 }
             }
         }
+    }
+
+    /// Case and accents fold the same way in the index and in the query (NFKC, full case folding).
+    @Test(arguments: [
+        ("Zoe\u{0308} Martin", "Zo\u{00EB}"),   // stored decomposed, typed precomposed
+        ("Zo\u{00EB} Martin", "ZOE\u{0308}"),   // and the other way round
+        ("Σος Lee", "ΣΟΣ"),                     // final sigma
+        ("ΣΟΣ Lee", "σος"),
+        ("Mrs Straße", "STRASSE"),              // ß folds to ss
+        ("Ａｎｎ Lee", "ann"),                   // full-width letters
+        ("ﬁne Lee", "fine"),                    // a ligature
+    ])
+    func caseAndAccentsFoldAlikeInTheIndexAndTheQuery(name: String, query: String) async throws {
+        let store = try await makeStore("fold")
+        let created = try await CommandHandler(repository: OrderRepository(store: store))
+            .handle(.init(orderId: nil, command: .create(customerName: name, customerEmail: "fold@example.com", items: sampleItems)))
+        let projector = Projector(projection: OrderProjection(), store: store, settings: quickSettings("fold"))
+        try await projector.createGroup()
+        try await drain(projector, upTo: created.lastPosition)
+        #expect(try await QueryHandler(store: store).search(query).map(\.orderId) == [created.orderId], "'\(query)' finds '\(name)'")
+    }
+
+    @Test func emailsThatDifferOnlyInCaseAreOneCustomer() async throws {
+        let store = try await makeStore("fold-email")
+        let handler = CommandHandler(repository: OrderRepository(store: store))
+        var last: LogPosition?
+        for email in ["ΣΟΣ@example.gr", "σος@example.gr", "Σοσ@Example.GR"] {
+            last = try await handler.handle(.init(orderId: nil, command: .create(customerName: "Sos", customerEmail: email,
+                                                                                 items: sampleItems))).lastPosition
+        }
+        for projector in [Projector(projection: OrderProjection(), store: store, settings: quickSettings("live")) as any Drainable,
+                          Projector(projection: SummaryProjection(), store: store, settings: quickSettings("live"))] {
+            try await projector.drainAll(upTo: last)
+        }
+        let queries = QueryHandler(store: store)
+        let customers = try await queries.topCustomers()
+        #expect(customers.map(\.orders) == [3], "one customer with three orders: \(customers)")
+        #expect(try await queries.list(.init(customerEmail: "σοσ@EXAMPLE.gr")).orders.count == 3)
     }
 }

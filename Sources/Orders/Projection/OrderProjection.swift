@@ -7,7 +7,8 @@ public struct OrderProjection: Projection {
     public typealias State = OrderView
     public static let name = "order"
     /// 2: the search index holds words only, no whole texts.
-    public static let schemaVersion = 2
+    /// 3: words and the customer index are Unicode-folded (NFKC, full case folding: `TextFolding`).
+    public static let schemaVersion = 3
 
     public init() {}
 

@@ -7,8 +7,9 @@ import RedisClient
 public struct SummaryProjection: Projection {
     public typealias State = SummaryContribution
     public static let name = "summary"
-    /// 2: customers' revenue is ranked by its exact sum (`customers:revenue-cents`), and names
-    /// are no longer kept here (topCustomers names a customer by their newest order).
+    /// 2: customers' revenue is ranked by its exact sum (`customers:revenue-cents`), names are no
+    /// longer kept here (topCustomers names a customer by their newest order), and customers are
+    /// keyed by their folded email (`TextFolding`).
     public static let schemaVersion = 2
 
     public init() {}
@@ -43,7 +44,7 @@ public struct SummaryProjection: Projection {
         switch event {
         case .created(let created):
             let total = created.items.reduce(Money.zero) { $0 + $1.lineTotal }
-            return SummaryContribution(status: .pending, total: total, customerEmail: created.customerEmail.lowercased(),
+            return SummaryContribution(status: .pending, total: total, customerEmail: TextFolding.fold(created.customerEmail),
                                        day: recorded.occurredAt.day)
         case .statusChanged(let change):
             guard var state else { return nil }

@@ -34,7 +34,7 @@ extension QueryHandler {
 
         func matches(_ view: OrderView) -> Bool {
             (status == nil || view.status == status)
-                && (customerEmail == nil || view.customerEmail.lowercased() == customerEmail!.lowercased())
+                && (customerEmail == nil || TextFolding.fold(view.customerEmail) == TextFolding.fold(customerEmail!))
                 && (createdFrom == nil || view.createdAt >= createdFrom!)
                 && (createdTo == nil || view.createdAt <= createdTo!)
                 && (minTotal == nil || view.total >= minTotal!)

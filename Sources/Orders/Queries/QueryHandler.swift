@@ -75,7 +75,7 @@ public final class QueryHandler: Sendable {
     /// every word of `query`, case-insensitively; newest first.
     public func search(_ query: String, limit: Int = 50, minPosition: LogPosition? = nil) async throws -> [OrderView] {
         guard (1...1000).contains(limit) else { throw Failure.invalid("limit must be between 1 and 1000, got \(limit)") }
-        let words = query.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map { String($0.prefix(64)) }
+        let words = TextFolding.words(query)
         guard !words.isEmpty else { throw Failure.invalid("q must contain at least one letter or digit") }
         let keys = try await view(OrderProjection.name, applied: minPosition)
         // 0xFF never occurs in UTF-8, so "[word" … "[word\xFF" spans exactly the terms starting with word.

@@ -47,39 +47,16 @@ public struct OrderView: Sendable, Hashable, Codable {
         }
     }
 
-    /// Lower-cased words of the customer's name and email, the order id and every item's name
-    /// and sku: what `search` matches by prefix. Only words: a query is split into words too, so
-    /// a whole text ("blue mug", "ann@example.com") would match exactly what its first word
-    /// matches, and indexing it cost a third of the index (schema 2 dropped them).
+    /// The folded words (`TextFolding.words`) of the customer's name and email, the order id and
+    /// every item's name and sku: what `search` matches by prefix. Only words: a query is split
+    /// into words too, so a whole text ("blue mug", "ann@example.com") would match exactly what
+    /// its first word matches.
     public var searchTerms: Set<String> {
         var terms = Set<String>()
-        let texts = [customerName, customerEmail, orderId] + items.flatMap { [$0.name, $0.sku] }
-        for text in texts {
-            let lowered = text.lowercased()
-            // Split on Unicode scalars rather than Characters: Character.isLetter runs grapheme
-            // breaking and was a tenth of a rebuild's time.
-            var word = String.UnicodeScalarView()
-            for scalar in lowered.unicodeScalars {
-                if Self.isWordScalar(scalar) {
-                    word.append(scalar)
-                } else if !word.isEmpty {
-                    terms.insert(String(String(word).prefix(64)))
-                    word = String.UnicodeScalarView()
-                }
-            }
-            if !word.isEmpty { terms.insert(String(String(word).prefix(64))) }
+        for text in [customerName, customerEmail, orderId] + items.flatMap({ [$0.name, $0.sku] }) {
+            terms.formUnion(TextFolding.words(text))
         }
-        terms.remove("")
         return terms
-    }
-
-    /// Letters and digits of any script; ASCII answered without the Unicode tables (most text is).
-    private static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0x30...0x39, 0x61...0x7A, 0x41...0x5A: return true
-        case 0..<0x80: return false
-        default: return scalar.properties.isAlphabetic || scalar.properties.numericType != nil
-        }
     }
 }
 

@@ -9,7 +9,7 @@
 public struct SummaryContribution: Sendable, Hashable {
     public var status: OrderStatus
     public var total: Money
-    /// The customer's key: the email, case-folded.
+    /// The customer's key: the email, folded (`TextFolding.fold`).
     public var customerEmail: String
     public var day: String
 
@@ -23,7 +23,7 @@ public struct SummaryContribution: Sendable, Hashable {
     }
 
     public init(_ view: OrderView) {
-        self.init(status: view.status, total: view.total, customerEmail: view.customerEmail.lowercased(),
+        self.init(status: view.status, total: view.total, customerEmail: TextFolding.fold(view.customerEmail),
                   day: view.createdAt.day)
     }
 }

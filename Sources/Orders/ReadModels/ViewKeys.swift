@@ -37,7 +37,7 @@ public struct ViewKeys: Sendable, Hashable {
     // The order projection's keys.
     public func record(_ orderId: String) -> String { prefix + "record:" + orderId }
     public func byStatus(_ status: OrderStatus) -> String { prefix + "by-status:" + status.rawValue }
-    public func byCustomer(_ email: String) -> String { prefix + "by-customer:" + email.lowercased() }
+    public func byCustomer(_ email: String) -> String { prefix + "by-customer:" + TextFolding.fold(email) }
     public var byCreated: String { prefix + "by-created" }
     public var byTotal: String { prefix + "by-total" }
     public var terms: String { prefix + "terms" }
