@@ -54,7 +54,9 @@ struct ListingCostTests {
             cursor = page.nextCursor
             pages += 1
         } while cursor != nil && pages < 50
-        #expect(found.map(\.total.cents) == stride(from: 1_198, through: 1_000, by: -2).map { Int64($0) },
-                "following the cursors gives every match once, newest first")
+        #expect(found.map(\.total.cents).sorted() == stride(from: 1_000, through: 1_198, by: 2).map { Int64($0) },
+                "following the cursors gives every match once")
+        let order = found.map { ($0.createdAt.milliseconds, $0.orderId) }
+        #expect(zip(order, order.dropFirst()).allSatisfy { $0 > $1 }, "newest first (within a millisecond, by order id)")
     }
 }

@@ -81,3 +81,24 @@ struct DrainTimeout: Error {}
 func quickSettings(_ consumer: String) -> ProjectorSettings {
     ProjectorSettings(consumer: consumer, batchSize: 50, block: .milliseconds(20), claimAfter: .milliseconds(50), maxDeliveries: 3)
 }
+
+/// Projects everything up to `last` into generation 1 of both projections, as live projectors
+/// would, and records the schemas that generation was built with.
+func projectLive(_ store: EventStore, upTo last: LogPosition?) async throws {
+    for projector in [Projector(projection: OrderProjection(), store: store, settings: quickSettings("live")) as any Drainable,
+                      Projector(projection: SummaryProjection(), store: store, settings: quickSettings("live"))] {
+        try await projector.drainAll(upTo: last)
+    }
+    try await LiveGenerations(store: store).initialize([("order", OrderProjection.schemaVersion),
+                                                        ("summary", SummaryProjection.schemaVersion)])
+}
+
+/// Every key of the live generation of both read models, by projection (see `dumpReadModel`).
+func liveReadModels(_ store: EventStore) async throws -> [String: [String: String]] {
+    let live = LiveGenerations(store: store)
+    var result: [String: [String: String]] = [:]
+    for name in ["order", "summary"] {
+        result[name] = try await dumpReadModel(store, ViewKeys(keys: store.keys, projection: name, generation: try await live.live(name)))
+    }
+    return result
+}

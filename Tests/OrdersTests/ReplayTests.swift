@@ -11,12 +11,7 @@ struct ReplayTests {
     private func projectedStore(_ label: String, orders: Int = 30, commands: Int = 250, seed: UInt64) async throws
         -> (EventStore, ReplayService) {
         let store = try await makeStore(label)
-        let last = try await randomHistory(store, orders: orders, commands: commands, seed: seed)
-        for projector in [Projector(projection: OrderProjection(), store: store, settings: quickSettings("live")) as any Drainable,
-                          Projector(projection: SummaryProjection(), store: store, settings: quickSettings("live"))] {
-            try await projector.drainAll(upTo: last)
-        }
-        try await LiveGenerations(store: store).initialize([("order", OrderProjection.schemaVersion), ("summary", SummaryProjection.schemaVersion)])
+        try await projectLive(store, upTo: try await randomHistory(store, orders: orders, commands: commands, seed: seed))
         return (store, ReplayService(repository: OrderRepository(store: store), dropGrace: .milliseconds(50)))
     }
 
@@ -31,12 +26,7 @@ struct ReplayTests {
     }
 
     private func dumps(_ store: EventStore) async throws -> [String: [String: String]] {
-        let live = LiveGenerations(store: store)
-        var result: [String: [String: String]] = [:]
-        for name in ["order", "summary"] {
-            result[name] = try await dumpReadModel(store, ViewKeys(keys: store.keys, projection: name, generation: try await live.live(name)))
-        }
-        return result
+        try await liveReadModels(store)
     }
 
     @Test func aFullRebuildEqualsTheIncrementalModelsAndSwitchesAtomically() async throws {

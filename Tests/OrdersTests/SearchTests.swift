@@ -77,10 +77,7 @@ struct SearchTests {
             last = try await handler.handle(.init(orderId: nil, command: .create(customerName: "Sos", customerEmail: email,
                                                                                  items: sampleItems))).lastPosition
         }
-        for projector in [Projector(projection: OrderProjection(), store: store, settings: quickSettings("live")) as any Drainable,
-                          Projector(projection: SummaryProjection(), store: store, settings: quickSettings("live"))] {
-            try await projector.drainAll(upTo: last)
-        }
+        try await projectLive(store, upTo: last)
         let queries = QueryHandler(store: store)
         let customers = try await queries.topCustomers()
         #expect(customers.map(\.orders) == [3], "one customer with three orders: \(customers)")

@@ -7,25 +7,6 @@ import TestSupport
 /// topCustomers after live projection and after a rebuild: the same names, the same exact sums.
 @Suite(.enabled(if: TestRedis.shouldRun))
 struct TopCustomersTests {
-    /// Projects everything written so far into generation 1 (both projections).
-    private func project(_ store: EventStore, upTo last: LogPosition?) async throws {
-        for projector in [Projector(projection: OrderProjection(), store: store, settings: quickSettings("live")) as any Drainable,
-                          Projector(projection: SummaryProjection(), store: store, settings: quickSettings("live"))] {
-            try await projector.drainAll(upTo: last)
-        }
-        try await LiveGenerations(store: store).initialize([("order", OrderProjection.schemaVersion),
-                                                            ("summary", SummaryProjection.schemaVersion)])
-    }
-
-    private func readModels(_ store: EventStore) async throws -> [String: [String: String]] {
-        let live = LiveGenerations(store: store)
-        var result: [String: [String: String]] = [:]
-        for name in ["order", "summary"] {
-            result[name] = try await dumpReadModel(store, ViewKeys(keys: store.keys, projection: name, generation: try await live.live(name)))
-        }
-        return result
-    }
-
     @Test func aCustomerIsNamedByTheirNewestOrderLiveAndAfterARebuild() async throws {
         let store = try await makeStore("names")
         let handler = CommandHandler(repository: OrderRepository(store: store))
@@ -37,14 +18,14 @@ struct TopCustomersTests {
             last = try await handler.handle(.init(orderId: nil, command: .create(customerName: name, customerEmail: "ann@example.com",
                                                                                  items: sampleItems))).lastPosition
         }
-        try await project(store, upTo: last)
+        try await projectLive(store, upTo: last)
         let queries = QueryHandler(store: store)
         #expect(try await queries.topCustomers().map(\.name) == ["Ann Lee-Newest"])
-        let before = try await readModels(store)
+        let before = try await liveReadModels(store)
 
         try await ReplayService(repository: OrderRepository(store: store), dropGrace: .milliseconds(50)).rebuild(["order", "summary"])
         #expect(try await queries.topCustomers().map(\.name) == ["Ann Lee-Newest"])
-        #expect(try await readModels(store) == before, "the rebuild equals the live models key for key")
+        #expect(try await liveReadModels(store) == before, "the rebuild equals the live models key for key")
     }
 
     /// Orders whose totals add up to `cents`: lines of 10,000 × 1,000,000.00 and one tail line,
@@ -86,16 +67,16 @@ struct TopCustomersTests {
                                                                                      items: items))).lastPosition
             }
         }
-        try await project(store, upTo: last)
+        try await projectLive(store, upTo: last)
         let queries = QueryHandler(store: store)
         let top = try await queries.topCustomers(limit: 2)
         #expect(top.map(\.email) == ["whale@example.com", "b@example.com"], "ranked by exact sums")
         #expect(top.map(\.revenue) == [Money(cents: sums[0].1), Money(cents: sums[2].1)])
         #expect(try await queries.summary().revenue == Money(cents: sums.map(\.1).reduce(0, +)))
 
-        let before = try await readModels(store)
+        let before = try await liveReadModels(store)
         try await ReplayService(repository: OrderRepository(store: store), dropGrace: .milliseconds(50)).rebuild(["summary"])
         #expect(try await queries.topCustomers(limit: 2) == top)
-        #expect(try await readModels(store)["summary"] == before["summary"], "scores and exact sums equal after a rebuild")
+        #expect(try await liveReadModels(store)["summary"] == before["summary"], "scores and exact sums equal after a rebuild")
     }
 }
