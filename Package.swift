@@ -8,7 +8,10 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "RedisClient", targets: ["RedisClient"]),
-        .library(name: "Orders", targets: ["Orders"]),
+        .library(name: "OrdersDomain", targets: ["OrdersDomain"]),
+        .library(name: "OrdersEventLog", targets: ["OrdersEventLog"]),
+        .library(name: "OrdersWriteSide", targets: ["OrdersWriteSide"]),
+        .library(name: "OrdersReadSide", targets: ["OrdersReadSide"]),
         .library(name: "OrdersAPI", targets: ["OrdersAPI"]),
         .executable(name: "orders", targets: ["orders"]),
     ],
@@ -18,28 +21,42 @@ let package = Package(
             pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
-        // Linux headers Swift's Glibc module leaves out (epoll), for the server's event loop.
+        // Linux headers Swift's Glibc module leaves out (epoll, posix_spawn's closefrom).
         .systemLibrary(name: "CLinux"),
         // A small Redis client over hiredis. Knows nothing of orders.
         .target(name: "RedisClient", dependencies: ["CHiredis"]),
-        // The domain, the event store, the read side and the handlers. `Domain/` does no I/O.
-        // Resources/orders.lua is the Redis Function library it loads (Redis/orders.lua links to it).
-        .target(name: "Orders", dependencies: ["RedisClient"], resources: [.embedInCode("Resources/orders.lua")]),
+        // The flow of ../shared/DESIGN.md, held by the compiler: each arrow is a dependency, and
+        // nothing else is.
+        //
+        // The domain: commands, events, the aggregate and its rules, Money, times, the JSON codec.
+        // Pure values: no Redis client, no I/O.
+        .target(name: "OrdersDomain"),
+        // What both sides share of the store: keys, the log and one order's stream read back,
+        // loading an aggregate (with snapshots), the Redis Function library (Resources/orders.lua,
+        // linked from Redis/), the log lines.
+        .target(name: "OrdersEventLog", dependencies: ["OrdersDomain", "RedisClient"],
+                resources: [.embedInCode("Resources/orders.lua")]),
+        // The write side: appending (EventStore), the repository, the command handler.
+        .target(name: "OrdersWriteSide", dependencies: ["OrdersDomain", "OrdersEventLog", "RedisClient"]),
+        // The read side: projections, the projector runtime, read models, queries, replay. It reads
+        // the log and never reaches the write side.
+        .target(name: "OrdersReadSide", dependencies: ["OrdersDomain", "OrdersEventLog", "RedisClient"]),
         // The API: wire types, the line-protocol TCP server, the request router, a Swift client.
-        .target(name: "OrdersAPI", dependencies: ["Orders", "RedisClient", "CLinux"]),
+        .target(name: "OrdersAPI", dependencies: ["OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide",
+                                                  "RedisClient", "CLinux"]),
         // `orders`: the service (`orders serve`) and a client for every operation.
-        .executableTarget(name: "orders", dependencies: ["OrdersAPI", "Orders", "RedisClient"]),
+        .executableTarget(name: "orders", dependencies: ["OrdersAPI", "OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "RedisClient"]),
         // The benchmark driver (Scripts/bench runs it against a release build).
-        .executableTarget(name: "orders-bench", dependencies: ["Orders", "OrdersAPI", "RedisClient"]),
+        .executableTarget(name: "orders-bench", dependencies: ["OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "OrdersAPI", "RedisClient"]),
         // The reliability suites (crash, outage, several instances, contention, hostile input) and
         // their harness: private redis-server and `orders serve` processes, a load generator with
         // a ledger, the store audit. Scripts/soak runs them full size, the tests small.
-        .target(name: "Soak", dependencies: ["Orders", "OrdersAPI", "RedisClient", "CLinux"]),
-        .executableTarget(name: "orders-soak", dependencies: ["Soak", "Orders", "RedisClient"]),
+        .target(name: "Soak", dependencies: ["OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "OrdersAPI", "RedisClient", "CLinux"]),
+        .executableTarget(name: "orders-soak", dependencies: ["Soak", "OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "RedisClient"]),
         // Helpers shared by the test targets: where the test Redis is; re-exports Soak's harness.
-        .target(name: "TestSupport", dependencies: ["RedisClient", "Orders", "Soak"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["RedisClient", "OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "Soak"], path: "Tests/TestSupport"),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "TestSupport"]),
-        .testTarget(name: "OrdersTests", dependencies: ["Orders", "RedisClient", "TestSupport"]),
-        .testTarget(name: "OrdersAPITests", dependencies: ["OrdersAPI", "Orders", "RedisClient", "TestSupport"]),
+        .testTarget(name: "OrdersTests", dependencies: ["OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "RedisClient", "TestSupport"]),
+        .testTarget(name: "OrdersAPITests", dependencies: ["OrdersAPI", "OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "RedisClient", "TestSupport"]),
     ]
 )

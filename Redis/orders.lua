@@ -1,1 +1,1 @@
-../Sources/Orders/Resources/orders.lua
+../Sources/OrdersEventLog/Resources/orders.lua

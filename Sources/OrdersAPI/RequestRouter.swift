@@ -1,5 +1,8 @@
 import Foundation
-import Orders
+import OrdersDomain
+import OrdersEventLog
+import OrdersWriteSide
+import OrdersReadSide
 import RedisClient
 
 /// Turns one request line into one response line. Every failure becomes an error response with
@@ -9,14 +12,17 @@ public final class RequestRouter: Sendable {
     let commands: CommandHandler
     let queries: QueryHandler
     let replay: ReplayService
-    let repository: OrderRepository
+    /// The operator calls that read the event streams on purpose (history, as-of, snapshots).
+    let log: EventLog
+    let loader: OrderLoader
     let token: String?
 
     public init(commands: CommandHandler, queries: QueryHandler, replay: ReplayService, token: String? = nil) {
         self.commands = commands
         self.queries = queries
         self.replay = replay
-        self.repository = commands.repository
+        self.log = queries.log
+        self.loader = OrderLoader(log: queries.log)
         self.token = token
     }
 
@@ -83,7 +89,7 @@ public final class RequestRouter: Sendable {
         case "snapshot":
             let orderId = try request.string("orderId")
             guard Identifier.isValid(orderId) else { throw APIError(.notFound, "order \(orderId.prefix(80)) does not exist") }
-            let version = try await repository.snapshotNow(orderId)
+            let version = try await loader.snapshotNow(orderId)
             guard version > 0 else { throw APIError(.notFound, "order \(orderId) does not exist") }
             return ["orderId": orderId, "version": version]
         case "deadLetters": return try await deadLetters(request)
@@ -190,7 +196,7 @@ public final class RequestRouter: Sendable {
 
     private func projectionStatus() async throws -> Any {
         let live = try await queries.liveGenerations()
-        let generations = LiveGenerations(store: repository.store)
+        let generations = LiveGenerations(log: log)
         var projections: [[String: Any]] = []
         for (name, generation, current) in [(OrderProjection.name, live.order, OrderProjection.schemaVersion),
                                             (SummaryProjection.name, live.summary, SummaryProjection.schemaVersion)] {
@@ -258,7 +264,7 @@ public final class RequestRouter: Sendable {
     // MARK: - Dead letters
 
     private func deadLetters(_ request: RequestFields) async throws -> Any {
-        let letters = try await DeadLetters(store: repository.store).list(limit: try request.optionalInt("limit") ?? 100)
+        let letters = try await DeadLetters(log: log).list(limit: try request.optionalInt("limit") ?? 100)
         return ["deadLetters": letters.map { ["id": $0.id, "projection": $0.projection, "logId": $0.logId,
                                                "attempts": $0.attempts, "error": $0.error, "at": $0.at] }]
     }
@@ -266,13 +272,13 @@ public final class RequestRouter: Sendable {
     /// Applies dead-lettered entries again (all, or the one named by `id`); returns which stuck.
     private func redrive(_ request: RequestFields) async throws -> Any {
         let only = try request.optionalString("id")
-        let deadLetters = DeadLetters(store: repository.store)
+        let deadLetters = DeadLetters(log: log)
         let letters = try await deadLetters.list(limit: 1000).filter { only == nil || $0.id == only }
         if let only, letters.isEmpty { throw APIError(.notFound, "no dead letter \(only.prefix(40))") }
         let live = try await queries.liveGenerations()
         let settings = ProjectorSettings(consumer: "redrive")
-        let order = Projector(projection: OrderProjection(), store: repository.store, generation: live.order, settings: settings)
-        let summary = Projector(projection: SummaryProjection(), store: repository.store, generation: live.summary, settings: settings)
+        let order = Projector(projection: OrderProjection(), log: log, generation: live.order, settings: settings)
+        let summary = Projector(projection: SummaryProjection(), log: log, generation: live.summary, settings: settings)
         var redriven: [String] = []
         var failed: [String] = []
         for letter in letters {
@@ -290,7 +296,7 @@ public final class RequestRouter: Sendable {
         let orderId = try request.string("orderId")
         guard Identifier.isValid(orderId) else { throw APIError(.notFound, "order \(orderId.prefix(80)) does not exist") }
         let events: [RecordedEvent]
-        do { events = try await repository.store.events(of: orderId) } catch { throw APIError(error) }
+        do { events = try await log.events(of: orderId) } catch { throw APIError(error) }
         guard !events.isEmpty else { throw APIError(.notFound, "order \(orderId) does not exist") }
         return ["orderId": orderId, "events": events.map { event in
             OrderJSON.event(event, data: (try? JSONSerialization.jsonObject(with: Data(event.data.utf8))) ?? event.data)
@@ -302,7 +308,7 @@ public final class RequestRouter: Sendable {
         let time = try request.timestamp("at")
         guard Identifier.isValid(orderId) else { throw APIError(.notFound, "order \(orderId.prefix(80)) does not exist") }
         let aggregate: OrderAggregate
-        do { aggregate = try await repository.load(orderId, asOf: time) } catch {
+        do { aggregate = try await loader.load(orderId, asOf: time) } catch {
             throw APIError(EventStoreError.from(error))
         }
         guard let state = aggregate.state else { throw APIError(.notFound, "order \(orderId) did not exist at \(time)") }
@@ -311,11 +317,11 @@ public final class RequestRouter: Sendable {
     }
 
     private func health() async -> Any {
-        let redis = repository.store.redis
+        let redis = log.redis
         do {
             let library = try await FunctionLibrary.loadedVersion(on: redis)
-            let last = try await repository.store.lastPosition()
-            let mismatches = try await LiveGenerations(store: repository.store).schemaMismatches()
+            let last = try await log.lastPosition()
+            let mismatches = try await LiveGenerations(log: log).schemaMismatches()
             let ok = library == FunctionLibrary.version && mismatches.isEmpty
             var result: [String: Any] = ["status": ok ? "ok" : "degraded", "redis": "up",
                                          "functionLibrary": ["loaded": library ?? 0, "expected": FunctionLibrary.version],

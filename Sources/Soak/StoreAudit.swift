@@ -1,4 +1,7 @@
-import Orders
+import OrdersDomain
+import OrdersEventLog
+import OrdersWriteSide
+import OrdersReadSide
 import RedisClient
 
 /// Compares the store with a ledger and the read models with a rebuild: the checks every
@@ -29,7 +32,7 @@ public struct StoreAudit: Sendable {
         var log: [RecordedEvent] = []
         var cursor: LogPosition?
         while true {
-            let page = try await store.readLog(after: cursor, limit: 10_000)
+            let page = try await store.log.readLog(after: cursor, limit: 10_000)
             guard let last = page.last else { break }
             log += page
             cursor = last.position
@@ -52,7 +55,7 @@ public struct StoreAudit: Sendable {
         var byOrder: [String: [LogPosition]] = [:]
         for event in log { byOrder[event.orderId, default: []].append(event.position) }
         for (orderId, positions) in byOrder {
-            let stream = try await store.events(of: orderId)
+            let stream = try await store.log.events(of: orderId)
             if stream.map(\.version) != Array(1...max(1, stream.count)) || stream.map(\.position) != positions {
                 findings.broken.append(orderId)
             }
@@ -63,9 +66,9 @@ public struct StoreAudit: Sendable {
     /// Waits until the live generation of both projections has applied and acknowledged the
     /// whole log (nothing pending up to its head).
     public func converge(within limit: Duration) async throws {
-        guard let head = try await store.lastPosition() else { return }
-        let monitor = ProjectionMonitor(store: store)
-        let generations = LiveGenerations(store: store)
+        guard let head = try await store.log.lastPosition() else { return }
+        let monitor = ProjectionMonitor(log: store.log)
+        let generations = LiveGenerations(log: store.log)
         try await eventually(within: limit) {
             let live = try await generations.both()
             for (name, generation) in [("order", live.order), ("summary", live.summary)]
@@ -82,7 +85,7 @@ public struct StoreAudit: Sendable {
 
     /// Both live read models, canonical (see `dumpReadModel`).
     public func liveModels() async throws -> [String: String] {
-        let live = try await LiveGenerations(store: store).both()
+        let live = try await LiveGenerations(log: store.log).both()
         var models: [String: String] = [:]
         for (name, generation) in [("order", live.order), ("summary", live.summary)] {
             for (key, value) in try await dumpReadModel(store, ViewKeys(keys: store.keys, projection: name, generation: generation)) {
@@ -95,7 +98,7 @@ public struct StoreAudit: Sendable {
     /// Rebuilds both read models from the log and tells whether they equal `models` (taken from
     /// the live ones once converged). Nothing else may project meanwhile: stop the services first.
     public func rebuildEquals(_ models: [String: String]) async throws -> Bool {
-        try await ReplayService(repository: OrderRepository(store: store), dropGrace: .zero).rebuild(["order", "summary"])
+        try await ReplayService(log: store.log, dropGrace: .zero).rebuild(["order", "summary"])
         return try await liveModels() == models
     }
 }

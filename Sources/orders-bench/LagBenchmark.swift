@@ -1,5 +1,8 @@
 import Foundation
-import Orders
+import OrdersDomain
+import OrdersEventLog
+import OrdersWriteSide
+import OrdersReadSide
 import RedisClient
 
 /// Projection lag under a steady write rate: both projectors run in this process (as in
@@ -17,13 +20,13 @@ struct LagBenchmark {
         let store = EventStore(redis: redis, keys: KeySchema(namespace: "lag-\(Timestamp.now().milliseconds)"))
         let handler = CommandHandler(repository: OrderRepository(store: store))
         let settings = ProjectorSettings(consumer: "bench", block: .milliseconds(100))
-        let order = Projector(projection: OrderProjection(), store: store, settings: settings)
-        let summary = Projector(projection: SummaryProjection(), store: store, settings: settings)
+        let order = Projector(projection: OrderProjection(), log: store.log, settings: settings)
+        let summary = Projector(projection: SummaryProjection(), log: store.log, settings: settings)
         try await order.createGroup()
         try await summary.createGroup()
         let projectors = [Task { await order.run() }, Task { await summary.run() }]
         defer { projectors.forEach { $0.cancel() } }
-        let monitor = ProjectionMonitor(store: store)
+        let monitor = ProjectionMonitor(log: store.log)
 
         let sampler = Task { () -> [Double] in
             var samples: [Double] = []
@@ -40,7 +43,7 @@ struct LagBenchmark {
 
         let written = try await PacedWriter(handler: handler, rate: rate, duration: duration).run()
         let stopped = ContinuousClock.now
-        guard let last = try await store.lastPosition() else { throw BenchmarkError("nothing written") }
+        guard let last = try await store.log.lastPosition() else { throw BenchmarkError("nothing written") }
         for name in [OrderProjection.name, SummaryProjection.name] {
             while try await !monitor.hasPassed(last, projection: name, generation: 1) {
                 try await Task.sleep(for: .milliseconds(5))

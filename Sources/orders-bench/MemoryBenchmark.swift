@@ -1,5 +1,8 @@
 import Foundation
-import Orders
+import OrdersDomain
+import OrdersEventLog
+import OrdersWriteSide
+import OrdersReadSide
 import RedisClient
 
 /// Writes `orders` orders of five events each (create, three status changes, and a cancel or a
@@ -34,7 +37,7 @@ struct MemoryBenchmark {
         var figures = ["orders": Double(orders), "bytesPerOrder": perOrder, "bytesPerEvent": perOrder / 5]
         if withReadModels {
             // Both read models built from the log, as a rebuild (or the projectors) leave them.
-            try await ReplayService(repository: repository, dropGrace: .zero).rebuild([OrderProjection.name, SummaryProjection.name])
+            try await ReplayService(log: repository.store.log, dropGrace: .zero).rebuild([OrderProjection.name, SummaryProjection.name])
             let models = try await usedMemory()
             figures["readModelBytesPerOrder"] = Double(models - after) / Double(orders)
             figures["totalBytesPerOrder"] = Double(models - before) / Double(orders)

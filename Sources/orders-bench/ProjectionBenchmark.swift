@@ -1,5 +1,8 @@
 import Foundation
-import Orders
+import OrdersDomain
+import OrdersEventLog
+import OrdersWriteSide
+import OrdersReadSide
 import RedisClient
 
 /// Measures how fast one instance projects: writes `orders` five-event orders (unless the log
@@ -12,18 +15,18 @@ struct ProjectionBenchmark {
     func run() async throws -> [String: Double] {
         try await FunctionLibrary.ensureLoaded(on: redis)
         let store = EventStore(redis: redis, keys: KeySchema(namespace: "bench"))
-        if try await store.lastPosition() == nil {
+        if try await store.log.lastPosition() == nil {
             _ = try await MemoryBenchmark(redis: redis, orders: orders, commandIds: false).run()
         }
-        guard let last = try await store.lastPosition() else { throw BenchmarkError("nothing to project") }
+        guard let last = try await store.log.lastPosition() else { throw BenchmarkError("nothing to project") }
         let events = try await redis.send("XLEN", store.keys.log).int ?? 0
         let generation = Int(Timestamp.now().milliseconds % 1_000_000) + 10 // a fresh generation per run
         let settings = ProjectorSettings(consumer: "bench", batchSize: 1000, block: .milliseconds(50))
-        let order = Projector(projection: OrderProjection(), store: store, generation: generation, settings: settings)
-        let summary = Projector(projection: SummaryProjection(), store: store, generation: generation, settings: settings)
+        let order = Projector(projection: OrderProjection(), log: store.log, generation: generation, settings: settings)
+        let summary = Projector(projection: SummaryProjection(), log: store.log, generation: generation, settings: settings)
         try await order.createGroup()
         try await summary.createGroup()
-        let monitor = ProjectionMonitor(store: store)
+        let monitor = ProjectionMonitor(log: store.log)
 
         let started = ContinuousClock.now
         async let orderDone: Void = drain(order, monitor, last)

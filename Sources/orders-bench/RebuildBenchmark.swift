@@ -1,5 +1,8 @@
 import Foundation
-import Orders
+import OrdersDomain
+import OrdersEventLog
+import OrdersWriteSide
+import OrdersReadSide
 import RedisClient
 
 /// Full-rebuild throughput: fills the log with five-event orders up to `events` (if it holds
@@ -17,7 +20,7 @@ struct RebuildBenchmark {
             _ = try await MemoryBenchmark(redis: redis, orders: (events - present) / 5, commandIds: false).run()
         }
         let logEvents = try await redis.send("XLEN", store.keys.log).int ?? 0
-        let replay = ReplayService(repository: OrderRepository(store: store), dropGrace: .zero)
+        let replay = ReplayService(log: store.log, dropGrace: .zero)
         let started = ContinuousClock.now
         try await replay.rebuild([OrderProjection.name, SummaryProjection.name])
         let seconds = (ContinuousClock.now - started).seconds

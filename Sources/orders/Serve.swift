@@ -1,6 +1,9 @@
 import Dispatch
 import Foundation
-import Orders
+import OrdersDomain
+import OrdersEventLog
+import OrdersWriteSide
+import OrdersReadSide
 import OrdersAPI
 import RedisClient
 
@@ -39,8 +42,8 @@ enum Serve {
         var server: LineServer?
         if runAPI {
             let repository = OrderRepository(store: store)
-            let router = RequestRouter(commands: CommandHandler(repository: repository), queries: QueryHandler(store: store),
-                                       replay: ReplayService(repository: repository), token: token)
+            let router = RequestRouter(commands: CommandHandler(repository: repository), queries: QueryHandler(log: store.log),
+                                       replay: ReplayService(log: repository.store.log), token: token)
             let lineServer = LineServer(configuration: ServerConfiguration(host: host, port: port),
                                         tooLarge: RequestRouterLimits.tooLargeResponse) { await router.respond(to: $0) }
             let bound = try lineServer.start()
@@ -48,7 +51,7 @@ enum Serve {
             Log.info("server.started", ["host": host, "port": bound, "redis": url, "namespace": namespace,
                                         "functionLibrary": FunctionLibrary.version, "auth": token == nil ? "off" : "token"])
         }
-        let generations = LiveGenerations(store: store)
+        let generations = LiveGenerations(log: store.log)
         try await generations.initialize([(OrderProjection.name, OrderProjection.schemaVersion),
                                           (SummaryProjection.name, SummaryProjection.schemaVersion)])
         let mismatches = try await generations.schemaMismatches()
@@ -63,11 +66,11 @@ enum Serve {
             // Connections of their own: on the API's, a projector's reads and writes queue behind
             // every client's commands, and under load the read models fall behind.
             let projectorStore = EventStore(redis: RedisClient(RedisConfiguration(url: url, connections: 2)), keys: store.keys)
-            let order = ProjectionSupervisor(projection: OrderProjection(), store: projectorStore, settings: settings)
-            let summary = ProjectionSupervisor(projection: SummaryProjection(), store: projectorStore, settings: settings)
+            let order = ProjectionSupervisor(projection: OrderProjection(), log: projectorStore.log, settings: settings)
+            let summary = ProjectionSupervisor(projection: SummaryProjection(), log: projectorStore.log, settings: settings)
             projectorTasks = [Task { await order.run() }, Task { await summary.run() }]
             Log.info("projectors.started", ["consumer": consumer])
-            let replay = ReplayService(repository: OrderRepository(store: store), consumer: consumer)
+            let replay = ReplayService(log: store.log, consumer: consumer)
             // A replay whose process died mid-switch or mid-cleaning left a generation behind.
             projectorTasks.append(Task { await replay.recoverAbandoned() })
             if arguments.flag("auto-rebuild") && !mismatches.isEmpty {

@@ -1,5 +1,8 @@
 import Foundation
-import Orders
+import OrdersDomain
+import OrdersEventLog
+import OrdersWriteSide
+import OrdersReadSide
 import OrdersAPI
 import RedisClient
 import Testing
@@ -29,7 +32,7 @@ struct AutoRebuildTests {
         first.kill()
 
         // As if generation 1 had been built by an older build of the order projection.
-        let live = LiveGenerations(store: store)
+        let live = LiveGenerations(log: store.log)
         try await store.redis.send("HSET", ViewKeys.live(store.keys), "order:schema", OrderProjection.schemaVersion - 1)
         #expect(try await live.schemaMismatches().map(\.projection) == ["order"])
 

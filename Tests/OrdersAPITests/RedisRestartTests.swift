@@ -1,5 +1,8 @@
 import Foundation
-import Orders
+import OrdersDomain
+import OrdersEventLog
+import OrdersWriteSide
+import OrdersReadSide
 import OrdersAPI
 import RedisClient
 import Testing
@@ -68,11 +71,11 @@ struct RedisRestartTests {
         let created = try await CommandHandler(repository: OrderRepository(store: store))
             .handle(.init(orderId: nil, command: .create(customerName: "P", customerEmail: "p@example.com",
                                                          items: [OrderItem(sku: "S", name: "N", quantity: 1, unitPrice: Money(cents: 100))])))
-        let projector = Projector(projection: OrderProjection(), store: store, settings: ProjectorSettings(consumer: "p", block: .milliseconds(20)))
+        let projector = Projector(projection: OrderProjection(), log: store.log, settings: ProjectorSettings(consumer: "p", block: .milliseconds(20)))
         try await projector.createGroup()
         try await client.send("FUNCTION", "FLUSH")
         #expect(try await projector.step() == 1)
-        #expect(try await QueryHandler(store: store).order(created.orderId).customerName == "P")
+        #expect(try await QueryHandler(log: store.log).order(created.orderId).customerName == "P")
         #expect(try await FunctionLibrary.loadedVersion(on: client) == FunctionLibrary.version)
     }
 }

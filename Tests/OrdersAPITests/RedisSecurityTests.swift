@@ -1,5 +1,8 @@
 import Foundation
-import Orders
+import OrdersDomain
+import OrdersEventLog
+import OrdersWriteSide
+import OrdersReadSide
 import OrdersAPI
 import RedisClient
 import Testing
@@ -35,7 +38,7 @@ struct RedisSecurityTests {
         let user = RedisClient(url: limited)
         await #expect(throws: RedisError.self) { try await user.send("SET", "elsewhere:x", "1") }
         await #expect(throws: RedisError.self) { try await user.send("FLUSHALL") }
-        let replay = ReplayService(repository: OrderRepository(store: service.store), dropGrace: .zero)
+        let replay = ReplayService(log: service.store.log, dropGrace: .zero)
         try await replay.rebuild(["order", "summary"]) // SCAN and UNLINK within the namespace work too
     }
 

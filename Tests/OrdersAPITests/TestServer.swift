@@ -1,5 +1,8 @@
 import Foundation
-import Orders
+import OrdersDomain
+import OrdersEventLog
+import OrdersWriteSide
+import OrdersReadSide
 import OrdersAPI
 import RedisClient
 import Synchronization
@@ -22,15 +25,15 @@ final class TestServer: Sendable {
         let repository = OrderRepository(store: store)
         // minPosition waits up to 15 s here (2 s in production): tests must not fail on a slow machine.
         let router = RequestRouter(commands: CommandHandler(repository: repository),
-                                   queries: QueryHandler(store: store, freshnessWait: .seconds(15)),
-                                   replay: ReplayService(repository: repository), token: token)
+                                   queries: QueryHandler(log: store.log, freshnessWait: .seconds(15)),
+                                   replay: ReplayService(log: repository.store.log), token: token)
         server = LineServer(configuration: configuration, tooLarge: RequestRouterLimits.tooLargeResponse) {
             await router.respond(to: $0)
         }
         port = try server.start()
         let settings = ProjectorSettings(consumer: "test", block: .milliseconds(50))
-        let order = Projector(projection: OrderProjection(), store: store, settings: settings)
-        let summary = Projector(projection: SummaryProjection(), store: store, settings: settings)
+        let order = Projector(projection: OrderProjection(), log: store.log, settings: settings)
+        let summary = Projector(projection: SummaryProjection(), log: store.log, settings: settings)
         try await order.createGroup()
         try await summary.createGroup()
         projectors = [Task { await order.run() }, Task { await summary.run() }]

@@ -1,4 +1,7 @@
-import Orders
+import OrdersDomain
+import OrdersEventLog
+import OrdersWriteSide
+import OrdersReadSide
 import RedisClient
 import Testing
 

@@ -1,5 +1,8 @@
 import Foundation
-import Orders
+import OrdersDomain
+import OrdersEventLog
+import OrdersWriteSide
+import OrdersReadSide
 import RedisClient
 import Testing
 import TestSupport
@@ -14,14 +17,14 @@ struct EventStoreTests {
         let second = try await store.append(orderId: orderId, expected: .exactly(2), events: [event("C")])
         #expect(second.version == 3)
 
-        let stream = try await store.events(of: orderId)
+        let stream = try await store.log.events(of: orderId)
         #expect(stream.map(\.version) == [1, 2, 3])
         #expect(stream.map(\.type) == ["A", "B", "C"])
         #expect(stream.map(\.position) == first.positions + second.positions)
-        let log = try await store.readLog(after: nil)
+        let log = try await store.log.readLog(after: nil)
         #expect(log == stream, "the log holds the same events, fields and positions")
-        #expect(try await store.lastPosition() == second.positions.last)
-        #expect(try await store.version(of: orderId) == 3)
+        #expect(try await store.log.lastPosition() == second.positions.last)
+        #expect(try await store.log.version(of: orderId) == 3)
     }
 
     @Test func fiftyConcurrentWritersOneWinnerPerVersion() async throws {
@@ -35,7 +38,7 @@ struct EventStoreTests {
                 group.addTask {
                     var conflicts: [(Int, Int)] = []
                     for _ in 0..<500 {
-                        let seen = try await store.version(of: orderId)
+                        let seen = try await store.log.version(of: orderId)
                         do {
                             let result = try await store.append(
                                 orderId: orderId, expected: seen == 0 ? .noStream : .exactly(seen),
@@ -58,10 +61,10 @@ struct EventStoreTests {
         for (seen, actual) in outcomes.flatMap(\.conflicts) {
             #expect(actual > seen, "a conflict reports the version that moved on")
         }
-        let stream = try await store.events(of: orderId)
+        let stream = try await store.log.events(of: orderId)
         #expect(stream.map(\.version) == Array(1...writers))
         #expect(Set(stream.map(\.data)).count == writers, "no writer's event stored twice")
-        let log = try await store.readLog(after: nil, limit: 10_000).filter { $0.orderId == orderId }
+        let log = try await store.log.readLog(after: nil, limit: 10_000).filter { $0.orderId == orderId }
         #expect(log == stream)
     }
 
@@ -79,8 +82,8 @@ struct EventStoreTests {
         let elsewhere = try await store.append(orderId: newOrderId(), expected: .noStream,
                                                events: [event("A")], commandId: commandId)
         #expect(elsewhere.orderId == orderId && elsewhere.duplicate)
-        #expect(try await store.version(of: orderId) == 2)
-        #expect(try await store.readLog(after: nil).count == 2)
+        #expect(try await store.log.version(of: orderId) == 2)
+        #expect(try await store.log.readLog(after: nil).count == 2)
         let ttl = try await store.redis.send("PTTL", store.keys.command(commandId)).int ?? -1
         #expect(ttl > 86_000_000 && ttl <= 86_400_000, "the command id is kept for 24 hours")
     }
@@ -94,8 +97,8 @@ struct EventStoreTests {
                 try await store.append(orderId: orderId, expected: expected, events: [event(), event(), event()])
             }
         }
-        #expect(try await store.version(of: orderId) == 2)
-        #expect(try await store.readLog(after: nil).count == 2, "nothing reached the log")
+        #expect(try await store.log.version(of: orderId) == 2)
+        #expect(try await store.log.readLog(after: nil).count == 2, "nothing reached the log")
         let any = try await store.append(orderId: orderId, expected: .any, events: [event()])
         #expect(any.version == 3)
     }
@@ -107,13 +110,13 @@ struct EventStoreTests {
         await #expect(throws: EventStoreError.self) {
             try await store.append(orderId: orderId, expected: .noStream, events: [event(), oversized, event()])
         }
-        #expect(try await store.version(of: orderId) == 0)
-        #expect(try await store.readLog(after: nil).isEmpty)
+        #expect(try await store.log.version(of: orderId) == 0)
+        #expect(try await store.log.readLog(after: nil).isEmpty)
 
         let ok = try await store.append(orderId: orderId, expected: .noStream, events: (0..<5).map { _ in event() })
         #expect(ok.positions.count == 5)
-        #expect(try await store.events(of: orderId).count == 5)
-        #expect(try await store.readLog(after: nil).count == 5)
+        #expect(try await store.log.events(of: orderId).count == 5)
+        #expect(try await store.log.readLog(after: nil).count == 5)
     }
 
     @Test func malformedAppendsAreRefusedWithNothingWritten() async throws {
@@ -152,11 +155,11 @@ struct EventStoreTests {
             positions += try await store.append(orderId: newOrderId(), expected: .noStream,
                                                 events: [event(), event()]).positions
         }
-        let all = try await store.readLog(after: nil, limit: 1000)
+        let all = try await store.log.readLog(after: nil, limit: 1000)
         #expect(all.map(\.position) == positions)
         for cut in [positions[0], positions[17], positions[41], positions.last!] {
             let time = cut.time
-            let fromTime = try await store.readLog(from: time)
+            let fromTime = try await store.log.readLog(from: time)
             #expect(fromTime == all.filter { $0.position.milliseconds >= UInt64(time.milliseconds) })
             #expect(fromTime.first?.position.milliseconds == cut.milliseconds)
         }
@@ -164,13 +167,13 @@ struct EventStoreTests {
         var paged: [RecordedEvent] = []
         var cursor: LogPosition?
         while true {
-            let page = try await store.readLog(after: cursor, limit: 7)
+            let page = try await store.log.readLog(after: cursor, limit: 7)
             guard let last = page.last else { break }
             paged += page
             cursor = last.position
         }
         #expect(paged == all)
-        let afterLast = try await store.readLog(from: Timestamp(milliseconds: Int64(positions.last!.milliseconds) + 1))
+        let afterLast = try await store.log.readLog(from: Timestamp(milliseconds: Int64(positions.last!.milliseconds) + 1))
         #expect(afterLast.isEmpty)
     }
 

@@ -1,4 +1,7 @@
-@testable import Orders
+@testable import OrdersDomain
+@testable import OrdersEventLog
+@testable import OrdersWriteSide
+@testable import OrdersReadSide
 import Synchronization
 import Testing
 import TestSupport

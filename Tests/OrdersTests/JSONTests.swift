@@ -1,5 +1,8 @@
 import Foundation
-@testable import Orders
+@testable import OrdersDomain
+@testable import OrdersEventLog
+@testable import OrdersWriteSide
+@testable import OrdersReadSide
 import Testing
 
 /// The hand-written codec against Foundation's: same reading, same bytes written.

@@ -1,5 +1,8 @@
 import Foundation
-@testable import Orders
+@testable import OrdersDomain
+@testable import OrdersEventLog
+@testable import OrdersWriteSide
+@testable import OrdersReadSide
 import RedisClient
 import Testing
 import TestSupport
@@ -22,13 +25,13 @@ struct ListingCostTests {
                 last = try await handler.handle(.init(orderId: created.orderId, command: .updateStatus(.confirmed))).lastPosition
             }
         }
-        try await Projector(projection: OrderProjection(), store: store, settings: quickSettings("live")).drainAll(upTo: last)
+        try await Projector(projection: OrderProjection(), log: store.log, settings: quickSettings("live")).drainAll(upTo: last)
         return store
     }
 
     @Test func listCostIsBoundedByWhatItReturnsOrByTheBudget() async throws {
         let store = try await store()
-        let queries = QueryHandler(store: store, scanBudget: 100)
+        let queries = QueryHandler(log: store.log, scanBudget: 100)
 
         let empty = try await queries.list(.init(minTotal: Money(cents: 450), maxTotal: .zero))
         #expect(empty.orders.isEmpty && empty.examined == 0, "an empty range answers at once")

@@ -1,5 +1,8 @@
 import Foundation
-@testable import Orders
+@testable import OrdersDomain
+@testable import OrdersEventLog
+@testable import OrdersWriteSide
+@testable import OrdersReadSide
 import RedisClient
 import Synchronization
 import Testing
@@ -34,8 +37,8 @@ struct ProjectionTests {
         #expect(crashes > 0, "the run must include crashes between apply and ack")
         let last = try await writer.value
 
-        let cleanOrder = Projector(projection: OrderProjection(), store: store, generation: 2, settings: quickSettings("clean"))
-        let cleanSummary = Projector(projection: SummaryProjection(), store: store, generation: 2, settings: quickSettings("clean"))
+        let cleanOrder = Projector(projection: OrderProjection(), log: store.log, generation: 2, settings: quickSettings("clean"))
+        let cleanSummary = Projector(projection: SummaryProjection(), log: store.log, generation: 2, settings: quickSettings("clean"))
         try await cleanOrder.createGroup()
         try await cleanSummary.createGroup()
         try await drain(cleanOrder, upTo: last)
@@ -48,7 +51,7 @@ struct ProjectionTests {
             #expect(competed == clean, "the \(projection) read model after crashes differs from a clean pass")
         }
         let recount = try await recountSummary(store, orderView: ViewKeys(keys: store.keys, projection: "order", generation: 1))
-        let summary = try await QueryHandler(store: store).summary()
+        let summary = try await QueryHandler(log: store.log).summary()
         #expect(summary.totalOrders == recount.orders)
         #expect(summary.revenue == recount.revenue)
         for status in OrderStatus.allCases {
@@ -65,7 +68,7 @@ struct ProjectionTests {
         while ContinuousClock.now < deadline {
             var settings = quickSettings("\(P.name)-\(worker)-\(restarts)")
             settings.faultBeforeAck = { Int.random(in: 0..<5) == 0 }
-            let projector = Projector(projection: projection, store: store, generation: 1, settings: settings)
+            let projector = Projector(projection: projection, log: store.log, generation: 1, settings: settings)
             do {
                 try await projector.createGroup()
                 while ContinuousClock.now < deadline {
@@ -74,7 +77,7 @@ struct ProjectionTests {
                     // Done when the writer finished and the group has applied its last event.
                     if let finished = writer.last.withLock({ $0 }) {
                         guard let last = finished else { return restarts }
-                        let passed = try await ProjectionMonitor(store: store).hasPassed(last, projection: P.name, generation: 1)
+                        let passed = try await ProjectionMonitor(log: store.log).hasPassed(last, projection: P.name, generation: 1)
                         if passed { return restarts }
                     }
                 }
@@ -91,13 +94,13 @@ struct ProjectionTests {
         let created = try await handler.handle(.init(orderId: nil, command: createSample))
         _ = try await handler.handle(.init(orderId: created.orderId, command: .updateStatus(.confirmed)))
         _ = try await handler.handle(.init(orderId: created.orderId, command: .updateStatus(.processing)))
-        let projector = Projector(projection: OrderProjection(), store: store, settings: quickSettings("gap"))
+        let projector = Projector(projection: OrderProjection(), log: store.log, settings: quickSettings("gap"))
         try await projector.createGroup()
 
         let log = LogEntry.entries(of: try await store.redis.send("XRANGE", store.keys.log, "-", "+"), key: store.keys.log)
         #expect(log.count == 3)
         try await projector.process([log[2]]) // v3 arrives first: v1 and v2 are with another consumer
-        let view = try await QueryHandler(store: store).order(created.orderId)
+        let view = try await QueryHandler(log: store.log).order(created.orderId)
         #expect(view.version == 3 && view.status == .processing)
         let before = try await dumpReadModel(store, projector.view)
         try await projector.process([log[0], log[1]]) // the late ones change nothing
@@ -107,8 +110,8 @@ struct ProjectionTests {
     @Test func redeliveryOfAppliedEventsChangesNothing() async throws {
         let store = try await makeStore("redeliver")
         let last = try await randomHistory(store, orders: 15, commands: 120, seed: 11)
-        let order = Projector(projection: OrderProjection(), store: store, settings: quickSettings("once"))
-        let summary = Projector(projection: SummaryProjection(), store: store, settings: quickSettings("once"))
+        let order = Projector(projection: OrderProjection(), log: store.log, settings: quickSettings("once"))
+        let summary = Projector(projection: SummaryProjection(), log: store.log, settings: quickSettings("once"))
         try await order.createGroup()
         try await summary.createGroup()
         try await drain(order, upTo: last)
@@ -145,7 +148,7 @@ struct ProjectionTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for racer in 0..<8 {
                 group.addTask {
-                    let projector = Projector(projection: SummaryProjection(), store: store, settings: quickSettings("r\(racer)"))
+                    let projector = Projector(projection: SummaryProjection(), log: store.log, settings: quickSettings("r\(racer)"))
                     for batch in stride(from: 0, to: everything.count, by: 25) {
                         try await projector.process(Array(everything[batch..<min(batch + 25, everything.count)]))
                     }
@@ -153,7 +156,7 @@ struct ProjectionTests {
             }
             try await group.waitForAll()
         }
-        let clean = Projector(projection: SummaryProjection(), store: store, generation: 2, settings: quickSettings("clean"))
+        let clean = Projector(projection: SummaryProjection(), log: store.log, generation: 2, settings: quickSettings("clean"))
         try await clean.createGroup()
         try await drain(clean, upTo: last)
         #expect(try await dumpReadModel(store, ViewKeys(keys: store.keys, projection: "summary", generation: 1))
@@ -166,7 +169,7 @@ struct ProjectionTests {
         let poisoned = try await store.append(orderId: newOrderId(), expected: .noStream,
                                               events: [event("OrderExploded", data: "{\"boom\":true}")])
         let later = try await handler.handle(.init(orderId: nil, command: createSample))
-        let projector = Projector(projection: OrderProjection(), store: store, settings: quickSettings("poison"))
+        let projector = Projector(projection: OrderProjection(), log: store.log, settings: quickSettings("poison"))
         try await projector.createGroup()
 
         let deadline = ContinuousClock.now + .seconds(20)
@@ -184,15 +187,15 @@ struct ProjectionTests {
         #expect(map["logId"] == poisoned.lastPosition.description)
         #expect(Int(map["attempts"] ?? "") == 3)
         #expect(map["error"]?.contains("unknown event type") == true)
-        #expect(try await QueryHandler(store: store).order(later.orderId).status == .pending)
-        #expect(try await ProjectionMonitor(store: store).status(projection: "order", generation: 1).deadLettered == 1)
+        #expect(try await QueryHandler(log: store.log).order(later.orderId).status == .pending)
+        #expect(try await ProjectionMonitor(log: store.log).status(projection: "order", generation: 1).deadLettered == 1)
         #expect(try await store.redis.send("XPENDING", store.keys.log, projector.group).array?.first == .integer(0))
 
         // Listed; re-driving an event this build still cannot read leaves it where it is.
-        let letter = try #require(try await DeadLetters(store: store).list().first)
+        let letter = try #require(try await DeadLetters(log: store.log).list().first)
         #expect(letter.logId == poisoned.lastPosition.description && letter.projection == "order")
-        #expect(try await DeadLetters(store: store).redrive(letter, with: projector) == false)
-        #expect(try await DeadLetters(store: store).list().count == 1)
+        #expect(try await DeadLetters(log: store.log).redrive(letter, with: projector) == false)
+        #expect(try await DeadLetters(log: store.log).list().count == 1)
     }
 
     /// Two instances that read the same pending entries at once: one claims each entry, one
@@ -205,8 +208,8 @@ struct ProjectionTests {
         func settings(_ consumer: String) -> ProjectorSettings {
             ProjectorSettings(consumer: consumer, batchSize: 50, block: .milliseconds(20), claimAfter: .milliseconds(500), maxDeliveries: 3)
         }
-        let first = Projector(projection: OrderProjection(), store: store, settings: settings("first"))
-        let second = Projector(projection: OrderProjection(), store: store, settings: settings("second"))
+        let first = Projector(projection: OrderProjection(), log: store.log, settings: settings("first"))
+        let second = Projector(projection: OrderProjection(), log: store.log, settings: settings("second"))
         try await first.createGroup()
         try await first.step() // delivered once; it cannot be applied, so it stays pending
         func deliveries() async throws -> Int {
@@ -232,10 +235,10 @@ struct ProjectionTests {
         } while seen.0.dead.isEmpty || seen.1.dead.isEmpty
         try await first.handle(seen.0)
         try await second.handle(seen.1)
-        let letters = try await DeadLetters(store: store).list()
+        let letters = try await DeadLetters(log: store.log).list()
         #expect(letters.map(\.logId) == [poisoned.lastPosition.description], "one letter, not two")
         #expect(letters.first?.attempts == 3)
-        #expect(try await ProjectionMonitor(store: store).status(projection: "order", generation: 1).deadLettered == 1)
+        #expect(try await ProjectionMonitor(log: store.log).status(projection: "order", generation: 1).deadLettered == 1)
         #expect(try await store.redis.send("XPENDING", store.keys.log, first.group).array?.first == .integer(0))
     }
 
@@ -244,7 +247,7 @@ struct ProjectionTests {
         let handler = CommandHandler(repository: OrderRepository(store: store))
         let broken = try await handler.handle(.init(orderId: nil, command: createSample))
         let healthy = try await handler.handle(.init(orderId: nil, command: createSample))
-        let projector = Projector(projection: OrderProjection(), store: store, settings: quickSettings("redrive"))
+        let projector = Projector(projection: OrderProjection(), log: store.log, settings: quickSettings("redrive"))
         try await projector.createGroup()
         // Something outside the service wrote a string where the order's record hash belongs.
         try await store.redis.send("SET", projector.view.record(broken.orderId), "not a hash")
@@ -255,9 +258,9 @@ struct ProjectionTests {
             try await projector.step()
             try await projector.claimStalled()
         }
-        let queries = QueryHandler(store: store)
+        let queries = QueryHandler(log: store.log)
         #expect(try await queries.order(healthy.orderId).version == 1, "the other order was projected meanwhile")
-        let letters = DeadLetters(store: store)
+        let letters = DeadLetters(log: store.log)
         let letter = try #require(try await letters.list().first)
         #expect(letter.logId == broken.lastPosition.description)
 
@@ -265,7 +268,7 @@ struct ProjectionTests {
         #expect(try await letters.redrive(letter, with: projector))
         #expect(try await letters.list().isEmpty)
         #expect(try await queries.order(broken.orderId).version == 1)
-        #expect(try await ProjectionMonitor(store: store).status(projection: "order", generation: 1).deadLettered == 0)
+        #expect(try await ProjectionMonitor(log: store.log).status(projection: "order", generation: 1).deadLettered == 0)
     }
 
     @Test func minPositionReadsYourWritesAndIsStaleWhenTheProjectorIsStopped() async throws {
@@ -273,9 +276,9 @@ struct ProjectionTests {
         let handler = CommandHandler(repository: OrderRepository(store: store))
         // Fresh reads get a generous wait (a loaded machine may be slow to project); only the
         // read that must come back stale uses a short one.
-        let queries = QueryHandler(store: store, freshnessWait: .seconds(15))
-        let impatient = QueryHandler(store: store, freshnessWait: .milliseconds(300))
-        let projector = Projector(projection: OrderProjection(), store: store, settings: quickSettings("fresh"))
+        let queries = QueryHandler(log: store.log, freshnessWait: .seconds(15))
+        let impatient = QueryHandler(log: store.log, freshnessWait: .milliseconds(300))
+        let projector = Projector(projection: OrderProjection(), log: store.log, settings: quickSettings("fresh"))
         try await projector.createGroup()
         let running = Task { await projector.run() }
 

@@ -1,5 +1,8 @@
 import Foundation
-@testable import Orders
+@testable import OrdersDomain
+@testable import OrdersEventLog
+@testable import OrdersWriteSide
+@testable import OrdersReadSide
 import RedisClient
 import TestSupport
 
@@ -67,7 +70,7 @@ func recountSummary(_ store: EventStore, orderView: ViewKeys) async throws -> (o
 /// Steps a projector until its group has applied everything up to `position`.
 func drain<P: Projection>(_ projector: Projector<P>, upTo position: LogPosition?, within limit: Duration = .seconds(30)) async throws {
     guard let position else { return }
-    let monitor = ProjectionMonitor(store: projector.store)
+    let monitor = ProjectionMonitor(log: projector.log)
     let deadline = ContinuousClock.now + limit
     while try await !monitor.hasPassed(position, projection: P.name, generation: projector.view.generation) {
         guard ContinuousClock.now < deadline else { throw DrainTimeout() }
@@ -85,17 +88,17 @@ func quickSettings(_ consumer: String) -> ProjectorSettings {
 /// Projects everything up to `last` into generation 1 of both projections, as live projectors
 /// would, and records the schemas that generation was built with.
 func projectLive(_ store: EventStore, upTo last: LogPosition?) async throws {
-    for projector in [Projector(projection: OrderProjection(), store: store, settings: quickSettings("live")) as any Drainable,
-                      Projector(projection: SummaryProjection(), store: store, settings: quickSettings("live"))] {
+    for projector in [Projector(projection: OrderProjection(), log: store.log, settings: quickSettings("live")) as any Drainable,
+                      Projector(projection: SummaryProjection(), log: store.log, settings: quickSettings("live"))] {
         try await projector.drainAll(upTo: last)
     }
-    try await LiveGenerations(store: store).initialize([("order", OrderProjection.schemaVersion),
+    try await LiveGenerations(log: store.log).initialize([("order", OrderProjection.schemaVersion),
                                                         ("summary", SummaryProjection.schemaVersion)])
 }
 
 /// Every key of the live generation of both read models, by projection (see `dumpReadModel`).
 func liveReadModels(_ store: EventStore) async throws -> [String: [String: String]] {
-    let live = LiveGenerations(store: store)
+    let live = LiveGenerations(log: store.log)
     var result: [String: [String: String]] = [:]
     for name in ["order", "summary"] {
         result[name] = try await dumpReadModel(store, ViewKeys(keys: store.keys, projection: name, generation: try await live.live(name)))

@@ -1,5 +1,8 @@
 import Foundation
-@testable import Orders
+@testable import OrdersDomain
+@testable import OrdersEventLog
+@testable import OrdersWriteSide
+@testable import OrdersReadSide
 import RedisClient
 import Synchronization
 import Testing
@@ -12,13 +15,13 @@ struct ReplayTests {
         -> (EventStore, ReplayService) {
         let store = try await makeStore(label)
         try await projectLive(store, upTo: try await randomHistory(store, orders: orders, commands: commands, seed: seed))
-        return (store, ReplayService(repository: OrderRepository(store: store), dropGrace: .milliseconds(50)))
+        return (store, ReplayService(log: store.log, dropGrace: .milliseconds(50)))
     }
 
     /// A replay service whose rebuilds wait at the start of their writing phase until the gate opens.
     private func gatedReplay(_ store: EventStore) -> (ReplayService, Gate) {
         let gate = Gate()
-        let replay = ReplayService(repository: OrderRepository(store: store), dropGrace: .milliseconds(50)) { phase in
+        let replay = ReplayService(log: store.log, dropGrace: .milliseconds(50)) { phase in
             if phase == .writing { await gate.wait() }
             return false
         }
@@ -32,10 +35,10 @@ struct ReplayTests {
     @Test func aFullRebuildEqualsTheIncrementalModelsAndSwitchesAtomically() async throws {
         let (store, replay) = try await projectedStore("rebuild", seed: 21)
         let before = try await dumps(store)
-        let customersBefore = try await QueryHandler(store: store).topCustomers(limit: 100)
+        let customersBefore = try await QueryHandler(log: store.log).topCustomers(limit: 100)
         try await replay.rebuild(["order", "summary"])
-        #expect(try await QueryHandler(store: store).topCustomers(limit: 100) == customersBefore, "names and figures alike")
-        let live = LiveGenerations(store: store)
+        #expect(try await QueryHandler(log: store.log).topCustomers(limit: 100) == customersBefore, "names and figures alike")
+        let live = LiveGenerations(log: store.log)
         let order = try await live.live("order"), summary = try await live.live("summary")
         #expect(order > 1 && summary > 1 && order != summary)
         #expect(try await dumps(store) == before)
@@ -45,7 +48,7 @@ struct ReplayTests {
         let groups = try await store.redis.send("XINFO", "GROUPS", store.keys.log)
         #expect(!"\(groups)".contains("view:order:g1\""))
         let recount = try await recountSummary(store, orderView: ViewKeys(keys: store.keys, projection: "order", generation: order))
-        #expect(try await QueryHandler(store: store).summary().totalOrders == recount.orders)
+        #expect(try await QueryHandler(log: store.log).summary().totalOrders == recount.orders)
     }
 
     @Test func eventsWrittenDuringARebuildAreCaughtUp() async throws {
@@ -58,14 +61,14 @@ struct ReplayTests {
         let extra = try await handler.handle(.init(orderId: nil, command: createSample))
         gate.open()
         try await rebuilding.value
-        let view = try await QueryHandler(store: store).order(extra.orderId)
+        let view = try await QueryHandler(log: store.log).order(extra.orderId)
         #expect(view.version == 1, "the order created during the rebuild is in the new generation")
     }
 
     @Test(arguments: [0.1, 0.5, 0.9])
     func replayFromATimeRepairsABuggyProjectionToEqualAFullRebuild(fraction: Double) async throws {
         let (store, replay) = try await projectedStore("from", seed: 31)
-        let log = try await store.readLog(after: nil, limit: 10_000)
+        let log = try await store.log.readLog(after: nil, limit: 10_000)
         let cut = log[Int(Double(log.count) * fraction)].position.time
         let touched = Set(log.filter { $0.position.time >= cut }.map(\.orderId))
         #expect(!touched.isEmpty && touched.count < Set(log.map(\.orderId)).count)
@@ -101,9 +104,9 @@ struct ReplayTests {
 
     @Test func oneOrderIsReplayedFromItsSnapshot() async throws {
         let (store, replay) = try await projectedStore("one", seed: 41)
-        let orderId = try #require(try await QueryHandler(store: store).list(QueryHandler.ListFilter()).orders.first?.orderId)
+        let orderId = try #require(try await QueryHandler(log: store.log).list(QueryHandler.ListFilter()).orders.first?.orderId)
         let repository = OrderRepository(store: store)
-        #expect(try await repository.snapshotNow(orderId) > 0)
+        #expect(try await repository.loader.snapshotNow(orderId) > 0)
         let before = try await dumps(store)
         try await writeBuggy(orderId, OrderProjection(), store) { _ in nil }
         try await writeBuggy(orderId, SummaryProjection(), store) { _ in nil }
@@ -114,7 +117,7 @@ struct ReplayTests {
 
     @Test func queriesKeepAnsweringTheSameOrdersDuringARebuild() async throws {
         let (store, replay) = try await projectedStore("serving", orders: 300, commands: 1500, seed: 51)
-        let queries = QueryHandler(store: store)
+        let queries = QueryHandler(log: store.log)
         let expected = try await allOrderIds(queries)
         let summary = try await queries.summary()
         #expect(expected.count > 100)
@@ -129,7 +132,7 @@ struct ReplayTests {
         }
         try await rebuilding.value
         #expect(try await allOrderIds(queries) == expected)
-        #expect(try await LiveGenerations(store: store).live("order") > 1)
+        #expect(try await LiveGenerations(log: store.log).live("order") > 1)
     }
 
     private func allOrderIds(_ queries: QueryHandler) async throws -> [String] {
@@ -146,15 +149,15 @@ struct ReplayTests {
     @Test func aReplayKilledMidwayIsRestartedCleanlyAndEndsCorrect() async throws {
         let (store, _) = try await projectedStore("killed", seed: 61)
         let before = try await dumps(store)
-        let crashing = ReplayService(repository: OrderRepository(store: store), dropGrace: .milliseconds(50)) { $0 == .catchingUp }
+        let crashing = ReplayService(log: store.log, dropGrace: .milliseconds(50)) { $0 == .catchingUp }
         await #expect(throws: SimulatedCrash.self) { try await crashing.rebuild(["order", "summary"]) }
         let dead = try #require(try await crashing.status())
         #expect(dead.phase == .writing, "the last phase it recorded before it died")
-        #expect(try await LiveGenerations(store: store).live("order") == 1, "the live generation was never touched")
+        #expect(try await LiveGenerations(log: store.log).live("order") == 1, "the live generation was never touched")
         let partial = ViewKeys(keys: store.keys, projection: "order", generation: dead.generations[0])
         #expect(!(try await dumpReadModel(store, partial)).isEmpty)
 
-        let replay = ReplayService(repository: OrderRepository(store: store), dropGrace: .milliseconds(50))
+        let replay = ReplayService(log: store.log, dropGrace: .milliseconds(50))
         await #expect(throws: ReplayService.AlreadyRunning.self) { try await replay.rebuild(["order"]) }
         // Ten seconds without a heartbeat: the process is taken to be dead.
         try await store.redis.send("HSET", replay.statusKey, "heartbeat", Timestamp(milliseconds: Timestamp.now().milliseconds - 11_000).description)
@@ -174,7 +177,7 @@ struct ReplayTests {
         await #expect(throws: ReplayService.Cancelled.self) { try await rebuilding.value }
         let status = try #require(try await replay.status())
         #expect(status.phase == .cancelled)
-        #expect(try await LiveGenerations(store: store).live("order") == 1)
+        #expect(try await LiveGenerations(log: store.log).live("order") == 1)
         #expect(try await dumps(store) == before)
         let partial = ViewKeys(keys: store.keys, projection: "order", generation: status.generations[0])
         #expect(try await dumpReadModel(store, partial).isEmpty, "the partial generation was dropped")
@@ -182,7 +185,7 @@ struct ReplayTests {
 
     @Test func aSchemaChangeIsReportedAndARebuildClearsIt() async throws {
         let (store, replay) = try await projectedStore("schema", seed: 81)
-        let live = LiveGenerations(store: store)
+        let live = LiveGenerations(log: store.log)
         #expect(try await live.schemaMismatches().isEmpty)
         // As if the live generation had been built by a build with an older order schema.
         try await store.redis.send("HSET", live.key, "order:schema", 0)
@@ -230,10 +233,10 @@ extension ReplayTests {
     func aRebuildKilledAroundItsSwitchLeavesNothingBehind(dyingAt phase: ReplayStatus.Phase) async throws {
         let (store, _) = try await projectedStore("switch", seed: 101)
         let before = try await dumps(store)
-        let crashing = ReplayService(repository: OrderRepository(store: store), dropGrace: .milliseconds(50)) { $0 == phase }
+        let crashing = ReplayService(log: store.log, dropGrace: .milliseconds(50)) { $0 == phase }
         await #expect(throws: SimulatedCrash.self) { try await crashing.rebuild(["order", "summary"]) }
         let dead = try #require(try await crashing.status())
-        let switched = try await LiveGenerations(store: store).live("order") == dead.generations[0]
+        let switched = try await LiveGenerations(log: store.log).live("order") == dead.generations[0]
         #expect(switched == (phase == .cleaning))
         // What is not live any more (the old generation, or the partial new one) is still there.
         let leftover = ViewKeys(keys: store.keys, projection: "order", generation: switched ? dead.replaced[0] : dead.generations[0])
@@ -241,7 +244,7 @@ extension ReplayTests {
 
         // A service starting later finds the replay abandoned (no heartbeat for 10 s) and finishes it.
         try await store.redis.send("HSET", crashing.statusKey, "heartbeat", Timestamp(milliseconds: Timestamp.now().milliseconds - 11_000).description)
-        await ReplayService(repository: OrderRepository(store: store), dropGrace: .milliseconds(50)).recoverAbandoned()
+        await ReplayService(log: store.log, dropGrace: .milliseconds(50)).recoverAbandoned()
         #expect(try await dumpReadModel(store, leftover).isEmpty, "the leftover generation was dropped")
         #expect(try await dumps(store) == before)
         #expect(try await crashing.status()?.phase == .done)
@@ -251,7 +254,7 @@ extension ReplayTests {
         let (store, _) = try await projectedStore("late-cancel", seed: 111)
         let before = try await dumps(store)
         let gate = Gate()
-        let replay = ReplayService(repository: OrderRepository(store: store), dropGrace: .milliseconds(50)) { phase in
+        let replay = ReplayService(log: store.log, dropGrace: .milliseconds(50)) { phase in
             if phase == .cleaning { await gate.wait() }
             return false
         }

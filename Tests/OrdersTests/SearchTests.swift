@@ -1,5 +1,8 @@
 import Foundation
-@testable import Orders
+@testable import OrdersDomain
+@testable import OrdersEventLog
+@testable import OrdersWriteSide
+@testable import OrdersReadSide
 import RedisClient
 import Testing
 import TestSupport
@@ -13,7 +16,7 @@ struct SearchTests {
     @Test func searchAgreesWithABruteForceOnEveryPath() async throws {
         let store = try await makeStore("search")
         let last = try await randomHistory(store, orders: 60, commands: 300, seed: 91)
-        let projector = Projector(projection: OrderProjection(), store: store, settings: quickSettings("search"))
+        let projector = Projector(projection: OrderProjection(), log: store.log, settings: quickSettings("search"))
         try await projector.createGroup()
         try await drain(projector, upTo: last)
 
@@ -39,7 +42,7 @@ struct SearchTests {
         }
         let queries = ["ann", "blue", "blue ann", "mug tea", "sku", "example", "lee", "cy org", "lamp bob", "zzz", "a", "b 1"]
         for threshold in [100_000, 8, 0] {
-            let handler = QueryHandler(store: store, searchIndexLimit: threshold)
+            let handler = QueryHandler(log: store.log, searchIndexLimit: threshold)
             for query in queries {
                 for limit in [3, 50] {
                     let found = try await handler.search(query, limit: limit).map(\.orderId)
@@ -63,10 +66,10 @@ struct SearchTests {
         let store = try await makeStore("fold")
         let created = try await CommandHandler(repository: OrderRepository(store: store))
             .handle(.init(orderId: nil, command: .create(customerName: name, customerEmail: "fold@example.com", items: sampleItems)))
-        let projector = Projector(projection: OrderProjection(), store: store, settings: quickSettings("fold"))
+        let projector = Projector(projection: OrderProjection(), log: store.log, settings: quickSettings("fold"))
         try await projector.createGroup()
         try await drain(projector, upTo: created.lastPosition)
-        #expect(try await QueryHandler(store: store).search(query).map(\.orderId) == [created.orderId], "'\(query)' finds '\(name)'")
+        #expect(try await QueryHandler(log: store.log).search(query).map(\.orderId) == [created.orderId], "'\(query)' finds '\(name)'")
     }
 
     @Test func emailsThatDifferOnlyInCaseAreOneCustomer() async throws {
@@ -78,7 +81,7 @@ struct SearchTests {
                                                                                  items: sampleItems))).lastPosition
         }
         try await projectLive(store, upTo: last)
-        let queries = QueryHandler(store: store)
+        let queries = QueryHandler(log: store.log)
         let customers = try await queries.topCustomers()
         #expect(customers.map(\.orders) == [3], "one customer with three orders: \(customers)")
         #expect(try await queries.list(.init(customerEmail: "σοσ@EXAMPLE.gr")).orders.count == 3)

@@ -1,5 +1,8 @@
 import Foundation
-@testable import Orders
+@testable import OrdersDomain
+@testable import OrdersEventLog
+@testable import OrdersWriteSide
+@testable import OrdersReadSide
 import RedisClient
 import Testing
 import TestSupport
@@ -19,11 +22,11 @@ struct TopCustomersTests {
                                                                                  items: sampleItems))).lastPosition
         }
         try await projectLive(store, upTo: last)
-        let queries = QueryHandler(store: store)
+        let queries = QueryHandler(log: store.log)
         #expect(try await queries.topCustomers().map(\.name) == ["Ann Lee-Newest"])
         let before = try await liveReadModels(store)
 
-        try await ReplayService(repository: OrderRepository(store: store), dropGrace: .milliseconds(50)).rebuild(["order", "summary"])
+        try await ReplayService(log: store.log, dropGrace: .milliseconds(50)).rebuild(["order", "summary"])
         #expect(try await queries.topCustomers().map(\.name) == ["Ann Lee-Newest"])
         #expect(try await liveReadModels(store) == before, "the rebuild equals the live models key for key")
     }
@@ -68,14 +71,14 @@ struct TopCustomersTests {
             }
         }
         try await projectLive(store, upTo: last)
-        let queries = QueryHandler(store: store)
+        let queries = QueryHandler(log: store.log)
         let top = try await queries.topCustomers(limit: 2)
         #expect(top.map(\.email) == ["whale@example.com", "b@example.com"], "ranked by exact sums")
         #expect(top.map(\.revenue) == [Money(cents: sums[0].1), Money(cents: sums[2].1)])
         #expect(try await queries.summary().revenue == Money(cents: sums.map(\.1).reduce(0, +)))
 
         let before = try await liveReadModels(store)
-        try await ReplayService(repository: OrderRepository(store: store), dropGrace: .milliseconds(50)).rebuild(["summary"])
+        try await ReplayService(log: store.log, dropGrace: .milliseconds(50)).rebuild(["summary"])
         #expect(try await queries.topCustomers(limit: 2) == top)
         #expect(try await liveReadModels(store)["summary"] == before["summary"], "scores and exact sums equal after a rebuild")
     }

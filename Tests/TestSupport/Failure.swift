@@ -1,4 +1,7 @@
-import Orders
+import OrdersDomain
+import OrdersEventLog
+import OrdersWriteSide
+import OrdersReadSide
 
 /// The error `body` throws, or nil when it succeeds: lets a test match an error's case and fields.
 /// (Another error type comes back as nil too, and fails whatever case the test expects.)

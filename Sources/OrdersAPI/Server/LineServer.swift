@@ -1,7 +1,10 @@
 import Foundation
 import Synchronization
 import CLinux
-import Orders
+import OrdersDomain
+import OrdersEventLog
+import OrdersWriteSide
+import OrdersReadSide
 #if canImport(Glibc)
 import Glibc
 #endif

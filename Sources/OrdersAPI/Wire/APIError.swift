@@ -1,4 +1,7 @@
-import Orders
+import OrdersDomain
+import OrdersEventLog
+import OrdersWriteSide
+import OrdersReadSide
 
 /// An error as the client sees it: a stable code and a message for the person who sent the
 /// request, plus details where a program needs them (a conflict's versions).

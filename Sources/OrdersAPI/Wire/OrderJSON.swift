@@ -1,4 +1,7 @@
-import Orders
+import OrdersDomain
+import OrdersEventLog
+import OrdersWriteSide
+import OrdersReadSide
 
 /// How orders and events look on the wire: plain JSON objects, money as decimal strings, times as
 /// ISO-8601 UTC strings.

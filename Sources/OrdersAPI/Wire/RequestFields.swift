@@ -1,4 +1,7 @@
-import Orders
+import OrdersDomain
+import OrdersEventLog
+import OrdersWriteSide
+import OrdersReadSide
 
 /// Typed access to a request object's fields, with the `invalid_request` errors that name the
 /// field and what was wrong with it. A field set to `null` counts as absent.

@@ -1,5 +1,8 @@
 import Foundation
-import Orders
+import OrdersDomain
+import OrdersEventLog
+import OrdersWriteSide
+import OrdersReadSide
 import OrdersAPI
 
 /// Suite 4: many clients move a few hot orders along their status flow, each naming the version
@@ -66,7 +69,7 @@ public struct ContentionSuite: Sendable {
         let store = environment.store(namespace)
         for orderId in orderIds {
             let accepted = outcomes.compactMap { $0.accepted[orderId] }.reduce(0, +)
-            let versions = try await store.events(of: orderId).map(\.version)
+            let versions = try await store.log.events(of: orderId).map(\.version)
             if versions.count != 1 + accepted { report.lost += max(0, 1 + accepted - versions.count) }
             if versions.count > 1 + accepted { report.duplicated += versions.count - 1 - accepted }
             if versions != Array(1...max(1, versions.count)) { report.failures.append("order \(orderId) has a gap") }

@@ -1,5 +1,8 @@
 import Foundation
-import Orders
+import OrdersDomain
+import OrdersEventLog
+import OrdersWriteSide
+import OrdersReadSide
 
 /// Suite 1: the service is killed with SIGKILL at random moments while the load generator sends
 /// commands with ids and retries each until acknowledged. Afterwards every acknowledged

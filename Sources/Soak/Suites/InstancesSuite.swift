@@ -1,5 +1,8 @@
 import Foundation
-import Orders
+import OrdersDomain
+import OrdersEventLog
+import OrdersWriteSide
+import OrdersReadSide
 
 /// Suite 3: three `orders serve` processes share one Redis and namespace; commands are spread
 /// across them and one is killed mid-run (and stays dead: its pending log entries must be claimed

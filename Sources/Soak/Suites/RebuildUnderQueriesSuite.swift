@@ -1,5 +1,8 @@
 import Foundation
-import Orders
+import OrdersDomain
+import OrdersEventLog
+import OrdersWriteSide
+import OrdersReadSide
 import OrdersAPI
 
 /// Suite 6: a full rebuild of a log of `orders` five-event orders (100,000 events by default),
@@ -54,7 +57,7 @@ public struct RebuildUnderQueriesSuite: Sendable {
         report.acknowledged = outcome.queries - outcome.wrong.count
         report.failures += outcome.wrong
         if outcome.phases.last != "done" { report.failures.append("the rebuild ended \(outcome.phases.last ?? "nowhere")") }
-        let live = try await LiveGenerations(store: store).both()
+        let live = try await LiveGenerations(log: store.log).both()
         if live.order == 1 || live.summary == 1 { report.failures.append("the live pointer did not move to the new generations") }
         report.notes.append("\(events) events, rebuilt in \(Int(outcome.rebuild.seconds)) s while \(outcome.queries) queries were answered; phases seen: \(outcome.phases.joined(separator: " → "))")
         report.seconds = (ContinuousClock.now - started).seconds

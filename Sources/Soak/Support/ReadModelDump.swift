@@ -1,4 +1,7 @@
-import Orders
+import OrdersDomain
+import OrdersEventLog
+import OrdersWriteSide
+import OrdersReadSide
 import RedisClient
 
 /// Every key of one projection generation with its content in a canonical form (fields and

@@ -1,0 +1,69 @@
+import RedisClient
+import OrdersDomain
+import OrdersEventLog
+
+/// The Redis writes one projected update makes, gathered for one `orders_project` call: the
+/// function applies them only if the guard still holds the version the projector read.
+public struct ProjectionChanges: Sendable {
+    /// One write: a command of `orders_project`'s list on `keys[key]`.
+    struct Operation: Sendable {
+        let command: String
+        let key: Int
+        let arguments: [String]
+    }
+
+    public private(set) var keys: [String]
+    private(set) var operations: [Operation] = []
+    public var count: Int { operations.count }
+
+    init(guardKey: String) {
+        keys = [guardKey]
+    }
+
+    /// Commands that take any number of fields or members: consecutive ones on the same key are
+    /// merged into one, so `orders_project` makes one `redis.call` where it made one per member
+    /// (a new order's ~17 search terms were ~17 calls).
+    private static let variadic: Set<String> = ["HSET", "HDEL", "ZADD", "ZREM"]
+
+    mutating func add(_ command: String, _ key: String, _ arguments: [String]) {
+        // A change touches a handful of keys: a linear search beats hashing them.
+        let index = keys.firstIndex(of: key) ?? {
+            keys.append(key)
+            return keys.count - 1
+        }()
+        if let last = operations.last, last.key == index, last.command == command, Self.variadic.contains(command) {
+            operations[operations.count - 1] = Operation(command: command, key: index, arguments: last.arguments + arguments)
+        } else {
+            operations.append(Operation(command: command, key: index, arguments: arguments))
+        }
+    }
+
+    /// Adds `delta` to `member`'s exact sum in the hash `sums` and scores it by that sum in the
+    /// sorted set `ranking` (orders_project's RANK): the ranking's score is the exact sum rounded
+    /// once, whatever the path to it, and the exact figure stays in the hash.
+    mutating func rank(_ ranking: String, sums: String, member: String, delta: Int64) {
+        let sumsIndex = keys.firstIndex(of: sums) ?? {
+            keys.append(sums)
+            return keys.count - 1
+        }()
+        add("RANK", ranking, [String(sumsIndex + 1), member, String(delta)])
+    }
+
+    /// The `FCALL orders_project` that applies these changes if the guard is at `expected`.
+    func command(guardField: String, expected: Int, guardValue: String) -> RedisCommand {
+        var argv: [[UInt8]] = [Array("FCALL".utf8), Array("orders_project".utf8), Array(String(keys.count).utf8)]
+        argv.reserveCapacity(8 + keys.count + operations.count * 5)
+        for key in keys { argv.append(Array(key.utf8)) }
+        for argument in [String(FunctionLibrary.version), guardField, String(expected), guardValue, String(count)] {
+            argv.append(Array(argument.utf8))
+        }
+        for operation in operations {
+            // orders_project numbers keys from 1, as KEYS does.
+            argv.append(Array(operation.command.utf8))
+            argv.append(Array(String(operation.key + 1).utf8))
+            argv.append(Array(String(operation.arguments.count).utf8))
+            for argument in operation.arguments { argv.append(Array(argument.utf8)) }
+        }
+        return RedisCommand(arguments: argv)
+    }
+}

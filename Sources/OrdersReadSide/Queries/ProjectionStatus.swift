@@ -1,0 +1,78 @@
+import RedisClient
+import OrdersDomain
+import OrdersEventLog
+
+/// How far one projection's consumer group is behind the log, as `projectionStatus` reports it.
+public struct ProjectionStatus: Sendable, Hashable {
+    public var projection: String
+    public var group: String
+    public var generation: Int
+    /// The last log entry handed to a consumer (applied or still pending).
+    public var lastDelivered: LogPosition?
+    /// Log entries not yet delivered to any consumer.
+    public var lagEvents: Int
+    /// Age of the oldest entry not yet applied (pending or undelivered), in milliseconds; 0 when caught up.
+    public var lagMilliseconds: Int64
+    public var pending: Int
+    public var consumers: Int
+    public var deadLettered: Int
+}
+
+/// Reads consumer-group state: projection status, and whether a projection has passed a position.
+public struct ProjectionMonitor: Sendable {
+    public let log: EventLog
+
+    public init(log: EventLog) { self.log = log }
+
+    public static func group(_ projection: String, generation: Int) -> String { "view:\(projection):g\(generation)" }
+
+    /// True when every entry up to `position` has been applied and acknowledged by the group:
+    /// it was delivered, and none at or before it is still pending.
+    public func hasPassed(_ position: LogPosition, projection: String, generation: Int) async throws -> Bool {
+        let group = Self.group(projection, generation: generation)
+        let replies = try await log.redis.pipeline([
+            RedisCommand("XINFO", "GROUPS", log.keys.log),
+            RedisCommand("XPENDING", log.keys.log, group, "-", position.description, 1),
+        ])
+        guard let info = try groupInfo(replies[0].orThrow(), group: group),
+              let delivered = info["last-delivered-id"]?.string.flatMap({ LogPosition($0) }),
+              delivered >= position else { return false }
+        return (try replies[1].orThrow().array ?? []).isEmpty
+    }
+
+    public func status(projection: String, generation: Int) async throws -> ProjectionStatus {
+        let group = Self.group(projection, generation: generation)
+        let replies = try await log.redis.pipeline([
+            RedisCommand("XINFO", "GROUPS", log.keys.log),
+            RedisCommand("XPENDING", log.keys.log, group, "-", "+", 1),
+            RedisCommand("HGET", log.keys.deadLetterCounts, projection),
+        ])
+        let info = try groupInfo(replies[0].orThrow(), group: group) ?? [:]
+        let lastDelivered = info["last-delivered-id"]?.string.flatMap { LogPosition($0) }
+        let lag = info["lag"]?.int ?? 0
+        var oldest: LogPosition?
+        if case .array(let pending) = replies[1], let first = pending.first?.array?.first?.string {
+            oldest = LogPosition(first)
+        } else if lag > 0 {
+            let next = try await log.readLog(after: lastDelivered, limit: 1)
+            oldest = next.first?.position
+        }
+        let age = oldest.map { max(0, Timestamp.now().milliseconds - Int64($0.milliseconds)) } ?? 0
+        return ProjectionStatus(projection: projection, group: group, generation: generation, lastDelivered: lastDelivered,
+                                lagEvents: lag, lagMilliseconds: age, pending: info["pending"]?.int ?? 0,
+                                consumers: info["consumers"]?.int ?? 0, deadLettered: replies[2].int ?? 0)
+    }
+
+    /// The named group's fields from XINFO GROUPS, or nil when it does not exist yet.
+    private func groupInfo(_ reply: RedisValue, group: String) throws -> [String: RedisValue]? {
+        for entry in reply.array ?? [] {
+            guard let fields = entry.array else { continue }
+            var map: [String: RedisValue] = [:]
+            for index in stride(from: 0, to: fields.count - 1, by: 2) {
+                if let name = fields[index].string { map[name] = fields[index + 1] }
+            }
+            if map["name"]?.string == group { return map }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,54 @@
+import OrdersDomain
+import OrdersEventLog
+/// Keys of the read models. Each projection's keys live under a generation (`g1`, `g2`, …) so a
+/// rebuild can fill a new generation beside the live one; `orders:{0}:view:live` names the live
+/// generation of each projection. All share the partition's hash tag with the log.
+///
+///     orders:{0}:view:live                                 hash   projection → live generation
+///     orders:{0}:view:order:g1:record:<orderId>            hash   version, doc (the OrderView as JSON; no doc once deleted)
+///     orders:{0}:view:order:g1:by-status:<status>          zset   orderId scored by createdAt (ms)
+///     orders:{0}:view:order:g1:by-customer:<email>         zset   orderId scored by createdAt
+///     orders:{0}:view:order:g1:by-created                  zset   orderId scored by createdAt
+///     orders:{0}:view:order:g1:by-total                    zset   orderId scored by total (cents)
+///     orders:{0}:view:order:g1:terms                       zset   "<term>\0<orderId>", all score 0, for prefix search
+///     orders:{0}:view:summary:g1:totals                    hash   orders, revenue (cents), revenueOrders, status:<s>
+///     orders:{0}:view:summary:g1:orders                    hash   orderId → "version|status|cents|day|email" (what the order contributes)
+///     orders:{0}:view:summary:g1:customers:revenue         zset   email scored by revenue (cents, as a double)
+///     orders:{0}:view:summary:g1:customers:revenue-cents   hash   email → revenue in cents, exact
+///     orders:{0}:view:summary:g1:customers:count           zset   email scored by order count
+///     orders:{0}:view:summary:g1:days                      hash   orders:<day>, revenue:<day> (UTC days)
+public struct ViewKeys: Sendable, Hashable {
+    public let keys: KeySchema
+    public let projection: String
+    public let generation: Int
+
+    /// Everything of this projection's generation starts with this (for SCAN MATCH when dropping
+    /// it). Stored: every key below is built from it, many times per order in a rebuild.
+    public let prefix: String
+
+    public init(keys: KeySchema, projection: String, generation: Int) {
+        self.keys = keys
+        self.projection = projection
+        self.generation = generation
+        self.prefix = "\(keys.namespace):{\(keys.partition)}:view:\(projection):g\(generation):"
+    }
+
+    public static func live(_ keys: KeySchema) -> String { "\(keys.namespace):{\(keys.partition)}:view:live" }
+
+
+    // The order projection's keys.
+    public func record(_ orderId: String) -> String { prefix + "record:" + orderId }
+    public func byStatus(_ status: OrderStatus) -> String { prefix + "by-status:" + status.rawValue }
+    public func byCustomer(_ email: String) -> String { prefix + "by-customer:" + TextFolding.fold(email) }
+    public var byCreated: String { prefix + "by-created" }
+    public var byTotal: String { prefix + "by-total" }
+    public var terms: String { prefix + "terms" }
+
+    // The summary projection's keys.
+    public var totals: String { prefix + "totals" }
+    public var orderContributions: String { prefix + "orders" }
+    public var customersByRevenue: String { prefix + "customers:revenue" }
+    public var customersByCount: String { prefix + "customers:count" }
+    public var customerRevenueCents: String { prefix + "customers:revenue-cents" }
+    public var days: String { prefix + "days" }
+}

@@ -1,0 +1,417 @@
+import Foundation
+import RedisClient
+import OrdersDomain
+import OrdersEventLog
+
+/// Rebuilds read models without downtime.
+///
+/// - a full rebuild builds a new generation of each projection beside the live one. It folds the
+///   log up to its head in memory (one pass for all projections), writes the result in large
+///   pipelines, creates the new generation's consumer group at the head and catches up through
+///   it, then switches the live pointer for all of them in one HSET, and deletes the old
+///   generation in batches. Queries read the old generation until the switch.
+/// - `from(time)`: every order with an event at or after the time is re-folded from its own
+///   stream (from its snapshot when there is one) and its projected state replaced in place with
+///   one guarded call per projection; since both read models are per-order functions of the
+///   events (the summary is the sum of per-order contributions), the result equals a full rebuild.
+/// - `order(id)`: the same for one order.
+///
+/// One replay runs at a time per log: it claims the slot `orders:{0}:view:replay` atomically
+/// (`ReplaySlot`). The status records the generations a rebuild fills and those it replaces, so
+/// whatever a crash interrupts (a partial generation before the switch, an old one after it) is
+/// dropped by the next replay, or by `recoverAbandoned` when a service starts.
+public final class ReplayService: Sendable {
+    public let log: EventLog
+    let loader: OrderLoader
+    let generations: LiveGenerations
+    let catchUpSettings: ProjectorSettings
+    let slot: ReplaySlot
+    /// Between destroying an old generation's consumer group and deleting its keys: long enough
+    /// for a projector of that generation to finish the batch it is on (a blocked read plus one
+    /// batch), so no write lands in a generation after its keys were deleted.
+    let dropGrace: Duration
+    static let pageSize = 5000
+    var statusKey: String { slot.key }
+
+    public init(log: EventLog, consumer: String = "replay",
+                dropGrace: Duration = .seconds(3),
+                faultAt: @escaping @Sendable (ReplayStatus.Phase) async -> Bool = { _ in false }) {
+        self.log = log
+        self.loader = OrderLoader(log: log)
+        self.generations = LiveGenerations(log: log)
+        self.catchUpSettings = ProjectorSettings(consumer: consumer, batchSize: 1000, block: .milliseconds(100))
+        self.slot = ReplaySlot(redis: log.redis, key: log.keys.prefix + "view:replay", faultAt: faultAt)
+        self.dropGrace = dropGrace
+    }
+
+    /// What to replay.
+    public enum Request: Sendable, Equatable {
+        /// Full rebuilds of these projections (names) into new generations.
+        case rebuild([String])
+        /// Every order with an event at or after the time, in place.
+        case from(Timestamp)
+        /// One order, in place.
+        case order(String)
+    }
+
+    public struct Cancelled: Error, CustomStringConvertible {
+        public var description: String { "the replay was cancelled" }
+    }
+
+    /// Another replay holds the slot.
+    public struct AlreadyRunning: Error, CustomStringConvertible {
+        public let id: String
+        public let phase: String
+        public var description: String { "replay \(id) is running (\(phase)); cancel it or wait for it to finish" }
+    }
+
+    /// The request cannot start: an unknown projection, an order that does not exist.
+    public enum Refusal: Error, Equatable, CustomStringConvertible {
+        case invalid(String)
+        case notFound(String)
+        public var description: String {
+            switch self { case .invalid(let message), .notFound(let message): return message }
+        }
+    }
+
+    // MARK: - Status and control
+
+    public func status() async throws -> ReplayStatus? {
+        try await slot.status()
+    }
+
+    /// Asks the running replay to stop; before its switch it leaves the live generation as it was.
+    public func cancel() async throws {
+        try await slot.requestCancel()
+    }
+
+    // MARK: - Starting
+
+    /// Checks the request, claims the slot and starts the replay in the background; returns its
+    /// status at once. Whatever stops it from starting is thrown here (`Refusal`,
+    /// `AlreadyRunning`, a storage error); how it ends is in `status()` and the log.
+    public func start(_ request: Request) async throws -> ReplayStatus {
+        let claimed = try await claim(request)
+        Task { [self] in _ = try? await run(claimed) }
+        return claimed.status
+    }
+
+    /// Runs a replay to its end (tests, `--auto-rebuild`, benchmarks).
+    public func rebuild(_ projections: [String]) async throws {
+        try await run(try await claim(.rebuild(projections)))
+    }
+
+    /// Re-projects every order with an event at or after `time`; returns how many orders.
+    @discardableResult
+    public func replay(from time: Timestamp) async throws -> Int {
+        try await run(try await claim(.from(time)))
+    }
+
+    /// Re-projects one order from its snapshot (when there is one) and later events.
+    public func replay(orderId: String) async throws {
+        try await run(try await claim(.order(orderId)))
+    }
+
+    /// A claimed replay: its status, and for a rebuild the targets it fills.
+    struct Claimed: Sendable {
+        var status: ReplayStatus
+        let request: Request
+        let targets: [any RebuildTarget]
+    }
+
+    private func claim(_ request: Request) async throws -> Claimed {
+        let now = Timestamp.now()
+        let id = UUID().uuidString.prefix(8).lowercased()
+        var status = ReplayStatus(id: id, kind: "", projections: [Projections.order, Projections.summary], generations: [],
+                                  from: nil, orderId: nil, phase: .reading, done: 0, total: 0, startedAt: now,
+                                  heartbeat: now, error: nil)
+        var targets: [any RebuildTarget] = []
+        switch request {
+        case .rebuild(let names):
+            let chosen = Array(Set(names)).sorted()
+            guard !chosen.isEmpty, chosen.allSatisfy(Projections.all.contains) else {
+                throw Refusal.invalid("projection must be order, summary or all")
+            }
+            for name in chosen {
+                let generation = try await generations.next()
+                targets.append(name == Projections.order
+                    ? Rebuild(OrderProjection(), log: log, generation: generation, settings: catchUpSettings)
+                    : Rebuild(SummaryProjection(), log: log, generation: generation, settings: catchUpSettings))
+            }
+            status.kind = "rebuild"
+            status.projections = chosen
+            status.generations = targets.map(\.generation)
+            for name in chosen { status.replaced.append(try await generations.live(name)) }
+        case .from(let time):
+            status.kind = "from"
+            status.from = time.description
+        case .order(let orderId):
+            guard Identifier.isValid(orderId), try await log.version(of: orderId) > 0 else {
+                throw Refusal.notFound("order \(orderId.prefix(80)) does not exist")
+            }
+            status.kind = "order"
+            status.orderId = orderId
+            status.total = 1
+        }
+        // Refused when another replay runs: the generation numbers handed out above stay unused.
+        if let previous = try await slot.claim(status), !previous.phase.isFinished {
+            Log.warning("replay.abandoned", ["id": previous.id, "phase": previous.phase.rawValue])
+            do {
+                try await dropLeftovers(of: previous) // an abandoned replay's work, finished first
+            } catch {
+                // Put its record back, so what it left is not forgotten: the next attempt drops it.
+                _ = try? await log.redis.pipeline([RedisCommand("DEL", statusKey), RedisCommand("HSET", [statusKey] + previous.fields)])
+                throw error
+            }
+        }
+        Log.info("replay.started", ["id": status.id, "kind": status.kind, "projections": status.projections.joined(separator: ","),
+                                    "generations": status.generations.map { "g\($0)" }.joined(separator: ",")])
+        return Claimed(status: status, request: request, targets: targets)
+    }
+
+    // MARK: - Running
+
+    @discardableResult
+    private func run(_ claimed: Claimed) async throws -> Int {
+        var status = claimed.status
+        do {
+            var count = 0
+            switch claimed.request {
+            case .rebuild:
+                try await runRebuild(claimed.targets, &status)
+            case .from(let time):
+                count = try await replayInPlace(try await ordersChanged(since: time, &status), &status)
+            case .order(let orderId):
+                count = try await replayInPlace([orderId], &status)
+            }
+            if status.phase != .cleaning || status.error == nil { try await slot.finish(&status, .done) }
+            Log.info("replay.finished", ["id": status.id, "done": status.done])
+            return count
+        } catch is SimulatedCrash {
+            throw SimulatedCrash() // a dead process cleans nothing up
+        } catch {
+            try? await dropLeftovers(of: status)
+            let cancelled = error is Cancelled
+            // The status is shown to clients: it names the failure, the log has its details.
+            try? await slot.finish(&status, cancelled ? .cancelled : .failed,
+                                   error: cancelled ? nil : "the replay failed; see the server's log for replay \(status.id)")
+            Log.warning(cancelled ? "replay.cancelled" : "replay.failed", ["id": status.id, "error": error])
+            throw error
+        }
+    }
+
+    private func runRebuild(_ targets: [any RebuildTarget], _ status: inout ReplayStatus) async throws {
+        var phaseStarted = ContinuousClock.now
+        func phaseDone(_ phase: String) {
+            Log.info("replay.phase", ["id": status.id, "phase": phase, "ms": (ContinuousClock.now - phaseStarted).milliseconds])
+            phaseStarted = .now
+        }
+        // 1. Fold the log up to its head, in memory.
+        let head = try await log.lastPosition()
+        status.total = try await log.redis.send("XLEN", log.keys.log).int ?? 0
+        var cursor: LogPosition?
+        // The next page is read while this one is folded; events are decoded once for all
+        // projections, which fold side by side.
+        var page = head == nil ? [] : try await log.readLog(after: nil, limit: Self.pageSize)
+        while let head, let last = page.last {
+            let current = page.filter { $0.position <= head }
+            cursor = last.position
+            let reading: Task<[RecordedEvent], any Error> = Task { [log, cursor] in
+                last.position >= head ? [] : try await log.readLog(after: cursor, limit: Self.pageSize)
+            }
+            let decoded = current.map { DecodedEvent(recorded: $0, event: try? OrderEventCoding.decode(type: $0.type, data: $0.data)) }
+            await withTaskGroup(of: Void.self) { group in
+                for target in targets { group.addTask { target.fold(decoded) } }
+            }
+            status.done += current.count
+            try await slot.checkpoint(&status)
+            page = try await reading.value
+        }
+        phaseDone("reading")
+        // 2. Write the new generations, side by side.
+        status.phase = .writing
+        try await slot.checkpoint(&status)
+        let writing = status
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for target in targets {
+                group.addTask {
+                    var progress = writing
+                    try await target.write(redis: self.log.redis) { try await self.slot.checkpoint(&progress) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        phaseDone("writing")
+        // 3. Catch up through each new generation's consumer group, from the head on.
+        status.phase = .catchingUp
+        try await slot.checkpoint(&status)
+        for target in targets { try await target.createGroup(at: head) }
+        while true {
+            let last = try await log.lastPosition()
+            var behind = false
+            for target in targets where try await !target.caughtUp(to: last) {
+                behind = true
+                try await target.step()
+            }
+            try await slot.checkpoint(&status)
+            if !behind { break }
+        }
+        phaseDone("catching-up")
+        // 4. Switch every rebuilt projection at once. From here the replay cannot be undone, so
+        // it no longer heeds a cancel; what it replaced is recorded (`replaced`) and dropped.
+        status.phase = .switching
+        try await slot.checkpoint(&status)
+        try await generations.switchTo(targets.map { ($0.name, $0.generation, $0.schema) })
+        Log.info("replay.switched", ["id": status.id, "to": targets.map { "\($0.name):g\($0.generation)" }.joined(separator: ",")])
+        status.phase = .cleaning
+        try await slot.checkpoint(&status, cancellable: false)
+        do {
+            try await dropLeftovers(of: status)
+        } catch let error where !(error is SimulatedCrash) {
+            // The new generations are live; the old ones stay until the next replay or start.
+            status.error = "the new generations are live, but dropping the old ones failed (see the server's log); the next replay or start finishes it"
+            try? await log.redis.send("HSET", statusKey, "error", status.error ?? "")
+            Log.warning("replay.cleaning_failed", ["id": status.id, "error": error])
+        }
+        phaseDone("cleaning")
+    }
+
+    // MARK: - What an interrupted replay leaves
+
+    /// For each projection a rebuild touched, the generation that is not live: its partial new
+    /// one before the switch, the one it replaced after it.
+    private func leftovers(of status: ReplayStatus) async throws -> [ViewKeys] {
+        guard status.kind == "rebuild" else { return [] }
+        var drop: [ViewKeys] = []
+        for (index, name) in status.projections.enumerated() {
+            guard let new = status.generations[safe: index] else { continue }
+            let live = try await generations.live(name)
+            if live == new {
+                if let old = status.replaced[safe: index], old != new { drop.append(ViewKeys(keys: log.keys, projection: name, generation: old)) }
+            } else {
+                drop.append(ViewKeys(keys: log.keys, projection: name, generation: new))
+            }
+        }
+        return drop
+    }
+
+    /// Drops what a rebuild leaves besides the live generations: after the switch the ones it
+    /// replaced, before it (cancelled, failed, or its process died) the ones it was filling.
+    private func dropLeftovers(of status: ReplayStatus) async throws {
+        for view in try await leftovers(of: status) {
+            Log.info("replay.dropping", ["id": status.id, "projection": view.projection, "generation": view.generation])
+            try await dropGeneration(view)
+        }
+    }
+
+    /// At start-up: waits (while `run` is not cancelled) until the recorded replay has finished
+    /// or is abandoned, and finishes an abandoned one's work. A replay that is alive belongs to
+    /// another instance, which finishes it itself.
+    public func recoverAbandoned() async {
+        while !Task.isCancelled {
+            do {
+                guard let status = try await slot.status(), !status.phase.isFinished else { return }
+                if !status.isAlive {
+                    let now = Timestamp.now()
+                    var recovery = ReplayStatus(id: UUID().uuidString.prefix(8).lowercased(), kind: "recovery",
+                                                projections: status.projections, generations: [], from: nil, orderId: nil,
+                                                phase: .cleaning, done: 0, total: 0, startedAt: now, heartbeat: now, error: nil)
+                    if let previous = try await slot.claim(recovery), !previous.phase.isFinished {
+                        Log.warning("replay.abandoned", ["id": previous.id, "phase": previous.phase.rawValue])
+                        try await dropLeftovers(of: previous)
+                    }
+                    try await slot.finish(&recovery, .done)
+                    return
+                }
+                let wait = max(0, ReplayStatus.staleAfter - (Timestamp.now().milliseconds - status.heartbeat.milliseconds)) + 100
+                try await Task.sleep(for: .milliseconds(wait))
+            } catch is AlreadyRunning {
+                return // another instance took the slot first, and recovers it
+            } catch {
+                if Task.isCancelled { return }
+                Log.warning("replay.recovery_retrying", ["error": error])
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    /// Deletes a generation: first its consumer group (its projectors stop), then, after
+    /// `dropGrace`, its keys in batches (SCAN + UNLINK, never one blocking call).
+    func dropGeneration(_ view: ViewKeys) async throws {
+        let destroyed = try? await log.redis.send("XGROUP", "DESTROY", log.keys.log,
+                                                    ProjectionMonitor.group(view.projection, generation: view.generation))
+        if destroyed?.int == 1 { try await Task.sleep(for: dropGrace) }
+        var cursor = "0"
+        repeat {
+            let reply = try await log.redis.send("SCAN", cursor, "MATCH", view.prefix + "*", "COUNT", 1000)
+            cursor = reply.array?.first?.string ?? "0"
+            let keys = (reply.array?.dropFirst().first?.array ?? []).compactMap(\.string)
+            if !keys.isEmpty { try await log.redis.send(RedisCommand("UNLINK", keys)) }
+        } while cursor != "0"
+    }
+
+    // MARK: - In place: from a time, or one order
+
+    /// Every order with an event at or after `time`, in the order of their first such event.
+    private func ordersChanged(since time: Timestamp, _ status: inout ReplayStatus) async throws -> [String] {
+        var orderIds: [String] = []
+        var seen = Set<String>()
+        var cursor: LogPosition?
+        while true {
+            let page = cursor == nil ? try await log.readLog(from: time, limit: Self.pageSize)
+                                     : try await log.readLog(after: cursor, limit: Self.pageSize)
+            guard let last = page.last else { break }
+            for event in page where seen.insert(event.orderId).inserted { orderIds.append(event.orderId) }
+            cursor = last.position
+            try await slot.checkpoint(&status)
+        }
+        status.total = orderIds.count
+        return orderIds
+    }
+
+    private func replayInPlace(_ orderIds: [String], _ status: inout ReplayStatus) async throws -> Int {
+        let live = try await generations.both()
+        let order = ViewKeys(keys: log.keys, projection: Projections.order, generation: live.order)
+        let summary = ViewKeys(keys: log.keys, projection: Projections.summary, generation: live.summary)
+        for orderId in orderIds {
+            // One load serves both projections; a projection whose order moved on reloads alone.
+            let aggregate = try await loader.load(orderId)
+            try await replace(orderId, OrderProjection(), order, from: aggregate)
+            try await replace(orderId, SummaryProjection(), summary, from: aggregate)
+            status.done += 1
+            if status.done % 100 == 0 || status.done == orderIds.count { try await slot.checkpoint(&status) }
+        }
+        return orderIds.count
+    }
+
+    /// Replaces one order's projected state with a fresh fold, guarded: if a live projector moves
+    /// the order on meanwhile, fold again.
+    private func replace<P: Projection>(_ orderId: String, _ projection: P, _ view: ViewKeys,
+                                        from loaded: OrderAggregate) async throws {
+        var aggregate = loaded
+        for attempt in 0..<10 {
+            if attempt > 0 { aggregate = try await loader.load(orderId) }
+            let fresh = projection.state(from: aggregate)
+            let (version, current) = try projection.parse(try await log.redis.send(projection.readCommand(for: orderId, in: view)))
+            if version > aggregate.version { continue } // new events since the load: fold again
+            let (changes, guardValue) = projection.changes(for: orderId, from: current, to: fresh,
+                                                           version: aggregate.version, in: view)
+            let location = projection.guardLocation(of: orderId, in: view)
+            let reply = try await log.redis.send(changes.command(guardField: location.field, expected: version, guardValue: guardValue))
+            if reply.array?.first?.string == "applied" { return }
+        }
+        throw EventStoreError.corrupt("order \(orderId) kept changing while it was replayed")
+    }
+}
+
+/// The projections' names, in one place until they are one list (issue 13).
+enum Projections {
+    static let order = OrderProjection.name
+    static let summary = SummaryProjection.name
+    static let all = [order, summary]
+}
+
+extension Duration {
+    /// Whole milliseconds, for logs and Redis arguments.
+    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+}

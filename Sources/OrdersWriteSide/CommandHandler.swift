@@ -1,0 +1,111 @@
+import Foundation
+import OrdersDomain
+import OrdersEventLog
+
+/// Runs one command against one order: load (snapshot + events), decide, append.
+///
+/// Concurrency: without an `expectedVersion` from the caller, a conflict means another writer got
+/// in between our load and our append; the handler reloads and decides again (a few times). With
+/// one, the caller asked for that exact version, so a mismatch is reported, never retried.
+///
+/// Idempotency: a command id seen before returns the first result. It is looked up before deciding
+/// (the first attempt may already have changed the state, so deciding again would refuse) and
+/// again after a refusal (a concurrent first attempt may have landed in between); the append
+/// function itself checks it once more, atomically.
+public final class CommandHandler: Sendable {
+    public let repository: OrderRepository
+    private let clock: @Sendable () -> Timestamp
+    private let newOrderId: @Sendable () -> String
+    static let conflictRetries = 5
+
+    public init(repository: OrderRepository, clock: @escaping @Sendable () -> Timestamp = { .now() },
+                newOrderId: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() }) {
+        self.repository = repository
+        self.clock = clock
+        self.newOrderId = newOrderId
+    }
+
+    public struct Request: Sendable {
+        public var orderId: String?
+        public var command: OrderCommand
+        public var expectedVersion: Int?
+        public var commandId: String?
+        public var correlationId: String?
+
+        public init(orderId: String?, command: OrderCommand, expectedVersion: Int? = nil,
+                    commandId: String? = nil, correlationId: String? = nil) {
+            self.orderId = orderId
+            self.command = command
+            self.expectedVersion = expectedVersion
+            self.commandId = commandId
+            self.correlationId = correlationId
+        }
+    }
+
+    public enum Failure: Error, Sendable, Equatable {
+        case domain(DomainError)
+        case store(EventStoreError)
+    }
+
+    public func handle(_ request: Request) async throws(Failure) -> AppendResult {
+        var store: EventStore { repository.store }
+        if let commandId = request.commandId {
+            guard Identifier.isValid(commandId) else {
+                throw .domain(.validation("commandId must be 1-64 letters, digits, '-' or '_'"))
+            }
+            if let first = try await recorded(commandId) { return first }
+        }
+        let orderId: String
+        var freshId = false
+        if case .create = request.command {
+            freshId = request.orderId == nil
+            orderId = request.orderId ?? newOrderId()
+        } else {
+            guard let id = request.orderId else { throw .domain(.validation("orderId is required")) }
+            orderId = id
+        }
+        guard Identifier.isValid(orderId) else {
+            throw .domain(.notFound("order \(orderId.prefix(80)) does not exist"))
+        }
+        let metadata = EventMetadata(commandId: request.commandId, correlationId: request.correlationId,
+                                     schemaVersion: OrderEventCoding.schemaVersion)
+
+        for attempt in 0...Self.conflictRetries {
+            let aggregate: OrderAggregate
+            if freshId && attempt == 0 {
+                // An id generated just now has no events: skip the two reads of a load. The append
+                // still expects "no stream", so even a collision could not overwrite anything.
+                aggregate = OrderAggregate(orderId: orderId)
+            } else {
+                do { aggregate = try await repository.load(orderId) } catch { throw .store(EventStoreError.from(error)) }
+            }
+            if let expected = request.expectedVersion, expected != aggregate.version {
+                throw .store(.concurrencyConflict(orderId: orderId, expected: .exactly(expected), actual: aggregate.version))
+            }
+            let events: [OrderEvent]
+            do {
+                events = try aggregate.decide(request.command)
+            } catch {
+                if let commandId = request.commandId, let first = try await recorded(commandId) { return first }
+                throw .domain(error)
+            }
+            do {
+                let expected: ExpectedVersion = aggregate.version == 0 ? .noStream : .exactly(aggregate.version)
+                return try await repository.save(aggregate, events: events, expected: expected,
+                                                  metadata: metadata, at: clock()).0
+            } catch let error as EventStoreError {
+                if case .concurrencyConflict = error, request.expectedVersion == nil, attempt < Self.conflictRetries {
+                    continue
+                }
+                throw .store(error)
+            } catch {
+                throw .store(EventStoreError.from(error))
+            }
+        }
+        preconditionFailure("the loop returns or throws on its last attempt")
+    }
+
+    private func recorded(_ commandId: String) async throws(Failure) -> AppendResult? {
+        do { return try await repository.store.recordedResult(commandId: commandId) } catch { throw .store(error) }
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import OrdersDomain
+import OrdersEventLog
+import RedisClient
+
+/// The write side's storage: one Redis stream per order plus the global log, appended to by
+/// the `orders_append` function so that the version check, both XADDs and the command-id record
+/// are one atomic step (see Redis/orders.lua).
+public final class EventStore: Sendable {
+    public let redis: RedisClient
+    public let keys: KeySchema
+    /// Reading what was appended: one order's stream, the log.
+    public let log: EventLog
+    /// How long a command id is remembered for idempotent retries.
+    public let commandRetention: Duration
+    /// Largest `data` of one event, in bytes.
+    public let maxEventBytes: Int
+    /// Most events in one append.
+    public static let maxEventsPerAppend = 100
+
+    public init(redis: RedisClient, keys: KeySchema = KeySchema(), commandRetention: Duration = .seconds(86_400),
+                maxEventBytes: Int = 1 << 20) {
+        self.redis = redis
+        self.keys = keys
+        self.log = EventLog(redis: redis, keys: keys)
+        self.commandRetention = commandRetention
+        self.maxEventBytes = maxEventBytes
+    }
+
+    // MARK: - Appending
+
+    /// Appends `events` to the order's stream and the log if the order is at `expected`.
+    /// With a `commandId` seen before (within `commandRetention`), writes nothing and returns the
+    /// first append's result with `duplicate` set.
+    public func append(orderId: String, expected: ExpectedVersion, events: [NewEvent],
+                       commandId: String? = nil) async throws(EventStoreError) -> AppendResult {
+        try validate(orderId: orderId, events: events, commandId: commandId)
+        var keyList = [keys.stream(orderId), keys.log]
+        if let commandId { keyList.append(keys.command(commandId)) }
+        var arguments: [String] = ["FCALL", "orders_append", String(keyList.count)] + keyList
+        arguments += [String(FunctionLibrary.version), expected.argument, orderId,
+                      String(commandRetention.components.seconds * 1000), String(events.count)]
+        for event in events {
+            arguments += [event.type, event.eventId, event.occurredAt.description, event.data,
+                          Self.encode(event.metadata)]
+        }
+        let reply: RedisValue
+        do {
+            reply = try await FunctionLibrary.call(RedisCommand(arguments: arguments.map { Array($0.utf8) }), on: redis)
+        } catch {
+            throw EventStoreError.from(error)
+        }
+        return try Self.appendResult(reply, orderId: orderId, expected: expected)
+    }
+
+    private func validate(orderId: String, events: [NewEvent], commandId: String?) throws(EventStoreError) {
+        guard Identifier.isValid(orderId) else {
+            throw .invalidAppend("order id '\(orderId.prefix(80))' must be 1-64 letters, digits, '-' or '_'")
+        }
+        if let commandId, !Identifier.isValid(commandId) {
+            throw .invalidAppend("command id '\(commandId.prefix(80))' must be 1-64 letters, digits, '-' or '_'")
+        }
+        guard !events.isEmpty else { throw .invalidAppend("an append needs at least one event") }
+        guard events.count <= Self.maxEventsPerAppend else {
+            throw .invalidAppend("an append takes at most \(Self.maxEventsPerAppend) events, got \(events.count)")
+        }
+        for event in events where event.data.utf8.count > maxEventBytes {
+            throw .invalidAppend("event \(event.type) is \(event.data.utf8.count) bytes; the limit is \(maxEventBytes)")
+        }
+        for event in events where event.type.isEmpty || event.eventId.isEmpty {
+            throw .invalidAppend("every event needs a type and an event id")
+        }
+    }
+
+    private static func appendResult(_ reply: RedisValue, orderId: String,
+                                     expected: ExpectedVersion) throws(EventStoreError) -> AppendResult {
+        guard let parts = reply.array, let kind = parts.first?.string else {
+            throw .corrupt("orders_append returned \(reply)")
+        }
+        switch kind {
+        case "conflict":
+            guard parts.count == 2, let actual = parts[1].int else { throw .corrupt("orders_append returned \(reply)") }
+            throw .concurrencyConflict(orderId: orderId, expected: expected, actual: actual)
+        case "appended", "duplicate":
+            guard parts.count >= 4, let firstOrderId = parts[1].string, let version = parts[2].int else {
+                throw .corrupt("orders_append returned \(reply)")
+            }
+            var positions: [LogPosition] = []
+            for part in parts[3...] {
+                guard let text = part.string, let position = LogPosition(text) else {
+                    throw .corrupt("orders_append returned a bad position \(part)")
+                }
+                positions.append(position)
+            }
+            return AppendResult(orderId: firstOrderId, version: version, positions: positions,
+                                duplicate: kind == "duplicate")
+        default:
+            throw .corrupt("orders_append returned \(reply)")
+        }
+    }
+
+    /// The result recorded for `commandId` by an earlier append, or nil when the id is unknown or
+    /// has expired. Lets a handler answer a retried command before re-deciding it against a state
+    /// that the first attempt already changed.
+    public func recordedResult(commandId: String) async throws(EventStoreError) -> AppendResult? {
+        guard Identifier.isValid(commandId) else { return nil }
+        let reply: RedisValue
+        do {
+            reply = try await redis.send("GET", keys.command(commandId))
+        } catch {
+            throw EventStoreError.from(error)
+        }
+        guard let text = reply.string else { return nil }
+        // The function stores its reply without the leading kind: [orderId, version, position…].
+        guard let parts = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [Any], parts.count >= 3,
+              let orderId = parts[0] as? String, let version = (parts[1] as? NSNumber)?.intValue else {
+            throw .corrupt("command record \(commandId) is unreadable: \(text.prefix(200))")
+        }
+        let positions = parts[2...].compactMap { ($0 as? String).flatMap { LogPosition($0) } }
+        guard positions.count == parts.count - 2 else { throw .corrupt("command record \(commandId) has a bad position") }
+        return AppendResult(orderId: orderId, version: version, positions: positions, duplicate: true)
+    }
+
+    /// The `meta` field: JSON with sorted keys, nil fields left out (as JSONEncoder wrote it).
+    static func encode(_ metadata: EventMetadata) -> String {
+        var json = JSONWriter()
+        json.raw("{")
+        var first = true
+        for (name, value) in [("causationId", metadata.causationId), ("commandId", metadata.commandId),
+                              ("correlationId", metadata.correlationId)] {
+            guard let value else { continue }
+            json.key(name, first: first)
+            json.string(value)
+            first = false
+        }
+        json.key("schemaVersion", first: first)
+        json.raw(String(metadata.schemaVersion))
+        json.raw("}")
+        return json.text
+    }
+}
