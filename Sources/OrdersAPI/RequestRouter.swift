@@ -195,21 +195,16 @@ public final class RequestRouter: Sendable {
     }
 
     private func projectionStatus() async throws -> Any {
-        let live = try await queries.liveGenerations()
-        let generations = LiveGenerations(log: log)
-        var projections: [[String: Any]] = []
-        for (name, generation, current) in [(OrderProjection.name, live.order, OrderProjection.schemaVersion),
-                                            (SummaryProjection.name, live.summary, SummaryProjection.schemaVersion)] {
-            let status = try await queries.monitor.status(projection: name, generation: generation)
-            let built = try await generations.schema(name)
-            projections.append(["projection": status.projection, "group": status.group, "generation": status.generation,
-                                "lastDelivered": status.lastDelivered?.description ?? NSNull(), "lagEvents": status.lagEvents,
-                                "lagMilliseconds": status.lagMilliseconds, "pending": status.pending,
-                                "consumers": status.consumers, "deadLettered": status.deadLettered,
-                                "schema": ["built": built ?? current, "current": current],
-                                "needsRebuild": built.map { $0 != current } ?? false])
-        }
-        var result: [String: Any] = ["projections": projections]
+        let reports = try await ReadSideOperator(log: log, projections: replay.projections).reports()
+        var result: [String: Any] = ["projections": reports.map { report -> [String: Any] in
+            let status = report.status
+            return ["projection": status.projection, "group": status.group, "generation": status.generation,
+                    "lastDelivered": status.lastDelivered?.description ?? NSNull(), "lagEvents": status.lagEvents,
+                    "lagMilliseconds": status.lagMilliseconds, "pending": status.pending,
+                    "consumers": status.consumers, "deadLettered": status.deadLettered,
+                    "schema": ["built": report.builtSchema, "current": report.currentSchema],
+                    "needsRebuild": report.needsRebuild]
+        }]
         if let status = try await replay.status() { result["replay"] = Self.json(status) }
         return result
     }
@@ -226,10 +221,7 @@ public final class RequestRouter: Sendable {
             what = .from(try request.timestamp("from"))
         } else {
             let projection = try request.optionalString("projection") ?? "all"
-            guard ["order", "summary", "all"].contains(projection) else {
-                throw APIError(.invalidRequest, "projection must be order, summary or all")
-            }
-            what = .rebuild(projection == "all" ? [OrderProjection.name, SummaryProjection.name] : [projection])
+            what = .rebuild(projection == "all" ? replay.projections.names : [projection])
         }
         do {
             return Self.json(try await replay.start(what))
@@ -271,23 +263,13 @@ public final class RequestRouter: Sendable {
 
     /// Applies dead-lettered entries again (all, or the one named by `id`); returns which stuck.
     private func redrive(_ request: RequestFields) async throws -> Any {
-        let only = try request.optionalString("id")
-        let deadLetters = DeadLetters(log: log)
-        let letters = try await deadLetters.list(limit: 1000).filter { only == nil || $0.id == only }
-        if let only, letters.isEmpty { throw APIError(.notFound, "no dead letter \(only.prefix(40))") }
-        let live = try await queries.liveGenerations()
-        let settings = ProjectorSettings(consumer: "redrive")
-        let order = Projector(projection: OrderProjection(), log: log, generation: live.order, settings: settings)
-        let summary = Projector(projection: SummaryProjection(), log: log, generation: live.summary, settings: settings)
-        var redriven: [String] = []
-        var failed: [String] = []
-        for letter in letters {
-            let done = letter.projection == OrderProjection.name
-                ? try await deadLetters.redrive(letter, with: order)
-                : try await deadLetters.redrive(letter, with: summary)
-            if done { redriven.append(letter.id) } else { failed.append(letter.id) }
+        do {
+            let outcome = try await ReadSideOperator(log: log, projections: replay.projections)
+                .redrive(only: try request.optionalString("id"))
+            return ["redriven": outcome.redriven, "failed": outcome.failed]
+        } catch let missing as ReadSideOperator.NoSuchLetter {
+            throw APIError(.notFound, missing.description)
         }
-        return ["redriven": redriven, "failed": failed]
     }
 
     // MARK: - Operator queries that read the event streams on purpose

@@ -70,9 +70,8 @@ public struct StoreAudit: Sendable {
         let monitor = ProjectionMonitor(log: store.log)
         let generations = LiveGenerations(log: store.log)
         try await eventually(within: limit) {
-            let live = try await generations.both()
-            for (name, generation) in [("order", live.order), ("summary", live.summary)]
-            where try await !monitor.hasPassed(head, projection: name, generation: generation) {
+            let live = try await generations.live(Projections.standard.names)
+            for (name, generation) in live where try await !monitor.hasPassed(head, projection: name, generation: generation) {
                 throw NotConverged(projection: name)
             }
         }
@@ -83,11 +82,11 @@ public struct StoreAudit: Sendable {
         var description: String { "the \(projection) projection did not catch up with the log" }
     }
 
-    /// Both live read models, canonical (see `dumpReadModel`).
+    /// Every live read model, canonical (see `dumpReadModel`).
     public func liveModels() async throws -> [String: String] {
-        let live = try await LiveGenerations(log: store.log).both()
+        let live = try await LiveGenerations(log: store.log).live(Projections.standard.names)
         var models: [String: String] = [:]
-        for (name, generation) in [("order", live.order), ("summary", live.summary)] {
+        for (name, generation) in live {
             for (key, value) in try await dumpReadModel(store, ViewKeys(keys: store.keys, projection: name, generation: generation)) {
                 models[name + ":" + key] = value
             }

@@ -52,8 +52,7 @@ enum Serve {
                                         "functionLibrary": FunctionLibrary.version, "auth": token == nil ? "off" : "token"])
         }
         let generations = LiveGenerations(log: store.log)
-        try await generations.initialize([(OrderProjection.name, OrderProjection.schemaVersion),
-                                          (SummaryProjection.name, SummaryProjection.schemaVersion)])
+        try await generations.initialize()
         let mismatches = try await generations.schemaMismatches()
         for mismatch in mismatches {
             Log.warning("projection.schema_mismatch", ["projection": mismatch.projection, "built": mismatch.built,
@@ -66,9 +65,9 @@ enum Serve {
             // Connections of their own: on the API's, a projector's reads and writes queue behind
             // every client's commands, and under load the read models fall behind.
             let projectorStore = EventStore(redis: RedisClient(RedisConfiguration(url: url, connections: 2)), keys: store.keys)
-            let order = ProjectionSupervisor(projection: OrderProjection(), log: projectorStore.log, settings: settings)
-            let summary = ProjectionSupervisor(projection: SummaryProjection(), log: projectorStore.log, settings: settings)
-            projectorTasks = [Task { await order.run() }, Task { await summary.run() }]
+            projectorTasks = Projections.standard.map { projection in
+                Task { await projection.supervise(log: projectorStore.log, settings: settings) }
+            }
             Log.info("projectors.started", ["consumer": consumer])
             let replay = ReplayService(log: store.log, consumer: consumer)
             // A replay whose process died mid-switch or mid-cleaning left a generation behind.

@@ -16,7 +16,7 @@ public struct ProjectionChanges: Sendable {
     private(set) var operations: [Operation] = []
     public var count: Int { operations.count }
 
-    init(guardKey: String) {
+    public init(guardKey: String) {
         keys = [guardKey]
     }
 
@@ -25,7 +25,7 @@ public struct ProjectionChanges: Sendable {
     /// (a new order's ~17 search terms were ~17 calls).
     private static let variadic: Set<String> = ["HSET", "HDEL", "ZADD", "ZREM"]
 
-    mutating func add(_ command: String, _ key: String, _ arguments: [String]) {
+    public mutating func add(_ command: String, _ key: String, _ arguments: [String]) {
         // A change touches a handful of keys: a linear search beats hashing them.
         let index = keys.firstIndex(of: key) ?? {
             keys.append(key)
@@ -41,7 +41,7 @@ public struct ProjectionChanges: Sendable {
     /// Adds `delta` to `member`'s exact sum in the hash `sums` and scores it by that sum in the
     /// sorted set `ranking` (orders_project's RANK): the ranking's score is the exact sum rounded
     /// once, whatever the path to it, and the exact figure stays in the hash.
-    mutating func rank(_ ranking: String, sums: String, member: String, delta: Int64) {
+    public mutating func rank(_ ranking: String, sums: String, member: String, delta: Int64) {
         let sumsIndex = keys.firstIndex(of: sums) ?? {
             keys.append(sums)
             return keys.count - 1

@@ -36,11 +36,6 @@ public final class QueryHandler: Sendable {
 
     // MARK: - Generations and freshness
 
-    /// The live generation of each projection (1 until a rebuild switches it).
-    public func liveGenerations() async throws -> (order: Int, summary: Int) {
-        try await LiveGenerations(log: log).both()
-    }
-
     /// The live generation's keys of `projection`, after waiting (bounded) until it has applied
     /// `minPosition`: each query looks up the live pointer once, and waits on the generation it
     /// then reads.

@@ -10,18 +10,31 @@ import OrdersEventLog
 ///     generations           the last generation number handed out
 public struct LiveGenerations: Sendable {
     public let log: EventLog
+    public let projections: [any Projection]
     var key: String { ViewKeys.live(log.keys) }
 
-    public init(log: EventLog) { self.log = log }
+    public init(log: EventLog, projections: [any Projection] = Projections.standard) {
+        self.log = log
+        self.projections = projections
+    }
 
     public func live(_ projection: String) async throws -> Int {
         try await log.redis.send("HGET", key, projection).int ?? 1
     }
 
-    /// The live generation of both projections, in one round trip.
-    public func both() async throws -> (order: Int, summary: Int) {
-        let values = try await log.redis.send("HMGET", key, OrderProjection.name, SummaryProjection.name).array ?? []
-        return (values.first?.int ?? 1, values.dropFirst().first?.int ?? 1)
+    /// The live generation of each of `names`, in one round trip.
+    public func live(_ names: [String]) async throws -> [String: Int] {
+        guard !names.isEmpty else { return [:] }
+        let values = try await log.redis.send(RedisCommand("HMGET", [key] + names)).array ?? []
+        var live: [String: Int] = [:]
+        for (index, name) in names.enumerated() { live[name] = values[safe: index]?.int ?? 1 }
+        return live
+    }
+
+    /// Records the schema of generation 1 of every projection the first time the service
+    /// starts on an empty store.
+    public func initialize() async throws {
+        try await initialize(projections.map { ($0.name, $0.schemaVersion) })
     }
 
     /// Records the schema of generation 1 the first time the service starts on an empty log.
@@ -40,7 +53,7 @@ public struct LiveGenerations: Sendable {
     /// they need a rebuild (name, built with, current).
     public func schemaMismatches() async throws -> [(projection: String, built: Int, current: Int)] {
         var mismatches: [(String, Int, Int)] = []
-        for (name, current) in [(OrderProjection.name, OrderProjection.schemaVersion), (SummaryProjection.name, SummaryProjection.schemaVersion)] {
+        for (name, current) in projections.map({ ($0.name, $0.schemaVersion) }) {
             if let built = try await schema(name), built != current { mismatches.append((name, built, current)) }
         }
         return mismatches
@@ -50,7 +63,7 @@ public struct LiveGenerations: Sendable {
     func next() async throws -> Int {
         let reply = try await log.redis.pipeline([
             RedisCommand("HINCRBY", key, "generations", 1),
-            RedisCommand("HMGET", key, OrderProjection.name, SummaryProjection.name),
+            RedisCommand("HMGET", [key] + projections.names),
         ])
         let counted = try reply[0].orThrow().int ?? 1
         let highest = (try reply[1].orThrow().array ?? []).compactMap(\.int).max() ?? 1

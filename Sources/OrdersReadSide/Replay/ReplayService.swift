@@ -22,6 +22,8 @@ import OrdersEventLog
 /// dropped by the next replay, or by `recoverAbandoned` when a service starts.
 public final class ReplayService: Sendable {
     public let log: EventLog
+    /// The read models a replay can rebuild, and an in-place replay re-projects.
+    public let projections: [any Projection]
     let loader: OrderLoader
     let generations: LiveGenerations
     let catchUpSettings: ProjectorSettings
@@ -33,12 +35,13 @@ public final class ReplayService: Sendable {
     static let pageSize = 5000
     var statusKey: String { slot.key }
 
-    public init(log: EventLog, consumer: String = "replay",
+    public init(log: EventLog, projections: [any Projection] = Projections.standard, consumer: String = "replay",
                 dropGrace: Duration = .seconds(3),
                 faultAt: @escaping @Sendable (ReplayStatus.Phase) async -> Bool = { _ in false }) {
         self.log = log
+        self.projections = projections
         self.loader = OrderLoader(log: log)
-        self.generations = LiveGenerations(log: log)
+        self.generations = LiveGenerations(log: log, projections: projections)
         self.catchUpSettings = ProjectorSettings(consumer: consumer, batchSize: 1000, block: .milliseconds(100))
         self.slot = ReplaySlot(redis: log.redis, key: log.keys.prefix + "view:replay", faultAt: faultAt)
         self.dropGrace = dropGrace
@@ -122,21 +125,19 @@ public final class ReplayService: Sendable {
     private func claim(_ request: Request) async throws -> Claimed {
         let now = Timestamp.now()
         let id = UUID().uuidString.prefix(8).lowercased()
-        var status = ReplayStatus(id: id, kind: "", projections: [Projections.order, Projections.summary], generations: [],
+        var status = ReplayStatus(id: id, kind: "", projections: projections.names, generations: [],
                                   from: nil, orderId: nil, phase: .reading, done: 0, total: 0, startedAt: now,
                                   heartbeat: now, error: nil)
         var targets: [any RebuildTarget] = []
         switch request {
         case .rebuild(let names):
             let chosen = Array(Set(names)).sorted()
-            guard !chosen.isEmpty, chosen.allSatisfy(Projections.all.contains) else {
-                throw Refusal.invalid("projection must be order, summary or all")
+            guard !chosen.isEmpty, chosen.allSatisfy(projections.names.contains) else {
+                throw Refusal.invalid("projection must be one of \(projections.names.joined(separator: ", ")) or all")
             }
             for name in chosen {
                 let generation = try await generations.next()
-                targets.append(name == Projections.order
-                    ? Rebuild(OrderProjection(), log: log, generation: generation, settings: catchUpSettings)
-                    : Rebuild(SummaryProjection(), log: log, generation: generation, settings: catchUpSettings))
+                targets.append(projections.named(name)!.rebuildTarget(log: log, generation: generation, settings: catchUpSettings))
             }
             status.kind = "rebuild"
             status.projections = chosen
@@ -370,45 +371,19 @@ public final class ReplayService: Sendable {
     }
 
     private func replayInPlace(_ orderIds: [String], _ status: inout ReplayStatus) async throws -> Int {
-        let live = try await generations.both()
-        let order = ViewKeys(keys: log.keys, projection: Projections.order, generation: live.order)
-        let summary = ViewKeys(keys: log.keys, projection: Projections.summary, generation: live.summary)
+        let live = try await generations.live(projections.names)
+        let views = projections.map { ViewKeys(keys: log.keys, projection: $0.name, generation: live[$0.name] ?? 1) }
         for orderId in orderIds {
-            // One load serves both projections; a projection whose order moved on reloads alone.
+            // One load serves every projection; a projection whose order moved on reloads alone.
             let aggregate = try await loader.load(orderId)
-            try await replace(orderId, OrderProjection(), order, from: aggregate)
-            try await replace(orderId, SummaryProjection(), summary, from: aggregate)
+            for (projection, view) in zip(projections, views) {
+                try await projection.replaceState(of: orderId, from: aggregate, in: view, log: log, loader: loader)
+            }
             status.done += 1
             if status.done % 100 == 0 || status.done == orderIds.count { try await slot.checkpoint(&status) }
         }
         return orderIds.count
     }
-
-    /// Replaces one order's projected state with a fresh fold, guarded: if a live projector moves
-    /// the order on meanwhile, fold again.
-    private func replace<P: Projection>(_ orderId: String, _ projection: P, _ view: ViewKeys,
-                                        from loaded: OrderAggregate) async throws {
-        var aggregate = loaded
-        for attempt in 0..<10 {
-            if attempt > 0 { aggregate = try await loader.load(orderId) }
-            let fresh = projection.state(from: aggregate)
-            let (version, current) = try projection.parse(try await log.redis.send(projection.readCommand(for: orderId, in: view)))
-            if version > aggregate.version { continue } // new events since the load: fold again
-            let (changes, guardValue) = projection.changes(for: orderId, from: current, to: fresh,
-                                                           version: aggregate.version, in: view)
-            let location = projection.guardLocation(of: orderId, in: view)
-            let reply = try await log.redis.send(changes.command(guardField: location.field, expected: version, guardValue: guardValue))
-            if reply.array?.first?.string == "applied" { return }
-        }
-        throw EventStoreError.corrupt("order \(orderId) kept changing while it was replayed")
-    }
-}
-
-/// The projections' names, in one place until they are one list (issue 13).
-enum Projections {
-    static let order = OrderProjection.name
-    static let summary = SummaryProjection.name
-    static let all = [order, summary]
 }
 
 extension Duration {
