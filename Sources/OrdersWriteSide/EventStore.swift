@@ -39,7 +39,7 @@ public final class EventStore: Sendable {
         if let commandId { keyList.append(keys.command(commandId)) }
         var arguments: [String] = ["FCALL", "orders_append", String(keyList.count)] + keyList
         arguments += [String(FunctionLibrary.version), expected.argument, orderId,
-                      String(commandRetention.components.seconds * 1000), String(events.count)]
+                      String(commandRetention.milliseconds), String(events.count)]
         for event in events {
             arguments += [event.type, event.eventId, event.occurredAt.description, event.data,
                           Self.encode(event.metadata)]

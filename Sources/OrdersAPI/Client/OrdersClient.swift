@@ -1,4 +1,5 @@
 import Foundation
+import OrdersDomain
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -38,7 +39,7 @@ public final class OrdersClient {
         // would close whatever socket another thread had been given that number meanwhile.
         let socketFD = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
         guard socketFD >= 0 else { throw Failure(code: "unavailable", message: "socket() failed") }
-        let ms = Int(timeout.components.seconds) * 1000 + Int(timeout.components.attoseconds / 1_000_000_000_000_000)
+        let ms = Int(timeout.milliseconds)
         var time = timeval(tv_sec: ms / 1000, tv_usec: (ms % 1000) * 1000)
         setsockopt(socketFD, SOL_SOCKET, SO_RCVTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(socketFD, SOL_SOCKET, SO_SNDTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))

@@ -1,10 +1,7 @@
 import Foundation
 import Synchronization
 import CLinux
-import OrdersDomain
 import OrdersEventLog
-import OrdersWriteSide
-import OrdersReadSide
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,20 +22,20 @@ public final class LineServer: @unchecked Sendable {
     public typealias Handler = @Sendable (_ line: [UInt8]) async -> [UInt8]
 
     public let configuration: ServerConfiguration
-    private let handler: Handler
+    let handler: Handler
     private let tooLarge: [UInt8]
 
-    private var epoll: Int32 = -1
-    private var listener: Int32 = -1
+    var epoll: Int32 = -1
+    var listener: Int32 = -1
     private var wakePipe: (read: Int32, write: Int32) = (-1, -1)
-    private var connections: [UInt64: LineConnection] = [:]
+    var connections: [UInt64: LineConnection] = [:]
     /// Set while accepting is paused because the process is out of descriptors (EMFILE): the
     /// listener is out of epoll (it would stay readable and spin the loop) until a connection
     /// closes or this time passes. `acceptPauseLogged` keeps it to one log line per episode.
-    private var acceptPausedUntil: ContinuousClock.Instant?
-    private var acceptPauseLogged = false
-    private var nextConnectionId: UInt64 = 2
-    private static let listenerToken: UInt64 = 0
+    var acceptPausedUntil: ContinuousClock.Instant?
+    var acceptPauseLogged = false
+    var nextConnectionId: UInt64 = 2
+    static let listenerToken: UInt64 = 0
     private static let wakeToken: UInt64 = 1
 
     private struct Shared {
@@ -64,13 +61,13 @@ public final class LineServer: @unchecked Sendable {
     public func start() throws -> Int {
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epoll >= 0 else { throw ServerError("epoll_create1 failed: \(String(cString: strerror(errno)))") }
-        listener = try Self.listen(host: configuration.host, port: configuration.port)
-        boundPort = try Self.localPort(listener)
+        listener = try ListeningSocket.listen(host: configuration.host, port: configuration.port)
+        boundPort = try ListeningSocket.localPort(listener)
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw ServerError("pipe failed") }
         wakePipe = (fds[0], fds[1])
-        Self.setNonBlocking(fds[0])
-        Self.setNonBlocking(fds[1])
+        ListeningSocket.setNonBlocking(fds[0])
+        ListeningSocket.setNonBlocking(fds[1])
         watch(listener, token: Self.listenerToken, events: EPOLLIN.rawValue)
         watch(wakePipe.read, token: Self.wakeToken, events: EPOLLIN.rawValue)
         let thread = Thread { [self] in runLoop() }
@@ -161,56 +158,6 @@ public final class LineServer: @unchecked Sendable {
         }
     }
 
-    private func acceptAll() {
-        while true {
-            let fd = accept(listener, nil, nil)
-            if fd < 0 {
-                switch errno {
-                case EINTR, ECONNABORTED: continue
-                case EMFILE, ENFILE, ENOBUFS, ENOMEM: pauseAccepting(errno)
-                default: // EAGAIN: every waiting client is accepted, so an exhaustion is over
-                    if acceptPauseLogged {
-                        acceptPauseLogged = false
-                        Log.info("server.accept_resumed", ["connections": connections.count])
-                    }
-                }
-                return
-            }
-            guard connections.count < configuration.maxConnections else {
-                Glibc.close(fd)
-                continue
-            }
-            Self.setNonBlocking(fd)
-            var one: Int32 = 1
-            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            let connection = LineConnection(fd: fd, id: nextConnectionId)
-            nextConnectionId += 1
-            connections[connection.id] = connection
-            watch(fd, token: connection.id, events: EPOLLIN.rawValue)
-        }
-    }
-
-    /// Out of descriptors: stop watching the listener (pending clients wait in the backlog) and
-    /// keep serving the connections we have; `resumeAccepting` tries again.
-    private func pauseAccepting(_ error: Int32) {
-        guard listener >= 0, acceptPausedUntil == nil else { return }
-        epoll_ctl(epoll, EPOLL_CTL_DEL, listener, nil)
-        acceptPausedUntil = .now + .milliseconds(500)
-        if !acceptPauseLogged {
-            acceptPauseLogged = true
-            Log.warning("server.accept_paused", ["reason": String(cString: strerror(error)), "connections": connections.count,
-                                                 "advice": "raise the descriptor limit (ulimit -n)"])
-        }
-    }
-
-    /// Watches the listener again once a descriptor may be free: a connection closed, or the
-    /// pause ran out (a descriptor freed elsewhere in the process).
-    private func resumeAccepting(now: ContinuousClock.Instant, connectionClosed: Bool) {
-        guard let until = acceptPausedUntil, listener >= 0, connectionClosed || now >= until else { return }
-        acceptPausedUntil = nil
-        watch(listener, token: Self.listenerToken, events: EPOLLIN.rawValue)
-    }
-
     private func read(_ connection: LineConnection) {
         var buffer = [UInt8](repeating: 0, count: 64 << 10)
         while connection.reading {
@@ -295,7 +242,7 @@ public final class LineServer: @unchecked Sendable {
     }
 
     /// Closes a finished connection, or sets what epoll watches from its buffers and counters.
-    private func settle(_ connection: LineConnection) {
+    func settle(_ connection: LineConnection) {
         if connection.closeAfterFlush || connection.peerClosed {
             _ = connection.flush()
             if connection.inFlight == 0 && connection.pendingOutput == 0 {
@@ -356,64 +303,10 @@ public final class LineServer: @unchecked Sendable {
         while buffer.withUnsafeMutableBytes({ Glibc.read(wakePipe.read, $0.baseAddress, 256) }) > 0 {}
     }
 
-    private func watch(_ fd: Int32, token: UInt64, events: UInt32) {
+    func watch(_ fd: Int32, token: UInt64, events: UInt32) {
         var event = epoll_event()
         event.events = events
         event.data.u64 = token
         epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event)
     }
-
-    private static func setNonBlocking(_ fd: Int32) {
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-    }
-
-    private static func listen(host: String, port: Int) throws -> Int32 {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
-        var result: UnsafeMutablePointer<addrinfo>?
-        let status = getaddrinfo(host, String(port), &hints, &result)
-        guard status == 0, let info = result else {
-            throw ServerError("cannot resolve \(host): \(String(cString: gai_strerror(status)))")
-        }
-        defer { freeaddrinfo(result) }
-        let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
-        guard fd >= 0 else { throw ServerError("socket failed: \(String(cString: strerror(errno)))") }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        guard bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
-            let reason = String(cString: strerror(errno))
-            Glibc.close(fd)
-            throw ServerError("cannot listen on \(host):\(port): \(reason)")
-        }
-        guard Glibc.listen(fd, 1024) == 0 else {
-            Glibc.close(fd)
-            throw ServerError("listen failed: \(String(cString: strerror(errno)))")
-        }
-        setNonBlocking(fd)
-        return fd
-    }
-
-    private static func localPort(_ fd: Int32) throws -> Int {
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let ok = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) == 0 }
-        }
-        guard ok else { throw ServerError("getsockname failed") }
-        let family = storage.ss_family
-        return withUnsafePointer(to: &storage) { pointer -> Int in
-            if family == sa_family_t(AF_INET6) {
-                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin6_port)) }
-            }
-            return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
-        }
-    }
-}
-
-public struct ServerError: Error, CustomStringConvertible {
-    public let description: String
-    init(_ description: String) { self.description = description }
 }

@@ -92,8 +92,7 @@ public final class Projector<P: Projection>: Sendable {
     @discardableResult
     public func step() async throws -> Int {
         let reply = try await reader.send("XREADGROUP", "GROUP", group, settings.consumer, "COUNT", settings.batchSize,
-                                          "BLOCK", Int(settings.block.components.seconds * 1000
-                                                       + settings.block.components.attoseconds / 1_000_000_000_000_000),
+                                          "BLOCK", settings.block.milliseconds,
                                           "STREAMS", log.keys.log, ">")
         let entries = LogEntry.streamEntries(of: reply, key: log.keys.log)
         if !entries.isEmpty { try await process(entries) }

@@ -48,6 +48,3 @@ public struct CrashSuite: Sendable {
     }
 }
 
-extension Duration {
-    public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}

@@ -1,0 +1,134 @@
+import Foundation
+import OrdersDomain
+import OrdersEventLog
+import OrdersWriteSide
+import OrdersReadSide
+import RedisClient
+
+/// What an operator asks: projection status, replays, dead letters, an order's history and
+/// past states (which read the event streams on purpose), snapshots, health.
+extension RequestRouter {
+    func projectionStatus() async throws -> Any {
+        let reports = try await ReadSideOperator(log: log, projections: replay.projections).reports()
+        var result: [String: Any] = ["projections": reports.map { report -> [String: Any] in
+            let status = report.status
+            return ["projection": status.projection, "group": status.group, "generation": status.generation,
+                    "lastDelivered": status.lastDelivered?.description ?? NSNull(), "lagEvents": status.lagEvents,
+                    "lagMilliseconds": status.lagMilliseconds, "pending": status.pending,
+                    "consumers": status.consumers, "deadLettered": status.deadLettered,
+                    "schema": ["built": report.builtSchema, "current": report.currentSchema],
+                    "needsRebuild": report.needsRebuild]
+        }]
+        if let status = try await replay.status() { result["replay"] = Self.json(status) }
+        return result
+    }
+
+    // MARK: - Replay
+
+    /// Starts a replay in the background and returns its status at once; anything that stops it
+    /// from starting (an unknown order, another replay running) is the answer.
+    func startReplay(_ request: RequestFields) async throws -> Any {
+        let what: ReplayService.Request
+        if let orderId = try request.optionalString("orderId") {
+            what = .order(orderId)
+        } else if request.has("from") {
+            what = .from(try request.timestamp("from"))
+        } else {
+            let projection = try request.optionalString("projection") ?? "all"
+            what = .rebuild(projection == "all" ? replay.projections.names : [projection])
+        }
+        do {
+            return Self.json(try await replay.start(what))
+        } catch let running as ReplayService.AlreadyRunning {
+            throw APIError(.replayRunning, "replay \(running.id) is already running (\(running.phase)); cancel it or wait for it",
+                           details: ["replayId": running.id])
+        } catch ReplayService.Refusal.notFound(let message) {
+            throw APIError(.notFound, message)
+        } catch ReplayService.Refusal.invalid(let message) {
+            throw APIError(.invalidRequest, message)
+        }
+    }
+
+    func replayStatus() async throws -> Any {
+        guard let status = try await replay.status() else { return [String: Any]() }
+        return Self.json(status)
+    }
+
+    static func json(_ status: ReplayStatus) -> [String: Any] {
+        let seconds = Double(max(1, status.heartbeat.milliseconds - status.startedAt.milliseconds)) / 1000
+        var object: [String: Any] = ["id": status.id, "kind": status.kind, "projections": status.projections,
+                                     "generations": status.generations, "phase": status.phase.rawValue,
+                                     "done": status.done, "total": status.total, "startedAt": status.startedAt.description,
+                                     "heartbeat": status.heartbeat.description, "alive": status.isAlive,
+                                     "ratePerSecond": Double(status.done) / seconds]
+        if let from = status.from { object["from"] = from }
+        if let orderId = status.orderId { object["orderId"] = orderId }
+        if let error = status.error { object["error"] = error }
+        return object
+    }
+
+    // MARK: - Dead letters
+
+    func deadLetters(_ request: RequestFields) async throws -> Any {
+        let letters = try await DeadLetters(log: log).list(limit: try request.optionalInt("limit") ?? 100)
+        return ["deadLetters": letters.map { ["id": $0.id, "projection": $0.projection, "logId": $0.logId,
+                                               "attempts": $0.attempts, "error": $0.error, "at": $0.at] }]
+    }
+
+    /// Applies dead-lettered entries again (all, or the one named by `id`); returns which stuck.
+    func redrive(_ request: RequestFields) async throws -> Any {
+        do {
+            let outcome = try await ReadSideOperator(log: log, projections: replay.projections)
+                .redrive(only: try request.optionalString("id"))
+            return ["redriven": outcome.redriven, "failed": outcome.failed]
+        } catch let missing as ReadSideOperator.NoSuchLetter {
+            throw APIError(.notFound, missing.description)
+        }
+    }
+
+    // MARK: - Operator queries that read the event streams on purpose
+
+    func orderHistory(_ request: RequestFields) async throws -> Any {
+        let orderId = try request.string("orderId")
+        guard Identifier.isValid(orderId) else { throw APIError(.notFound, "order \(orderId.prefix(80)) does not exist") }
+        let events: [RecordedEvent]
+        do { events = try await log.events(of: orderId) } catch { throw APIError(error) }
+        guard !events.isEmpty else { throw APIError(.notFound, "order \(orderId) does not exist") }
+        return ["orderId": orderId, "events": events.map { event in
+            OrderJSON.event(event, data: (try? JSONSerialization.jsonObject(with: Data(event.data.utf8))) ?? event.data)
+        }]
+    }
+
+    func orderAsOf(_ request: RequestFields) async throws -> Any {
+        let orderId = try request.string("orderId")
+        let time = try request.timestamp("at")
+        guard Identifier.isValid(orderId) else { throw APIError(.notFound, "order \(orderId.prefix(80)) does not exist") }
+        let aggregate: OrderAggregate
+        do { aggregate = try await loader.load(orderId, asOf: time) } catch {
+            throw APIError(EventStoreError.from(error))
+        }
+        guard let state = aggregate.state else { throw APIError(.notFound, "order \(orderId) did not exist at \(time)") }
+        guard !state.deleted else { throw APIError(.notFound, "order \(orderId) was deleted at \(state.updatedAt)") }
+        return OrderJSON.aggregate(aggregate)
+    }
+
+    func health() async -> Any {
+        let redis = log.redis
+        do {
+            let library = try await FunctionLibrary.loadedVersion(on: redis)
+            let last = try await log.lastPosition()
+            let mismatches = try await LiveGenerations(log: log).schemaMismatches()
+            let ok = library == FunctionLibrary.version && mismatches.isEmpty
+            var result: [String: Any] = ["status": ok ? "ok" : "degraded", "redis": "up",
+                                         "functionLibrary": ["loaded": library ?? 0, "expected": FunctionLibrary.version],
+                                         "logPosition": last?.description ?? NSNull()]
+            if !mismatches.isEmpty {
+                result["schemaMismatch"] = mismatches.map { ["projection": $0.projection, "built": $0.built, "current": $0.current] }
+            }
+            return result
+        } catch {
+            Log.warning("health.redis_unreachable", ["error": error])
+            return ["status": "down", "redis": "unreachable"]
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import RedisClient
+import OrdersDomain
+import OrdersEventLog
+
+/// `search`: orders whose folded words start with every word of the query, newest first.
+extension QueryHandler {
+    /// Orders whose words (customer name and email, order id, item names and skus) start with
+    /// every word of `query`, case-insensitively; newest first.
+    public func search(_ query: String, limit: Int = 50, minPosition: LogPosition? = nil) async throws -> [OrderView] {
+        guard (1...1000).contains(limit) else { throw Failure.invalid("limit must be between 1 and 1000, got \(limit)") }
+        let words = TextFolding.words(query)
+        guard !words.isEmpty else { throw Failure.invalid("q must contain at least one letter or digit") }
+        let keys = try await view(OrderProjection.name, applied: minPosition)
+        // 0xFF never occurs in UTF-8, so "[word" … "[word\xFF" spans exactly the terms starting with word.
+        let ranges = words.map { ("[" + $0, Array(("[" + $0).utf8) + [0xFF]) }
+        let counts = try await log.redis.pipeline(ranges.map { RedisCommand("ZLEXCOUNT", keys.terms, $0.0, $0.1) })
+            .map { try $0.orThrow().int ?? 0 }
+        if counts.contains(0) { return [] }
+        // Fetching every match of a common word ("customer" in a shop of Customer N) and ranking
+        // them all cost more than everything else the service does; so only selective words are
+        // read from the index, and common ones are checked on each candidate's own terms.
+        let selective = words.indices.filter { counts[$0] <= searchIndexLimit }
+        let common = words.indices.filter { counts[$0] > searchIndexLimit }.map { words[$0] }
+        guard !selective.isEmpty else { return try await walkNewestFirst(matching: common, limit: limit, keys) }
+        let replies = try await log.redis.pipeline(selective.map {
+            RedisCommand("ZRANGE", keys.terms, ranges[$0].0, ranges[$0].1, "BYLEX")
+        })
+        var matches: Set<String>?
+        for reply in replies {
+            var ids = Set<String>()
+            for member in try reply.orThrow().array ?? [] {
+                guard let text = member.string, let separator = text.lastIndex(of: "\u{0}") else { continue }
+                ids.insert(String(text[text.index(after: separator)...]))
+            }
+            matches = matches.map { $0.intersection(ids) } ?? ids
+        }
+        // Rank the candidates by creation time (one ZMSCORE), then fetch records only as far as
+        // needed: all of the first `limit` match when every word was selective.
+        let ids = Array(matches ?? [])
+        guard !ids.isEmpty else { return [] }
+        let scores = try await log.redis.send(RedisCommand("ZMSCORE", [keys.byCreated] + ids)).array ?? []
+        let ranked = zip(ids, scores).compactMap { id, score in score.string.flatMap(Double.init).map { (id, $0) } }
+            .sorted { ($0.1, $0.0) > ($1.1, $1.0) }.map(\.0)
+        var found: [OrderView] = []
+        var start = 0
+        while found.count < limit && start < ranked.count {
+            let page = Array(ranked[start..<min(ranked.count, start + max(limit, 100))])
+            start += page.count
+            found += try await views(page, keys).filter { Self.matches($0, common) }
+        }
+        return Array(found.prefix(limit))
+    }
+
+    /// Every word common: the orders newest first (the creation index), each checked on its own
+    /// terms, until `limit` match. Words that common match most orders, so few pages are read;
+    /// common words that (almost) never occur together stop after `scanBudget` orders.
+    func walkNewestFirst(matching words: [String], limit: Int, _ keys: ViewKeys) async throws -> [OrderView] {
+        var found: [OrderView] = []
+        var offset = 0
+        let pageSize = max(limit, 100)
+        while found.count < limit && offset < scanBudget {
+            let ids = (try await log.redis.send("ZRANGE", keys.byCreated, offset, offset + pageSize - 1, "REV").array ?? [])
+                .compactMap(\.string)
+            guard !ids.isEmpty else { break }
+            offset += ids.count
+            found += try await views(ids, keys).filter { Self.matches($0, words) }
+        }
+        return Array(found.prefix(limit))
+    }
+
+    /// True when every word starts one of the order's search terms (byte-wise, as the index's
+    /// lexicographic ranges compare).
+    static func matches(_ view: OrderView, _ words: [String]) -> Bool {
+        guard !words.isEmpty else { return true }
+        let terms = view.searchTerms
+        return words.allSatisfy { word in terms.contains { $0.utf8.starts(with: word.utf8) } }
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import RedisClient
+import OrdersDomain
+import OrdersEventLog
+
+/// In-place replays: every order changed since a time, or one order, re-projected where it is.
+extension ReplayService {
+    // MARK: - In place: from a time, or one order
+
+    /// Every order with an event at or after `time`, in the order of their first such event.
+    func ordersChanged(since time: Timestamp, _ status: inout ReplayStatus) async throws -> [String] {
+        var orderIds: [String] = []
+        var seen = Set<String>()
+        var cursor: LogPosition?
+        while true {
+            let page = cursor == nil ? try await log.readLog(from: time, limit: Self.pageSize)
+                                     : try await log.readLog(after: cursor, limit: Self.pageSize)
+            guard let last = page.last else { break }
+            for event in page where seen.insert(event.orderId).inserted { orderIds.append(event.orderId) }
+            cursor = last.position
+            try await slot.checkpoint(&status)
+        }
+        status.total = orderIds.count
+        return orderIds
+    }
+
+    func replayInPlace(_ orderIds: [String], _ status: inout ReplayStatus) async throws -> Int {
+        let live = try await generations.live(projections.names)
+        let views = projections.map { ViewKeys(keys: log.keys, projection: $0.name, generation: live[$0.name] ?? 1) }
+        for orderId in orderIds {
+            // One load serves every projection; a projection whose order moved on reloads alone.
+            let aggregate = try await loader.load(orderId)
+            for (projection, view) in zip(projections, views) {
+                try await projection.replaceState(of: orderId, from: aggregate, in: view, log: log, loader: loader)
+            }
+            status.done += 1
+            if status.done % 100 == 0 || status.done == orderIds.count { try await slot.checkpoint(&status) }
+        }
+        return orderIds.count
+    }
+}

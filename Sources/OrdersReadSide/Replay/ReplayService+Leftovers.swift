@@ -1,0 +1,81 @@
+import Foundation
+import RedisClient
+import OrdersDomain
+import OrdersEventLog
+
+/// What an interrupted or finished rebuild leaves behind, and dropping it.
+extension ReplayService {
+    // MARK: - What an interrupted replay leaves
+
+    /// For each projection a rebuild touched, the generation that is not live: its partial new
+    /// one before the switch, the one it replaced after it.
+    func leftovers(of status: ReplayStatus) async throws -> [ViewKeys] {
+        guard status.kind == "rebuild" else { return [] }
+        var drop: [ViewKeys] = []
+        for (index, name) in status.projections.enumerated() {
+            guard let new = status.generations[safe: index] else { continue }
+            let live = try await generations.live(name)
+            if live == new {
+                if let old = status.replaced[safe: index], old != new { drop.append(ViewKeys(keys: log.keys, projection: name, generation: old)) }
+            } else {
+                drop.append(ViewKeys(keys: log.keys, projection: name, generation: new))
+            }
+        }
+        return drop
+    }
+
+    /// Drops what a rebuild leaves besides the live generations: after the switch the ones it
+    /// replaced, before it (cancelled, failed, or its process died) the ones it was filling.
+    func dropLeftovers(of status: ReplayStatus) async throws {
+        for view in try await leftovers(of: status) {
+            Log.info("replay.dropping", ["id": status.id, "projection": view.projection, "generation": view.generation])
+            try await dropGeneration(view)
+        }
+    }
+
+    /// At start-up: waits (while `run` is not cancelled) until the recorded replay has finished
+    /// or is abandoned, and finishes an abandoned one's work. A replay that is alive belongs to
+    /// another instance, which finishes it itself.
+    public func recoverAbandoned() async {
+        while !Task.isCancelled {
+            do {
+                guard let status = try await slot.status(), !status.phase.isFinished else { return }
+                if !status.isAlive {
+                    let now = Timestamp.now()
+                    var recovery = ReplayStatus(id: UUID().uuidString.prefix(8).lowercased(), kind: "recovery",
+                                                projections: status.projections, generations: [], from: nil, orderId: nil,
+                                                phase: .cleaning, done: 0, total: 0, startedAt: now, heartbeat: now, error: nil)
+                    if let previous = try await slot.claim(recovery), !previous.phase.isFinished {
+                        Log.warning("replay.abandoned", ["id": previous.id, "phase": previous.phase.rawValue])
+                        try await dropLeftovers(of: previous)
+                    }
+                    try await slot.finish(&recovery, .done)
+                    return
+                }
+                let wait = max(0, ReplayStatus.staleAfter - (Timestamp.now().milliseconds - status.heartbeat.milliseconds)) + 100
+                try await Task.sleep(for: .milliseconds(wait))
+            } catch is AlreadyRunning {
+                return // another instance took the slot first, and recovers it
+            } catch {
+                if Task.isCancelled { return }
+                Log.warning("replay.recovery_retrying", ["error": error])
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    /// Deletes a generation: first its consumer group (its projectors stop), then, after
+    /// `dropGrace`, its keys in batches (SCAN + UNLINK, never one blocking call).
+    func dropGeneration(_ view: ViewKeys) async throws {
+        let destroyed = try? await log.redis.send("XGROUP", "DESTROY", log.keys.log,
+                                                    ProjectionMonitor.group(view.projection, generation: view.generation))
+        if destroyed?.int == 1 { try await Task.sleep(for: dropGrace) }
+        var cursor = "0"
+        repeat {
+            let reply = try await log.redis.send("SCAN", cursor, "MATCH", view.prefix + "*", "COUNT", 1000)
+            cursor = reply.array?.first?.string ?? "0"
+            let keys = (reply.array?.dropFirst().first?.array ?? []).compactMap(\.string)
+            if !keys.isEmpty { try await log.redis.send(RedisCommand("UNLINK", keys)) }
+        } while cursor != "0"
+    }
+}
