@@ -252,49 +252,44 @@ public enum JSON: Sendable, Equatable {
 }
 
 /// Writes JSON text the way JSONEncoder does with `.sortedKeys` and `.withoutEscapingSlashes`:
-/// callers write object keys in sorted order.
+/// callers write object keys in sorted order. Bytes, so the server can hand them on as they are.
 public struct JSONWriter {
-    public private(set) var text = ""
+    public private(set) var bytes: [UInt8] = []
 
-    public init() { text.reserveCapacity(256) }
+    public init() { bytes.reserveCapacity(256) }
 
-    public mutating func raw(_ fragment: String) { text += fragment }
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
 
-    public mutating func string(_ value: String) {
-        text += "\""
-        var plain = true
-        for byte in value.utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-            plain = false
-            break
-        }
-        if plain {
-            text += value
-        } else {
-            for scalar in value.unicodeScalars {
-                switch scalar {
-                case "\"": text += "\\\""
-                case "\\": text += "\\\\"
-                case "\n": text += "\\n"
-                case "\r": text += "\\r"
-                case "\t": text += "\\t"
-                case "\u{08}": text += "\\b"
-                case "\u{0C}": text += "\\f"
-                default:
-                    if scalar.value < 0x20 {
-                        let hex = String(scalar.value, radix: 16)
-                        text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                    } else {
-                        text.unicodeScalars.append(scalar)
-                    }
-                }
-            }
-        }
-        text += "\""
-    }
+    public mutating func raw(_ fragment: String) { bytes += fragment.utf8 }
+
+    public mutating func string(_ value: String) { Self.appendString(value, to: &bytes) }
 
     public mutating func key(_ name: String, first: Bool = false) {
-        if !first { text += "," }
+        if !first { bytes.append(UInt8(ascii: ",")) }
         string(name)
-        text += ":"
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    /// Appends `value` as a JSON string: `"` and `\` escaped, \n \r \t \b \f by name, other
+    /// control characters as \u00xx; everything else (slashes, non-ASCII) as it is. The one
+    /// escaper of the project: events, records and the server's answers.
+    public static func appendString(_ value: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out += [0x5c, 0x22]
+            case UInt8(ascii: "\\"): out += [0x5c, 0x5c]
+            case 0x0a: out += [0x5c, UInt8(ascii: "n")]
+            case 0x0d: out += [0x5c, UInt8(ascii: "r")]
+            case 0x09: out += [0x5c, UInt8(ascii: "t")]
+            case 0x08: out += [0x5c, UInt8(ascii: "b")]
+            case 0x0c: out += [0x5c, UInt8(ascii: "f")]
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out += [0x5c, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0x0f)]]
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
     }
 }

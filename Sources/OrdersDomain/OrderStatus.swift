@@ -16,7 +16,6 @@ public enum OrderStatus: String, Sendable, Codable, CaseIterable, Comparable {
     }
 
     public var canBeCancelled: Bool { self == .pending || self == .confirmed || self == .processing }
-    public var isFinal: Bool { self == .delivered || self == .cancelled }
 
     public static func < (a: OrderStatus, b: OrderStatus) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!

@@ -39,9 +39,18 @@ public enum RedisValue: Sendable, Hashable {
         return nil
     }
 
-    public var isNull: Bool {
-        if case .null = self { return true }
-        return false
+    /// A flat array read two by two: field and value (HGETALL, a stream entry's fields, XINFO),
+    /// or member and score (WITHSCORES). A trailing odd element is left out.
+    public var pairs: [(RedisValue, RedisValue)] {
+        guard let values = array else { return [] }
+        return stride(from: 0, to: values.count - 1, by: 2).map { (values[$0], values[$0 + 1]) }
+    }
+
+    /// `pairs` as a map from each field's text to its value's text (a missing text is "").
+    public var fields: [String: String] {
+        var fields: [String: String] = [:]
+        for (name, value) in pairs { if let name = name.string { fields[name] = value.string ?? "" } }
+        return fields
     }
 
     /// Throws the server's error text for an error reply, returns the value otherwise.

@@ -1,4 +1,5 @@
 import Foundation
+import OrdersDomain
 
 /// Writes a response or a request (a `[String: Any]` of strings, numbers, booleans, null, arrays
 /// and objects) as one line of JSON, keys sorted. Hand-written because JSONSerialization (with
@@ -76,23 +77,7 @@ enum JSONLineEncoder {
     }
 
     private static func writeString(_ text: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out += [0x5c, 0x22]
-            case UInt8(ascii: "\\"): out += [0x5c, 0x5c]
-            case 0x0a: out += [0x5c, UInt8(ascii: "n")]
-            case 0x0d: out += [0x5c, UInt8(ascii: "r")]
-            case 0x09: out += [0x5c, UInt8(ascii: "t")]
-            case 0x08: out += [0x5c, UInt8(ascii: "b")]
-            case 0x0c: out += [0x5c, UInt8(ascii: "f")]
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out += [0x5c, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0x0f)]]
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
+        JSONWriter.appendString(text, to: &out)
     }
 }
 

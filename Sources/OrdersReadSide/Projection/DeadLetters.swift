@@ -22,11 +22,8 @@ public struct DeadLetters: Sendable {
     public func list(limit: Int = 100) async throws -> [Letter] {
         let reply = try await log.redis.send("XRANGE", log.keys.deadLetter, "-", "+", "COUNT", max(1, limit))
         return (reply.array ?? []).compactMap { entry in
-            guard let pair = entry.array, pair.count == 2, let id = pair[0].string, let list = pair[1].array else { return nil }
-            var fields: [String: String] = [:]
-            for index in stride(from: 0, to: list.count - 1, by: 2) {
-                if let name = list[index].string { fields[name] = list[index + 1].string ?? "" }
-            }
+            guard let pair = entry.array, pair.count == 2, let id = pair[0].string else { return nil }
+            let fields = pair[1].fields
             return Letter(id: id, projection: fields["projection"] ?? "", logId: fields["logId"] ?? "",
                           attempts: Int(fields["attempts"] ?? "") ?? 0, error: fields["error"] ?? "", at: fields["at"] ?? "")
         }

@@ -136,10 +136,10 @@ extension QueryHandler {
         while examined < scanBudget {
             let chunk = min(max(limit * 2, 100), scanBudget - examined)
             let reply = try await log.redis.send("ZRANGE", index, upper, lower, "BYSCORE", "REV", "LIMIT", offset, chunk, "WITHSCORES")
-            let flat = reply.array ?? []
+            let entries = reply.pairs
             var positions: [Position] = []
-            for pair in stride(from: 0, to: flat.count - 1, by: 2) {
-                guard let id = flat[pair].string, let score = flat[pair + 1].string.flatMap({ Double($0) }) else { continue }
+            for (member, score) in entries {
+                guard let id = member.string, let score = score.string.flatMap({ Double($0) }) else { continue }
                 let position = Position(ms: Int64(score), id: id)
                 if let after, position >= after { continue } // at or before the cursor
                 positions.append(position)
@@ -155,7 +155,7 @@ extension QueryHandler {
                     if found.count == limit + 1 { return Self.page(found, limit: limit, examined: examined) }
                 }
             }
-            if flat.count < chunk * 2 { return Self.page(found, limit: limit, examined: examined) } // the index is done
+            if entries.count < chunk { return Self.page(found, limit: limit, examined: examined) } // the index is done
             offset += chunk
         }
         // The budget ran out before the page filled: what was found, and where to go on from.

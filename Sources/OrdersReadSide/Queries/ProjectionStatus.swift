@@ -66,11 +66,8 @@ public struct ProjectionMonitor: Sendable {
     /// The named group's fields from XINFO GROUPS, or nil when it does not exist yet.
     private func groupInfo(_ reply: RedisValue, group: String) throws -> [String: RedisValue]? {
         for entry in reply.array ?? [] {
-            guard let fields = entry.array else { continue }
             var map: [String: RedisValue] = [:]
-            for index in stride(from: 0, to: fields.count - 1, by: 2) {
-                if let name = fields[index].string { map[name] = fields[index + 1] }
-            }
+            for (name, value) in entry.pairs { if let name = name.string { map[name] = value } }
             if map["name"]?.string == group { return map }
         }
         return nil

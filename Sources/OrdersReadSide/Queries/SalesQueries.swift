@@ -24,14 +24,14 @@ extension QueryHandler {
     public func summary(minPosition: LogPosition? = nil) async throws -> Summary {
         let keys = try await view(SummaryProjection.name, applied: minPosition)
         let replies = try await log.redis.pipeline([RedisCommand("HGETALL", keys.totals), RedisCommand("HGETALL", keys.days)])
-        let totals = try Self.pairs(replies[0].orThrow())
+        let totals = Self.counters(try replies[0].orThrow())
         var byStatus: [OrderStatus: Int] = [:]
         for status in OrderStatus.allCases { byStatus[status] = Int(totals["status:" + status.rawValue] ?? 0) }
         let revenue = totals["revenue"] ?? 0
         let counted = totals["revenueOrders"] ?? 0
         let average = counted > 0 ? (revenue * 2 + counted) / (counted * 2) : 0
         var days: [String: Summary.Day] = [:]
-        for (field, value) in try Self.pairs(replies[1].orThrow()) {
+        for (field, value) in Self.counters(try replies[1].orThrow()) {
             let parts = field.split(separator: ":", maxSplits: 1)
             guard parts.count == 2 else { continue }
             let day = String(parts[1])
@@ -112,12 +112,8 @@ extension QueryHandler {
         return newest.map { $0.flatMap { byId[$0] } ?? "" }
     }
 
-    private static func pairs(_ reply: RedisValue) throws -> [String: Int64] {
-        let flat = reply.array ?? []
-        var result: [String: Int64] = [:]
-        for index in stride(from: 0, to: flat.count - 1, by: 2) {
-            if let key = flat[index].string, let value = flat[index + 1].string.flatMap({ Int64($0) }) { result[key] = value }
-        }
-        return result
+    /// A hash of counters (HGETALL) as numbers.
+    private static func counters(_ reply: RedisValue) -> [String: Int64] {
+        reply.fields.compactMapValues { Int64($0) }
     }
 }

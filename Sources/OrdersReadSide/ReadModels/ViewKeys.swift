@@ -30,10 +30,10 @@ public struct ViewKeys: Sendable, Hashable {
         self.keys = keys
         self.projection = projection
         self.generation = generation
-        self.prefix = "\(keys.namespace):{\(keys.partition)}:view:\(projection):g\(generation):"
+        self.prefix = keys.prefix + "view:\(projection):g\(generation):"
     }
 
-    public static func live(_ keys: KeySchema) -> String { "\(keys.namespace):{\(keys.partition)}:view:live" }
+    public static func live(_ keys: KeySchema) -> String { keys.prefix + "view:live" }
 
 
     // The order projection's keys.

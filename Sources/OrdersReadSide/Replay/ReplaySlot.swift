@@ -30,7 +30,7 @@ struct ReplaySlot: Sendable {
         if kind == "running" {
             throw ReplayService.AlreadyRunning(id: parts[safe: 1]?.string ?? "", phase: parts[safe: 2]?.string ?? "")
         }
-        return ReplayStatus(flat: parts.dropFirst())
+        return ReplayStatus(.array(Array(parts.dropFirst())))
     }
 
     /// Records progress and the heartbeat; throws `Cancelled` when a cancel was requested and

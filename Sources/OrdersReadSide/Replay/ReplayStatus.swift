@@ -62,17 +62,9 @@ public struct ReplayStatus: Sendable, Hashable {
         self.error = error
     }
 
+    /// From HGETALL's reply.
     init?(_ reply: RedisValue) {
-        self.init(flat: reply.array ?? [])
-    }
-
-    /// From a flat list of field, value, field, value… (HGETALL's reply).
-    init?(flat: some Collection<RedisValue>) {
-        let flat = Array(flat)
-        var map: [String: String] = [:]
-        for index in stride(from: 0, to: flat.count - 1, by: 2) {
-            if let key = flat[index].string { map[key] = flat[index + 1].string ?? "" }
-        }
+        let map = reply.fields
         guard let id = map["id"], let phase = map["phase"].flatMap(Phase.init(rawValue:)),
               let startedAt = map["startedAt"].flatMap(Timestamp.init(parsing:)),
               let heartbeat = map["heartbeat"].flatMap(Timestamp.init(parsing:)) else { return nil }

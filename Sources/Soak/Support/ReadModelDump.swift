@@ -24,11 +24,7 @@ public func dumpReadModel(_ store: EventStore, _ view: ViewKeys) async throws ->
         case "zset": content = try await store.redis.send("ZRANGE", key, 0, -1, "WITHSCORES")
         default: content = .status(type)
         }
-        var pairs: [String] = []
-        let flat = content.array ?? []
-        for index in stride(from: 0, to: flat.count - 1, by: 2) {
-            pairs.append("\(flat[index])=\(flat[index + 1])")
-        }
+        let pairs = content.pairs.map { "\($0.0)=\($0.1)" }
         dump[String(key.dropFirst(view.prefix.count))] = type + ":" + pairs.sorted().joined(separator: ",")
     }
     return dump
