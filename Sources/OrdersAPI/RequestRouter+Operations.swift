@@ -79,7 +79,7 @@ extension RequestRouter {
     func redrive(_ request: RequestFields) async throws -> Any {
         do {
             let outcome = try await ReadSideOperator(log: log, projections: replay.projections)
-                .redrive(only: try request.optionalString("id"))
+                .redrive(only: try request.optionalString("deadLetterId"))
             return ["redriven": outcome.redriven, "failed": outcome.failed]
         } catch let missing as ReadSideOperator.NoSuchLetter {
             throw APIError(.notFound, missing.description)

@@ -88,7 +88,7 @@ enum ClientCommands {
         case "dead-letters":
             return ("deadLetters", [:])
         case "redrive":
-            return ("redriveDeadLetters", arguments.positional.first.map { ["id": $0] } ?? [:])
+            return ("redriveDeadLetters", arguments.positional.first.map { ["deadLetterId": $0] } ?? [:])
         case "health":
             return ("health", [:])
         default:
