@@ -6,14 +6,14 @@ import OrdersEventLog
 /// function applies them only if the guard still holds the version the projector read.
 public struct ProjectionChanges: Sendable {
     /// One write: a command of `orders_project`'s list on `keys[key]`.
-    struct Operation: Sendable {
-        let command: String
-        let key: Int
-        let arguments: [String]
+    package struct Operation: Sendable {
+        package let command: String
+        package let key: Int
+        package let arguments: [String]
     }
 
     public private(set) var keys: [String]
-    private(set) var operations: [Operation] = []
+    package private(set) var operations: [Operation] = []
     public var count: Int { operations.count }
 
     public init(guardKey: String) {

@@ -13,9 +13,10 @@ public struct ProjectorSettings: Sendable {
     public var claimAfter: Duration
     /// After this many deliveries an entry that still fails goes to the dead-letter stream.
     public var maxDeliveries: Int
-    /// Fault injection for tests of crash recovery: when it returns true, a batch is applied but
-    /// not acknowledged and `step` throws `SimulatedCrash`, as if the process died in between.
-    public var faultBeforeAck: @Sendable () -> Bool = { false }
+    /// Fault injection for tests of crash recovery (package access: only this package's tests
+    /// set it): when it returns true, a batch is applied but not acknowledged and `step` throws
+    /// `SimulatedCrash`, as if the process died in between.
+    package var faultBeforeAck: @Sendable () -> Bool = { false }
 
     public init(consumer: String, batchSize: Int = 500, block: Duration = .seconds(1),
                 claimAfter: Duration = .seconds(10), maxDeliveries: Int = 5) {

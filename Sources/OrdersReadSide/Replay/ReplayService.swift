@@ -35,9 +35,16 @@ public final class ReplayService: Sendable {
     static let pageSize = 5000
     var statusKey: String { slot.key }
 
-    public init(log: EventLog, projections: [any Projection] = Projections.standard, consumer: String = "replay",
-                dropGrace: Duration = .seconds(3),
-                faultAt: @escaping @Sendable (ReplayStatus.Phase) async -> Bool = { _ in false }) {
+    public convenience init(log: EventLog, projections: [any Projection] = Projections.standard, consumer: String = "replay",
+                            dropGrace: Duration = .seconds(3)) {
+        self.init(log: log, projections: projections, consumer: consumer, dropGrace: dropGrace, faultAt: { _ in false })
+    }
+
+    /// With fault injection for crash tests (package access: only this package's tests use it):
+    /// when `faultAt` returns true for the phase a replay enters, the replay stops with
+    /// `SimulatedCrash` and, like a killed process, cleans nothing up.
+    package init(log: EventLog, projections: [any Projection] = Projections.standard, consumer: String = "replay",
+                 dropGrace: Duration = .seconds(3), faultAt: @escaping @Sendable (ReplayStatus.Phase) async -> Bool) {
         self.log = log
         self.projections = projections
         self.loader = OrderLoader(log: log)

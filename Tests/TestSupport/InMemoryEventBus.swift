@@ -1,6 +1,7 @@
 import Synchronization
 import OrdersDomain
 import OrdersEventLog
+import OrdersReadSide
 
 /// The in-memory, synchronous twin of the Redis bus, for unit tests of projections: `publish`
 /// hands events at once, in order, to every subscriber, on the caller's thread.
