@@ -37,16 +37,7 @@ extension RequestRouter {
             let projection = try request.optionalString("projection") ?? "all"
             what = .rebuild(projection == "all" ? replay.projections.names : [projection])
         }
-        do {
-            return Self.json(try await replay.start(what))
-        } catch let running as ReplayService.AlreadyRunning {
-            throw APIError(.replayRunning, "replay \(running.id) is already running (\(running.phase)); cancel it or wait for it",
-                           details: ["replayId": running.id])
-        } catch ReplayService.Refusal.notFound(let message) {
-            throw APIError(.notFound, message)
-        } catch ReplayService.Refusal.invalid(let message) {
-            throw APIError(.invalidRequest, message)
-        }
+        return Self.json(try await replay.start(what))
     }
 
     func replayStatus() async throws -> Any {
@@ -75,15 +66,11 @@ extension RequestRouter {
                                                "attempts": $0.attempts, "error": $0.error, "at": $0.at] }]
     }
 
-    /// Applies dead-lettered entries again (all, or the one named by `id`); returns which stuck.
+    /// Applies dead-lettered entries again (all, or the one named by `deadLetterId`); returns which stuck.
     func redrive(_ request: RequestFields) async throws -> Any {
-        do {
-            let outcome = try await ReadSideOperator(log: log, projections: replay.projections)
-                .redrive(only: try request.optionalString("deadLetterId"))
-            return ["redriven": outcome.redriven, "failed": outcome.failed]
-        } catch let missing as ReadSideOperator.NoSuchLetter {
-            throw APIError(.notFound, missing.description)
-        }
+        let outcome = try await ReadSideOperator(log: log, projections: replay.projections)
+            .redrive(only: try request.optionalString("deadLetterId"))
+        return ["redriven": outcome.redriven, "failed": outcome.failed]
     }
 
     // MARK: - Operator queries that read the event streams on purpose

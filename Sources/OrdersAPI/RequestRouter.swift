@@ -45,6 +45,8 @@ public final class RequestRouter: Sendable {
             return Self.encode(id: id, error: error)
         } catch let error as EventStoreError {
             return Self.encode(id: id, error: APIError(error))
+        } catch let error as ReadSideError {
+            return Self.encode(id: id, error: APIError(error))
         } catch let error as RedisError {
             // A query or operator call that reached Redis directly: an outage is `unavailable`.
             return Self.encode(id: id, error: APIError(EventStoreError.from(error)))
@@ -71,15 +73,7 @@ public final class RequestRouter: Sendable {
         case "cancelOrder": return try await command(request, .cancel(reason: try request.optionalString("reason")))
         case "deleteOrder": return try await command(request, .delete)
         case "getOrder", "listOrders", "ordersByStatus", "ordersByCustomer", "summary", "topCustomers", "search":
-            do {
-                return try await query(op, request)
-            } catch let failure as QueryHandler.Failure {
-                switch failure {
-                case .notFound(let message): throw APIError(.notFound, message)
-                case .staleRead(let message): throw APIError(.staleRead, message)
-                case .invalid(let message): throw APIError(.invalidRequest, message)
-                }
-            }
+            return try await query(op, request)
         case "projectionStatus": return try await projectionStatus()
         case "replay": return try await startReplay(request)
         case "replayStatus": return try await replayStatus()

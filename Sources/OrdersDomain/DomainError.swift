@@ -7,6 +7,21 @@ public enum DomainError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The order does not exist, or was deleted.
     case notFound(String)
 
+    /// The wire code of each refusal: the API answers with the raw value.
+    public enum Code: String, Sendable, CaseIterable {
+        case validationFailed = "validation_failed"
+        case invalidTransition = "invalid_transition"
+        case notFound = "not_found"
+    }
+
+    public var code: Code {
+        switch self {
+        case .validation: return .validationFailed
+        case .invalidTransition: return .invalidTransition
+        case .notFound: return .notFound
+        }
+    }
+
     public var description: String {
         switch self {
         case .validation(let message), .invalidTransition(let message), .notFound(let message): return message

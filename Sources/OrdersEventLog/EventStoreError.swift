@@ -17,6 +17,24 @@ public enum EventStoreError: Error, Sendable, Equatable, CustomStringConvertible
     /// Any other error Redis reported.
     case redis(String)
 
+    /// The wire code of each failure: the API answers with the raw value (storage faults are
+    /// `internal`, their details stay in the log).
+    public enum Code: String, Sendable, CaseIterable {
+        case concurrencyConflict = "concurrency_conflict"
+        case validationFailed = "validation_failed"
+        case unavailable
+        case `internal`
+    }
+
+    public var code: Code {
+        switch self {
+        case .concurrencyConflict: return .concurrencyConflict
+        case .invalidAppend: return .validationFailed
+        case .unavailable: return .unavailable
+        case .libraryMismatch, .corrupt, .redis: return .internal
+        }
+    }
+
     public var description: String {
         switch self {
         case .concurrencyConflict(let orderId, let expected, let actual):

@@ -88,15 +88,15 @@ public struct LoadGenerator: Sendable {
                 clients[port] = client
                 let result = try client.call(op, request) as? [String: Any]
                 return (.acknowledged, result)
-            } catch let failure as OrdersClient.Failure where failure.code != "unavailable" {
-                if ["invalid_transition", "not_found", "concurrency_conflict"].contains(failure.code) {
-                    return (.refused(failure.code), nil)
+            } catch let failure as OrdersClient.Failure where failure.code != .unavailable {
+                if [.invalidTransition, .notFound, .concurrencyConflict].contains(failure.code) {
+                    return (.refused(failure.code.rawValue), nil)
                 }
-                ledger.problem("\(op) answered \(failure.code): \(failure.message.prefix(120))")
+                ledger.problem("\(op) answered \(failure.code.rawValue): \(failure.message.prefix(120))")
                 clients[port] = nil
                 // An internal error says nothing of whether it was written: retrying the same
                 // command id finds out. Any other code is a refusal of a request we made valid.
-                if failure.code != "internal" { return (.refused(failure.code), nil) }
+                if failure.code != .internal { return (.refused(failure.code.rawValue), nil) }
             } catch {
                 clients[port] = nil // the connection is gone (service killed) or timed out
             }

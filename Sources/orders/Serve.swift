@@ -76,8 +76,8 @@ enum Serve {
                 projectorTasks.append(Task {
                     do {
                         try await replay.rebuild(mismatches.map(\.projection))
-                    } catch let running as ReplayService.AlreadyRunning {
-                        Log.info("replay.auto_rebuild_elsewhere", ["running": running.id]) // another instance rebuilds
+                    } catch let running as ReadSideError where running.code == .replayRunning {
+                        Log.info("replay.auto_rebuild_elsewhere", ["running": running.replayId ?? ""]) // another instance rebuilds
                     } catch {
                         Log.error("replay.auto_rebuild_failed", ["error": error])
                     }

@@ -63,7 +63,7 @@ do {
         try ClientCommands.run(subcommand, arguments)
     }
 } catch let error as OrdersClient.Failure {
-    FileHandle.standardError.write(Data("orders: \(error.message) (\(error.code))\n".utf8))
+    FileHandle.standardError.write(Data("orders: \(error.message) (\(error.code.rawValue))\n".utf8))
     exit(1)
 } catch let error as UsageError {
     // The subcommand's own lines of the usage text, so the right spelling is one glance away.

@@ -61,13 +61,13 @@ struct ProtocolTests {
                 _ = try client.call("getOrder", ["orderId": orderId, "minPosition": deleted["position"]!])
                 Issue.record("a deleted order was found")
             } catch let failure as OrdersClient.Failure {
-                #expect(failure.code == "not_found")
+                #expect(failure.code == .notFound)
             }
             do {
                 _ = try client.call("updateStatus", ["orderId": orderId, "status": "processing"])
                 Issue.record("a deleted order accepted a command")
             } catch let failure as OrdersClient.Failure {
-                #expect(failure.code == "not_found")
+                #expect(failure.code == .notFound)
             }
             checked.append("all")
             return checked
@@ -122,13 +122,13 @@ struct ProtocolTests {
                 _ = try server.client().call("health")
                 Issue.record("a request without a token was served")
             } catch let failure as OrdersClient.Failure {
-                #expect(failure.code == "unauthorized")
+                #expect(failure.code == .unauthorized)
             }
             do {
                 _ = try server.client(token: "wrong").call("createOrder", createRequest)
                 Issue.record("a request with a wrong token was served")
             } catch let failure as OrdersClient.Failure {
-                #expect(failure.code == "unauthorized")
+                #expect(failure.code == .unauthorized)
             }
             #expect((try server.client(token: "s3cret").call("health") as? [String: Any])?["status"] as? String == "ok")
         }

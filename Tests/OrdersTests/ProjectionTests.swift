@@ -291,7 +291,7 @@ struct ProjectionTests {
         running.cancel()
         await running.value
         let unseen = try await handler.handle(.init(orderId: nil, command: createSample))
-        await #expect(throws: QueryHandler.Failure.self) {
+        await #expect(throws: ReadSideError.self) {
             try await impatient.order(unseen.orderId, minPosition: unseen.lastPosition)
         }
     }

@@ -158,7 +158,7 @@ struct ReplayTests {
         #expect(!(try await dumpReadModel(store, partial)).isEmpty)
 
         let replay = ReplayService(log: store.log, dropGrace: .milliseconds(50))
-        await #expect(throws: ReplayService.AlreadyRunning.self) { try await replay.rebuild(["order"]) }
+        await #expect(throws: ReadSideError.self) { try await replay.rebuild(["order"]) }
         // Ten seconds without a heartbeat: the process is taken to be dead.
         try await store.redis.send("HSET", replay.statusKey, "heartbeat", Timestamp(milliseconds: Timestamp.now().milliseconds - 11_000).description)
         try await replay.rebuild(["order", "summary"])
@@ -174,7 +174,7 @@ struct ReplayTests {
         try await eventually { guard gate.isWaiting else { throw DrainTimeout() } }
         try await replay.cancel()
         gate.open()
-        await #expect(throws: ReplayService.Cancelled.self) { try await rebuilding.value }
+        await #expect(throws: ReadSideError(.replayCancelled, "the replay was cancelled")) { try await rebuilding.value }
         let status = try #require(try await replay.status())
         #expect(status.phase == .cancelled)
         #expect(try await LiveGenerations(log: store.log).live("order") == 1)
@@ -209,21 +209,22 @@ extension ReplayTests {
         let outcomes = await [first, second]
         let started = outcomes.compactMap { try? $0.get() }
         #expect(started.count == 1, "exactly one claimed the slot")
-        let refused = outcomes.compactMap { outcome -> ReplayService.AlreadyRunning? in
-            if case .failure(let error) = outcome { return error as? ReplayService.AlreadyRunning }
+        let refused = outcomes.compactMap { outcome -> ReadSideError? in
+            if case .failure(let error) = outcome { return error as? ReadSideError }
             return nil
         }
-        #expect(refused.map { $0.id } == started.map { $0.id }, "the other is told which replay runs")
+        #expect(refused.map(\.code) == [.replayRunning])
+        #expect(refused.map { $0.replayId } == started.map { $0.id }, "the other is told which replay runs")
         gate.open()
         try await eventually { guard try await replay.status()?.phase == .done else { throw DrainTimeout() } }
     }
 
     @Test func aReplayOfAnUnknownOrderIsRefusedAtOnce() async throws {
         let (store, replay) = try await projectedStore("unknown", orders: 3, commands: 5, seed: 3)
-        await #expect(throws: ReplayService.Refusal.notFound("order no-such-order does not exist")) {
+        await #expect(throws: ReadSideError(.notFound, "order no-such-order does not exist")) {
             try await replay.start(.order("no-such-order"))
         }
-        await #expect(throws: ReplayService.Refusal.self) { try await replay.start(.rebuild(["orders"])) }
+        await #expect(throws: ReadSideError.self) { try await replay.start(.rebuild(["orders"])) }
         #expect(try await replay.status() == nil, "nothing was claimed")
         _ = store
     }

@@ -15,12 +15,13 @@ public final class OrdersClient {
     private var buffer: [UInt8] = []
     private var nextId = 1
 
+    /// An error answer, or a failure to get one, with the server's codes (`APIError.Code`).
     public struct Failure: Error, CustomStringConvertible {
-        public let code: String
+        public let code: APIError.Code
         public let message: String
         /// For `concurrency_conflict`: the order's version when the command was refused.
         public var actualVersion: Int? = nil
-        public var description: String { "\(code): \(message)" }
+        public var description: String { "\(code.rawValue): \(message)" }
     }
 
     /// Connects to `host:port`, with `timeout` for connecting and for each reply.
@@ -31,14 +32,14 @@ public final class OrdersClient {
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var result: UnsafeMutablePointer<addrinfo>?
         guard getaddrinfo(host, String(port), &hints, &result) == 0, let info = result else {
-            throw Failure(code: "unavailable", message: "cannot resolve \(host)")
+            throw Failure(code: .unavailable, message: "cannot resolve \(host)")
         }
         defer { freeaddrinfo(result) }
         // The socket stays in a local until it is connected: a class whose properties are all set
         // runs deinit when its initializer throws, and deinit closing an fd already closed here
         // would close whatever socket another thread had been given that number meanwhile.
         let socketFD = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
-        guard socketFD >= 0 else { throw Failure(code: "unavailable", message: "socket() failed") }
+        guard socketFD >= 0 else { throw Failure(code: .unavailable, message: "socket() failed") }
         let ms = Int(timeout.milliseconds)
         var time = timeval(tv_sec: ms / 1000, tv_usec: (ms % 1000) * 1000)
         setsockopt(socketFD, SOL_SOCKET, SO_RCVTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
@@ -48,7 +49,7 @@ public final class OrdersClient {
         guard connect(socketFD, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
             let reason = String(cString: strerror(errno))
             Glibc.close(socketFD)
-            throw Failure(code: "unavailable", message: "cannot connect to \(host):\(port): \(reason)")
+            throw Failure(code: .unavailable, message: "cannot connect to \(host):\(port): \(reason)")
         }
         self.fd = socketFD
         self.host = host
@@ -63,7 +64,7 @@ public final class OrdersClient {
         let id = try send(op, parameters)
         let response = try receive()
         guard (response["id"] as? Int) == id else {
-            throw Failure(code: "internal", message: "response id \(response["id"] ?? "none") does not match \(id)")
+            throw Failure(code: .internal, message: "response id \(response["id"] ?? "none") does not match \(id)")
         }
         return try Self.result(of: response)
     }
@@ -90,7 +91,7 @@ public final class OrdersClient {
             let written = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
             if written < 0 && errno == EINTR { continue }
             guard written > 0 else {
-                throw Failure(code: "unavailable", message: "connection closed while sending")
+                throw Failure(code: .unavailable, message: "connection closed while sending")
             }
             offset += written
         }
@@ -99,10 +100,10 @@ public final class OrdersClient {
     /// Reads the next response line and parses it.
     public func receive() throws -> [String: Any] {
         guard let line = try receiveLine() else {
-            throw Failure(code: "unavailable", message: "the server closed the connection")
+            throw Failure(code: .unavailable, message: "the server closed the connection")
         }
         guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
-            throw Failure(code: "internal", message: "unreadable response: \(String(decoding: line.prefix(200), as: UTF8.self))")
+            throw Failure(code: .internal, message: "unreadable response: \(String(decoding: line.prefix(200), as: UTF8.self))")
         }
         return object
     }
@@ -120,7 +121,7 @@ public final class OrdersClient {
             if count == 0 { return nil }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw Failure(code: "unavailable", message: errno == EAGAIN ? "no response within the timeout"
+                throw Failure(code: .unavailable, message: errno == EAGAIN ? "no response within the timeout"
                                 : "receive failed: \(String(cString: strerror(errno)))")
             }
             buffer.append(contentsOf: chunk[0..<count])
@@ -130,7 +131,7 @@ public final class OrdersClient {
     public static func result(of response: [String: Any]) throws -> Any {
         if response["ok"] as? Bool == true { return response["result"] ?? NSNull() }
         let error = response["error"] as? [String: Any] ?? [:]
-        throw Failure(code: error["code"] as? String ?? "internal", message: error["message"] as? String ?? "unknown error",
+        throw Failure(code: (error["code"] as? String).flatMap(APIError.Code.init(rawValue:)) ?? .internal, message: error["message"] as? String ?? "unknown error",
                       actualVersion: error["actualVersion"] as? Int)
     }
 }

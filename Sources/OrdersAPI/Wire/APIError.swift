@@ -49,11 +49,8 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// The client-facing form of a domain refusal.
     public init(_ error: DomainError) {
-        switch error {
-        case .validation(let message): self.init(.validationFailed, message)
-        case .invalidTransition(let message): self.init(.invalidTransition, message)
-        case .notFound(let message): self.init(.notFound, message)
-        }
+        // Every domain code is a wire code.
+        self.init(Code(rawValue: error.code.rawValue)!, error.description)
     }
 
     /// The client-facing form of an event-store failure. Clients never see internals (Redis's
@@ -82,6 +79,16 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
             let errorId = Self.logged("request.storage_failed", error)
             self.init(.internal, "internal error (error \(errorId)); the server's log has the details", details: ["errorId": errorId])
         }
+    }
+
+    /// The client-facing form of a read-side refusal: its code is a wire code already. A read
+    /// model that does not read back is a fault, logged under an error id.
+    public init(_ error: ReadSideError) {
+        guard error.code != .corrupt, let code = Code(rawValue: error.code.rawValue) else {
+            self = APIError.unexpected(error)
+            return
+        }
+        self.init(code, error.message, details: error.replayId.map { ["replayId": $0] } ?? [:])
     }
 
     /// An unexpected failure of the server itself: logged in full under an error id.

@@ -35,17 +35,11 @@ public struct ReadSideOperator: Sendable {
         return reports
     }
 
-    /// An `id` that names no dead letter.
-    public struct NoSuchLetter: Error, CustomStringConvertible {
-        public let id: String
-        public var description: String { "no dead letter \(id.prefix(40))" }
-    }
-
     /// Applies dead-lettered entries again (all, or the one named by `id`) to the live generation
     /// of their projection; returns the ids of the letters that stuck and of those that failed.
     public func redrive(only id: String? = nil) async throws -> (redriven: [String], failed: [String]) {
         let letters = try await DeadLetters(log: log).list(limit: 1000).filter { id == nil || $0.id == id }
-        if let id, letters.isEmpty { throw NoSuchLetter(id: id) }
+        if let id, letters.isEmpty { throw ReadSideError.notFound("no dead letter \(id.prefix(40))") }
         let live = try await LiveGenerations(log: log, projections: projections).live(projections.names)
         let settings = ProjectorSettings(consumer: "redrive")
         var redriven: [String] = []

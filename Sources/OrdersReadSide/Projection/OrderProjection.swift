@@ -24,7 +24,7 @@ public struct OrderProjection: Projection {
 
     public func parse(_ reply: RedisValue) throws -> (version: Int, state: OrderView?) {
         guard let fields = reply.array, fields.count == 2 else {
-            throw ProjectionDecodingError(description: "unexpected record reply \(reply)")
+            throw ReadSideError.corrupt("unexpected record reply \(reply)")
         }
         let version = fields[0].int ?? 0
         guard let doc = fields[1].bytes else { return (version, nil) }
@@ -34,7 +34,7 @@ public struct OrderProjection: Projection {
     /// Reads a record's `doc`. Hand-coded (see `JSON`): the projector reads one per order per batch.
     static func decode(_ doc: [UInt8]) throws -> OrderView {
         let json = try JSON.parse(String(decoding: doc, as: UTF8.self))
-        func fail(_ field: String) -> ProjectionDecodingError { ProjectionDecodingError(description: "record doc lacks a valid \(field)") }
+        func fail(_ field: String) -> ReadSideError { .corrupt("record doc lacks a valid \(field)") }
         func time(_ value: JSON?, _ field: String) throws -> Timestamp {
             guard let text = value?.string, let time = Timestamp(parsing: text) else { throw fail(field) }
             return time

@@ -32,7 +32,3 @@ public protocol Projection: Sendable {
     func changes(for orderId: String, from old: State?, to new: State?, version: Int,
                  in keys: ViewKeys) -> (ProjectionChanges, guardValue: String)
 }
-
-struct ProjectionDecodingError: Error, CustomStringConvertible {
-    let description: String
-}

@@ -29,10 +29,10 @@ public struct SummaryProjection: Projection {
     public func parse(_ reply: RedisValue) throws -> (version: Int, state: SummaryContribution?) {
         guard let text = reply.string else { return (0, nil) }
         let parts = text.split(separator: "|", maxSplits: 4, omittingEmptySubsequences: false)
-        guard let version = Int(parts[0]) else { throw ProjectionDecodingError(description: "bad contribution '\(text)'") }
+        guard let version = Int(parts[0]) else { throw ReadSideError.corrupt("bad contribution '\(text)'") }
         guard parts.count == 5 else { return (version, nil) }
         guard let status = OrderStatus(rawValue: String(parts[1])), let cents = Int64(parts[2]) else {
-            throw ProjectionDecodingError(description: "bad contribution '\(text)'")
+            throw ReadSideError.corrupt("bad contribution '\(text)'")
         }
         return (version, SummaryContribution(status: status, total: Money(cents: cents), customerEmail: String(parts[4]),
                                              day: String(parts[3])))

@@ -71,7 +71,7 @@ extension QueryHandler {
 
     public func list(_ filter: ListFilter, limit: Int = 50, cursor: String? = nil,
                      minPosition: LogPosition? = nil) async throws -> Page {
-        guard (1...1000).contains(limit) else { throw Failure.invalid("limit must be between 1 and 1000, got \(limit)") }
+        guard (1...1000).contains(limit) else { throw ReadSideError.invalid("limit must be between 1 and 1000, got \(limit)") }
         let after = try cursor.map(Self.position(fromCursor:))
         let keys = try await view(OrderProjection.name, applied: minPosition)
         if filter.isEmpty { return Page(orders: [], nextCursor: nil, examined: 0) }
@@ -89,7 +89,7 @@ extension QueryHandler {
     static func position(fromCursor cursor: String) throws -> Position {
         let parts = cursor.split(separator: ":", maxSplits: 1)
         guard parts.count == 2, let ms = Int64(parts[0]), Identifier.isValid(String(parts[1])) else {
-            throw Failure.invalid("cursor '\(cursor.prefix(80))' is not one this server gave out")
+            throw ReadSideError.invalid("cursor '\(cursor.prefix(80))' is not one this server gave out")
         }
         return Position(ms: ms, id: String(parts[1]))
     }

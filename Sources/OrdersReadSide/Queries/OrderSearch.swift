@@ -8,9 +8,9 @@ extension QueryHandler {
     /// Orders whose words (customer name and email, order id, item names and skus) start with
     /// every word of `query`, case-insensitively; newest first.
     public func search(_ query: String, limit: Int = 50, minPosition: LogPosition? = nil) async throws -> [OrderView] {
-        guard (1...1000).contains(limit) else { throw Failure.invalid("limit must be between 1 and 1000, got \(limit)") }
+        guard (1...1000).contains(limit) else { throw ReadSideError.invalid("limit must be between 1 and 1000, got \(limit)") }
         let words = TextFolding.words(query)
-        guard !words.isEmpty else { throw Failure.invalid("q must contain at least one letter or digit") }
+        guard !words.isEmpty else { throw ReadSideError.invalid("q must contain at least one letter or digit") }
         let keys = try await view(OrderProjection.name, applied: minPosition)
         // 0xFF never occurs in UTF-8, so "[word" … "[word\xFF" spans exactly the terms starting with word.
         let ranges = words.map { ("[" + $0, Array(("[" + $0).utf8) + [0xFF]) }

@@ -28,12 +28,6 @@ public final class QueryHandler: Sendable {
         self.scanBudget = scanBudget
     }
 
-    public enum Failure: Error, Sendable, Equatable {
-        case notFound(String)
-        case staleRead(String)
-        case invalid(String)
-    }
-
     // MARK: - Generations and freshness
 
     /// The live generation's keys of `projection`, after waiting (bounded) until it has applied
@@ -52,7 +46,7 @@ public final class QueryHandler: Sendable {
         while true {
             if try await monitor.hasPassed(position, projection: view.projection, generation: view.generation) { return }
             guard ContinuousClock.now < deadline else {
-                throw Failure.staleRead("the \(view.projection) read model has not reached position \(position) within \(freshnessWait)")
+                throw ReadSideError(.staleRead, "the \(view.projection) read model has not reached position \(position) within \(freshnessWait)")
             }
             try await Task.sleep(for: .milliseconds(5))
         }
@@ -63,7 +57,7 @@ public final class QueryHandler: Sendable {
     public func order(_ orderId: String, minPosition: LogPosition? = nil) async throws -> OrderView {
         let keys = try await view(OrderProjection.name, applied: minPosition)
         guard Identifier.isValid(orderId), let view = try await views([orderId], keys).first else {
-            throw Failure.notFound("order \(orderId.prefix(80)) does not exist")
+            throw ReadSideError.notFound("order \(orderId.prefix(80)) does not exist")
         }
         return view
     }

@@ -56,7 +56,7 @@ extension QueryHandler {
     /// scores pick the candidates and the exact sums (`customers:revenue-cents`) order and answer.
     /// A customer is named by their newest order in the order read model.
     public func topCustomers(limit: Int = 10, byRevenue: Bool = true, minPosition: LogPosition? = nil) async throws -> [CustomerFigures] {
-        guard (1...1000).contains(limit) else { throw Failure.invalid("limit must be between 1 and 1000, got \(limit)") }
+        guard (1...1000).contains(limit) else { throw ReadSideError.invalid("limit must be between 1 and 1000, got \(limit)") }
         let keys = try await view(SummaryProjection.name, applied: minPosition)
         let ranking = byRevenue ? keys.customersByRevenue : keys.customersByCount
         let top = (try await log.redis.send("ZRANGE", ranking, 0, limit - 1, "REV", "WITHSCORES").array ?? []).compactMap(\.string)

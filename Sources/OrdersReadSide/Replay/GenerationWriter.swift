@@ -8,11 +8,6 @@ import OrdersEventLog
 /// end, and one pipeline is in flight while the next is built. Only for a generation nobody else
 /// writes yet (a rebuild before its consumer group exists): there are no guards.
 final class GenerationWriter {
-    struct UnsupportedChange: Error, CustomStringConvertible {
-        let command: String
-        var description: String { "a rebuild writes additions only, but a projection produced \(command)" }
-    }
-
     let redis: RedisClient
     static let membersPerCommand = 1000
     static let commandsPerPipeline = 1000
@@ -49,10 +44,10 @@ final class GenerationWriter {
             case "ZREMRANGEBYSCORE" where arguments == ["-inf", "0"]: dropsNonPositive.insert(key)
             case "RANK":
                 guard let index = Int(arguments[0]), changes.keys.indices.contains(index - 1) else {
-                    throw UnsupportedChange(command: "RANK with a bad key index")
+                    throw ReadSideError.corrupt("a rebuild got a RANK with a bad key index")
                 }
                 rankSums[RankKeys(ranking: key, sums: changes.keys[index - 1]), default: [:]][arguments[1], default: 0] += Int64(arguments[2]) ?? 0
-            default: throw UnsupportedChange(command: operation.command)
+            default: throw ReadSideError.corrupt("a rebuild writes additions only, but a projection produced \(operation.command)")
             }
         }
         try await buffer(.hash, guardLocation.key, [guardLocation.field, guardValue])

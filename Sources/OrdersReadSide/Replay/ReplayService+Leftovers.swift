@@ -54,7 +54,7 @@ extension ReplayService {
                 }
                 let wait = max(0, ReplayStatus.staleAfter - (Timestamp.now().milliseconds - status.heartbeat.milliseconds)) + 100
                 try await Task.sleep(for: .milliseconds(wait))
-            } catch is AlreadyRunning {
+            } catch let error as ReadSideError where error.code == .replayRunning {
                 return // another instance took the slot first, and recovers it
             } catch {
                 if Task.isCancelled { return }

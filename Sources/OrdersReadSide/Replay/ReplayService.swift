@@ -64,26 +64,6 @@ public final class ReplayService: Sendable {
         case order(String)
     }
 
-    public struct Cancelled: Error, CustomStringConvertible {
-        public var description: String { "the replay was cancelled" }
-    }
-
-    /// Another replay holds the slot.
-    public struct AlreadyRunning: Error, CustomStringConvertible {
-        public let id: String
-        public let phase: String
-        public var description: String { "replay \(id) is running (\(phase)); cancel it or wait for it to finish" }
-    }
-
-    /// The request cannot start: an unknown projection, an order that does not exist.
-    public enum Refusal: Error, Equatable, CustomStringConvertible {
-        case invalid(String)
-        case notFound(String)
-        public var description: String {
-            switch self { case .invalid(let message), .notFound(let message): return message }
-        }
-    }
-
     // MARK: - Status and control
 
     public func status() async throws -> ReplayStatus? {
@@ -98,8 +78,9 @@ public final class ReplayService: Sendable {
     // MARK: - Starting
 
     /// Checks the request, claims the slot and starts the replay in the background; returns its
-    /// status at once. Whatever stops it from starting is thrown here (`Refusal`,
-    /// `AlreadyRunning`, a storage error); how it ends is in `status()` and the log.
+    /// status at once. Whatever stops it from starting is thrown here (a `ReadSideError`:
+    /// invalid, not found, another replay running; or a storage error); how it ends is in
+    /// `status()` and the log.
     public func start(_ request: Request) async throws -> ReplayStatus {
         let claimed = try await claim(request)
         Task { [self] in _ = try? await run(claimed) }
@@ -140,7 +121,7 @@ public final class ReplayService: Sendable {
         case .rebuild(let names):
             let chosen = Array(Set(names)).sorted()
             guard !chosen.isEmpty, chosen.allSatisfy(projections.names.contains) else {
-                throw Refusal.invalid("projection must be one of \(projections.names.joined(separator: ", ")) or all")
+                throw ReadSideError.invalid("projection must be one of \(projections.names.joined(separator: ", ")) or all")
             }
             for name in chosen {
                 let generation = try await generations.next()
@@ -155,7 +136,7 @@ public final class ReplayService: Sendable {
             status.from = time.description
         case .order(let orderId):
             guard Identifier.isValid(orderId), try await log.version(of: orderId) > 0 else {
-                throw Refusal.notFound("order \(orderId.prefix(80)) does not exist")
+                throw ReadSideError.notFound("order \(orderId.prefix(80)) does not exist")
             }
             status.kind = "order"
             status.orderId = orderId
@@ -199,7 +180,7 @@ public final class ReplayService: Sendable {
             throw SimulatedCrash() // a dead process cleans nothing up
         } catch {
             try? await dropLeftovers(of: status)
-            let cancelled = error is Cancelled
+            let cancelled = (error as? ReadSideError)?.code == .replayCancelled
             // The status is shown to clients: it names the failure, the log has its details.
             try? await slot.finish(&status, cancelled ? .cancelled : .failed,
                                    error: cancelled ? nil : "the replay failed; see the server's log for replay \(status.id)")

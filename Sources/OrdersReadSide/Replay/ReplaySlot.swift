@@ -18,7 +18,7 @@ struct ReplaySlot: Sendable {
     }
 
     /// Writes `status` into the slot unless a live replay holds it (then throws
-    /// `ReplayService.AlreadyRunning`). Returns the status it replaced, which may be an abandoned
+    /// `replayRunning`). Returns the status it replaced, which may be an abandoned
     /// replay's (its heartbeat stopped) with work left undone.
     func claim(_ status: ReplayStatus) async throws -> ReplayStatus? {
         let cutoff = Timestamp(milliseconds: Timestamp.now().milliseconds - ReplayStatus.staleAfter)
@@ -28,12 +28,12 @@ struct ReplaySlot: Sendable {
             throw EventStoreError.corrupt("orders_replay_claim returned \(reply)")
         }
         if kind == "running" {
-            throw ReplayService.AlreadyRunning(id: parts[safe: 1]?.string ?? "", phase: parts[safe: 2]?.string ?? "")
+            throw ReadSideError.replayRunning(id: parts[safe: 1]?.string ?? "", phase: parts[safe: 2]?.string ?? "")
         }
         return ReplayStatus(.array(Array(parts.dropFirst())))
     }
 
-    /// Records progress and the heartbeat; throws `Cancelled` when a cancel was requested and
+    /// Records progress and the heartbeat; throws `cancelled` when a cancel was requested and
     /// `cancellable` (a replay past its switch finishes: it cannot be undone).
     func checkpoint(_ status: inout ReplayStatus, cancellable: Bool = true) async throws {
         if await faultAt(status.phase) { throw SimulatedCrash() }
@@ -44,7 +44,7 @@ struct ReplaySlot: Sendable {
             RedisCommand("HGET", key, "cancel"),
         ])
         try replies[0].orThrow()
-        if cancellable, replies[1].string == "1" { throw ReplayService.Cancelled() }
+        if cancellable, replies[1].string == "1" { throw ReadSideError.cancelled }
     }
 
     func finish(_ status: inout ReplayStatus, _ phase: ReplayStatus.Phase, error: String? = nil) async throws {

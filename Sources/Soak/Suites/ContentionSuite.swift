@@ -53,10 +53,10 @@ public struct ContentionSuite: Sendable {
                     _ = try client.call("updateStatus", ["orderId": orderId, "status": Self.flow[index + 1], "expectedVersion": events.count])
                     accepted[orderId, default: 0] += 1
                 } catch let failure as OrdersClient.Failure {
-                    if failure.code == "concurrency_conflict", let actual = failure.actualVersion, actual > events.count {
+                    if failure.code == .concurrencyConflict, let actual = failure.actualVersion, actual > events.count {
                         conflicts += 1
                     } else {
-                        wrong.append("\(failure.code): \(failure.message) (actual \(failure.actualVersion.map(String.init) ?? "none"))")
+                        wrong.append("\(failure.code.rawValue): \(failure.message) (actual \(failure.actualVersion.map(String.init) ?? "none"))")
                     }
                 }
             }

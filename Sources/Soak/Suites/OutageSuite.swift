@@ -56,7 +56,7 @@ public struct OutageSuite: Sendable {
                                                                  "items": [["sku": "P", "name": "Probe", "quantity": 1, "unitPrice": "1.00"]]])
                     code = "ok"
                 } catch let failure as OrdersClient.Failure {
-                    code = failure.code
+                    code = failure.code.rawValue
                 }
                 slowest = max(slowest, ContinuousClock.now - began)
                 answers[code, default: 0] += 1
