@@ -48,14 +48,7 @@ public final class InMemoryProjection<P: Projection>: Sendable {
                 if event.version != version + 1 {
                     pending = history(event.orderId).filter { $0.version > version && $0.version <= event.version }
                 }
-                var folded = current
-                var reached = version
-                for next in pending {
-                    guard next.version == reached + 1,
-                          let domain = try? OrderEventCoding.decode(type: next.type, data: next.data) else { break }
-                    folded = projection.apply(domain, of: next, to: folded)
-                    reached = next.version
-                }
+                let (reached, folded, _) = projection.fold(pending, from: version, current)
                 guard reached > version else { continue }
                 let (changes, guardValue) = projection.changes(for: event.orderId, from: current, to: folded,
                                                                version: reached, in: view)

@@ -4,7 +4,44 @@ import RedisClient
 
 /// What the runtime does with any projection of the list, without naming it: each operation
 /// opens the projection's concrete type once and runs the generic machinery for it.
+/// Why a fold stopped before the end of the events it was given.
+public enum FoldStop: Sendable {
+    /// The next event was not the next version (a gap in what was read).
+    case gap(expected: Int, found: Int)
+    /// The next event could not be read (unknown type, malformed data); it stays unapplied.
+    case unreadable(RecordedEvent, any Error)
+}
+
 extension Projection {
+    /// One event onto the state at `version`, when it is the next version and `decoded` (the
+    /// event read back) is there; nil otherwise.
+    public func step(_ event: RecordedEvent, decoded: OrderEvent?, from version: Int, _ state: State?) -> State?? {
+        guard event.version == version + 1, let decoded else { return nil }
+        return .some(apply(decoded, of: event, to: state))
+    }
+
+    /// The one per-order fold of the read side: `events` of one order, oldest first, onto the
+    /// state at `version`, each the next version and readable; it stops at the first that is
+    /// not. Returns the version reached, the state there, and why it stopped early (nil when
+    /// every event was folded).
+    public func fold(_ events: [RecordedEvent], from version: Int, _ state: State?)
+        -> (version: Int, state: State?, stopped: FoldStop?) {
+        var current = version
+        var state = state
+        for event in events {
+            guard event.version == current + 1 else { return (current, state, .gap(expected: current + 1, found: event.version)) }
+            let decoded: OrderEvent
+            do {
+                decoded = try OrderEventCoding.decode(type: event.type, data: event.data)
+            } catch {
+                return (current, state, .unreadable(event, error))
+            }
+            state = apply(decoded, of: event, to: state)
+            current = event.version
+        }
+        return (current, state, nil)
+    }
+
     public var name: String { Self.name }
     public var schemaVersion: Int { Self.schemaVersion }
 

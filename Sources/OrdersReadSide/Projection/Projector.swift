@@ -187,23 +187,18 @@ public final class Projector<P: Projection>: Sendable {
             let last = events[events.count - 1].version
             events = try await log.events(of: orderId).filter { $0.version > version && $0.version <= last }
         }
-        var state = state
-        var current = version
-        for event in events {
-            guard event.version == current + 1 else { return nil } // the stream itself has a gap: corrupt
-            let domainEvent: OrderEvent
-            do {
-                domainEvent = try OrderEventCoding.decode(type: event.type, data: event.data)
-            } catch {
-                Log.warning("projector.apply_failed", ["projection": P.name, "orderId": orderId,
-                                                        "version": event.version, "error": error])
-                if current == version { return nil }
-                break // apply what came before the unreadable event; it stays pending
-            }
-            state = projection.apply(domainEvent, of: event, to: state)
-            current = event.version
+        let (reached, folded, stopped) = projection.fold(events, from: version, state)
+        switch stopped {
+        case .gap?:
+            return nil // the stream itself has a gap: corrupt; the entries stay pending
+        case .unreadable(let event, let error)?:
+            Log.warning("projector.apply_failed", ["projection": P.name, "orderId": orderId,
+                                                    "version": event.version, "error": error])
+            // What came before the unreadable event is applied; it stays pending.
+            return reached == version ? nil : (reached, folded)
+        case nil:
+            return (reached, folded)
         }
-        return (current, state)
     }
 
     // MARK: - Stalled entries

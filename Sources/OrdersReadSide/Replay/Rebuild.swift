@@ -44,8 +44,8 @@ final class Rebuild<P: Projection>: RebuildTarget {
                 let event = decoded.recorded
                 let (version, state) = states[event.orderId] ?? (0, nil)
                 // An event that cannot be read stops its order where it is, as in the live projector.
-                guard event.version == version + 1, let domain = decoded.event else { continue }
-                states[event.orderId] = (event.version, projection.apply(domain, of: event, to: state))
+                guard let next = projection.step(event, decoded: decoded.event, from: version, state) else { continue }
+                states[event.orderId] = (event.version, next)
             }
         }
     }
