@@ -28,7 +28,7 @@ struct LoadBenchmark {
     var requestLimit: Int? = nil
 
     func run() throws -> [String: Double] {
-        let seedIds = scenario == "reads" ? try createSeedOrders(500) : []
+        let seedIds = scenario == "reads" || scenario == "get" ? try createSeedOrders(500) : []
         let hot = HotOrders(try scenario == "contended" ? createSeedOrders(10) : [])
         let stop = Atomic<Bool>(false)
         let issued = Atomic<Int>(0)
@@ -181,6 +181,8 @@ struct Slot {
 
     mutating func next(_ scenario: String, _ seedIds: [String], _ items: Int) -> (String, [String: Any]) {
         switch scenario {
+        case "get":
+            return ("getOrder", ["orderId": seedIds[random(seedIds.count)]])
         case "reads":
             switch random(4) {
             case 0: return ("getOrder", ["orderId": seedIds[random(seedIds.count)]])
