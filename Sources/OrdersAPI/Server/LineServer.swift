@@ -93,6 +93,7 @@ public final class LineServer: @unchecked Sendable {
     // MARK: - Event loop
 
     private func runLoop() {
+        clinux_set_thread_name("orders-server") // what top -H and /proc show; Foundation's name is its own
         var events = [epoll_event](repeating: epoll_event(), count: 256)
         var lastSweep = ContinuousClock.now
         var stopDeadline: ContinuousClock.Instant?

@@ -75,7 +75,7 @@ extension ReplayService {
         } catch let error where !(error is SimulatedCrash) {
             // The new generations are live; the old ones stay until the next replay or start.
             status.error = "the new generations are live, but dropping the old ones failed (see the server's log); the next replay or start finishes it"
-            try? await log.redis.send("HSET", statusKey, "error", status.error ?? "")
+            _ = try? await log.redis.send("HSET", statusKey, "error", status.error ?? "")
             Log.warning("replay.cleaning_failed", ["id": status.id, "error": error])
         }
         phaseDone("cleaning")
