@@ -41,6 +41,7 @@ extension RequestRouter {
             orderId: orderId, command: command, expectedVersion: try request.optionalInt("expectedVersion"),
             commandId: try request.optionalString("commandId"), correlationId: try request.optionalString("correlationId"))
         do {
+            await throttle?.admit()
             return OrderJSON.appendResult(try await commands.handle(handled))
         } catch {
             switch error {

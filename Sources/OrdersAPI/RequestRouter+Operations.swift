@@ -20,6 +20,11 @@ extension RequestRouter {
                     "needsRebuild": report.needsRebuild]
         }]
         if let status = try await replay.status() { result["replay"] = Self.json(status) }
+        if let throttle {
+            let now = throttle.snapshot
+            result["writeThrottle"] = ["maxBacklog": throttle.maxBacklog, "backlog": now.backlog, "heldCommands": now.held,
+                                       "throttling": now.backlog > throttle.maxBacklog]
+        }
         return result
     }
 

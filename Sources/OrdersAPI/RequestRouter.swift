@@ -16,8 +16,12 @@ public final class RequestRouter: Sendable {
     let log: EventLog
     let loader: OrderLoader
     let token: String?
+    /// Holds commands back while the read models are too far behind (nil: never).
+    let throttle: WriteThrottle?
 
-    public init(commands: CommandHandler, queries: QueryHandler, replay: ReplayService, token: String? = nil) {
+    public init(commands: CommandHandler, queries: QueryHandler, replay: ReplayService, token: String? = nil,
+                throttle: WriteThrottle? = nil) {
+        self.throttle = throttle
         self.commands = commands
         self.queries = queries
         self.replay = replay

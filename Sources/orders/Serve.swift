@@ -26,6 +26,9 @@ enum Serve {
         guard let redisWait = Int(arguments.option("redis-wait") ?? env["ORDERS_REDIS_WAIT"] ?? "60"), redisWait >= 0 else {
             throw UsageError("--redis-wait must be a whole number of seconds")
         }
+        guard let maxBacklog = Int(arguments.option("max-backlog") ?? env["ORDERS_MAX_BACKLOG"] ?? "100"), maxBacklog >= 0 else {
+            throw UsageError("--max-backlog must be a whole number of events (0: never hold commands back)")
+        }
 
         let redis = RedisClient(RedisConfiguration(url: url, connections: 4))
         do {
@@ -40,10 +43,14 @@ enum Serve {
         let runProjectors = !arguments.flag("api-only")
 
         var server: LineServer?
+        var throttleTask: Task<Void, Never>?
         if runAPI {
             let repository = OrderRepository(store: store)
+            let throttle = maxBacklog > 0
+                ? WriteThrottle(maxBacklog: maxBacklog, log: store.log, projections: Projections.standard) : nil
+            if let throttle { throttleTask = Task { await throttle.run() } }
             let router = RequestRouter(commands: CommandHandler(repository: repository), queries: QueryHandler(log: store.log),
-                                       replay: ReplayService(log: repository.store.log), token: token)
+                                       replay: ReplayService(log: repository.store.log), token: token, throttle: throttle)
             let lineServer = LineServer(configuration: ServerConfiguration(host: host, port: port),
                                         tooLarge: RequestRouterLimits.tooLargeResponse) { await router.respond(to: $0) }
             let bound = try lineServer.start()
@@ -88,6 +95,7 @@ enum Serve {
         let signal = await waitForTerminationSignal()
         Log.info("server.stopping", ["signal": signal])
         await server?.shutdown()
+        throttleTask?.cancel()
         // A projector finishes the batch it is on (applied entries are acknowledged), then stops.
         for task in projectorTasks { task.cancel() }
         for task in projectorTasks { await task.value }

@@ -141,6 +141,20 @@ struct ProjectionTests {
         #expect(try await dumpReadModel(store, view) == before)
     }
 
+    @Test func theBacklogCountsWhatTheLiveGroupsHaveNotReadYet() async throws {
+        let store = try await makeStore("backlog")
+        let projector = Projector(projection: OrderProjection(), log: store.log, settings: quickSettings("b"))
+        try await projector.createGroup()
+        let handler = CommandHandler(repository: OrderRepository(store: store))
+        var last: LogPosition?
+        for _ in 0..<3 { last = try await handler.handle(.init(orderId: nil, command: createSample)).lastPosition }
+        let monitor = ProjectionMonitor(log: store.log)
+        #expect(try await monitor.backlog(live: ["order": 1]) == 3)
+        try await drain(projector, upTo: last)
+        #expect(try await monitor.backlog(live: ["order": 1]) == 0)
+        #expect(try await monitor.backlog(live: ["order": 2]) == 0, "a generation with no group has no backlog to count")
+    }
+
     @Test func manyProjectorsApplyingTheSameEventsAtOnceCountThemOnce() async throws {
         let store = try await makeStore("race")
         let last = try await randomHistory(store, orders: 30, commands: 200, seed: 3)

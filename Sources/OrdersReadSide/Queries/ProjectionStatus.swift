@@ -63,6 +63,23 @@ public struct ProjectionMonitor: Sendable {
                                 consumers: info["consumers"]?.int ?? 0, deadLettered: replies[2].int ?? 0)
     }
 
+    /// Log entries not yet read by the consumer group of each live generation, the most of any
+    /// projection: how far the read models are behind the writes (entries read but not yet
+    /// acknowledged are not counted: a dead consumer's wait for its claim is not a backlog).
+    public func backlog(live: [String: Int]) async throws -> Int {
+        let groups = Set(live.map { Self.group($0.key, generation: $0.value) })
+        var most = 0
+        for entry in try await log.redis.send("XINFO", "GROUPS", log.keys.log).array ?? [] {
+            var name: String?, lag: Int?
+            for (field, value) in entry.pairs {
+                if field.string == "name" { name = value.string }
+                if field.string == "lag" { lag = value.int } // nil when Redis cannot tell: not counted
+            }
+            if let name, groups.contains(name), let lag { most = max(most, lag) }
+        }
+        return most
+    }
+
     /// The named group's fields from XINFO GROUPS, or nil when it does not exist yet.
     private func groupInfo(_ reply: RedisValue, group: String) throws -> [String: RedisValue]? {
         for entry in reply.array ?? [] {

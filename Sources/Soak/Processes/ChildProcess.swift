@@ -25,6 +25,12 @@ public struct ChildProcess: Sendable {
         return ChildProcess(pid: pid)
     }
 
+    /// True until the process has exited (it is reaped when it has).
+    public var isRunning: Bool {
+        var status: Int32 = 0
+        return waitpid(pid, &status, WNOHANG) == 0
+    }
+
     /// Sends `signal` and waits until the process has exited.
     public func stop(_ signal: Int32 = SIGKILL) {
         _ = kill(pid, signal)

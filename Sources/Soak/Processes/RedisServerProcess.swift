@@ -7,7 +7,8 @@ import RedisClient
 ///
 public final class RedisServerProcess: @unchecked Sendable {
     // @unchecked: a test drives one instance from one task at a time.
-    public let port: Int
+    /// The port it listens on: chosen free, and chosen again if another process took it first.
+    public private(set) var port: Int
     public let directory: URL
     private let extraArguments: [String]
     private var child: ChildProcess?
@@ -27,17 +28,29 @@ public final class RedisServerProcess: @unchecked Sendable {
 
     public var url: RedisURL { RedisURL(host: "127.0.0.1", port: port) }
 
-    /// Starts the server and waits (up to 10 s) until it answers PING.
+    /// Starts the server and waits (up to 10 s) until it answers PING. A free port can be taken
+    /// by another process between choosing it and binding it (tests start servers in parallel):
+    /// then the server exits at once, and it is started again on another port.
     public func start() throws {
-        let arguments = [try Self.redisServerPath(), "--port", "\(port)", "--bind", "127.0.0.1",
-                         "--dir", directory.path, "--appendonly", "yes", "--save", "",
-                         "--daemonize", "no", "--logfile", directory.appendingPathComponent("redis.log").path]
-            + extraArguments
-        child = try ChildProcess.spawn(arguments, log: directory.appendingPathComponent("stdout.log"))
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline {
-            if Self.answersPing(port: port) { return }
-            usleep(20_000)
+        let logFile = directory.appendingPathComponent("redis.log")
+        for _ in 0..<5 {
+            let arguments = [try Self.redisServerPath(), "--port", "\(port)", "--bind", "127.0.0.1",
+                             "--dir", directory.path, "--appendonly", "yes", "--save", "",
+                             "--daemonize", "no", "--logfile", logFile.path]
+                + extraArguments
+            let started = try ChildProcess.spawn(arguments, log: directory.appendingPathComponent("stdout.log"))
+            child = started
+            let deadline = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < deadline {
+                if Self.answersPing(port: port) { return }
+                if !started.isRunning { break } // it exited: most likely the port was taken
+                usleep(20_000)
+            }
+            if started.isRunning { started.stop(SIGKILL) } // (isRunning reaps one that exited)
+            child = nil
+            let log = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
+            guard log.contains("Address already in use") else { break }
+            port = try Self.freePort()
         }
         throw ServerError(message: "redis-server on port \(port) did not answer PING within 10 s")
     }
