@@ -31,11 +31,15 @@ public struct ChildProcess: Sendable {
         return waitpid(pid, &status, WNOHANG) == 0
     }
 
-    /// Sends `signal` and waits until the process has exited.
-    public func stop(_ signal: Int32 = SIGKILL) {
+    /// Sends `signal` and waits until the process has exited; returns its exit code, or 128 plus
+    /// the signal that ended it.
+    @discardableResult
+    public func stop(_ signal: Int32 = SIGKILL) -> Int32 {
         _ = kill(pid, signal)
         var status: Int32 = 0
         _ = waitpid(pid, &status, 0)
+        let terminatedBy = status & 0x7f
+        return terminatedBy == 0 ? (status >> 8) & 0xff : 128 + terminatedBy
     }
 
     public struct SpawnError: Error, CustomStringConvertible {

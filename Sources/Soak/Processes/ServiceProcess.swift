@@ -36,6 +36,12 @@ public final class ServiceProcess: @unchecked Sendable {
         }
     }
 
+    /// Asks the process to stop (SIGTERM), waits for it, and returns its exit code.
+    public func terminate() -> Int32? {
+        defer { child = nil }
+        return child?.stop(SIGTERM)
+    }
+
     /// Ends the process at once (SIGKILL) and reaps it.
     public func kill() {
         child?.stop(SIGKILL)
