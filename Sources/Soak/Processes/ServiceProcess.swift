@@ -6,20 +6,20 @@ import RedisClient
 /// restarted on the same port by the suites.
 public final class ServiceProcess: @unchecked Sendable {
     // @unchecked: a suite starts and kills it from one task at a time.
-    public let port: Int
+    /// Chosen free; chosen again if another process took it before the service bound it.
+    public private(set) var port: Int
     public let log: URL
-    private let arguments: [String]
+    private let command: (Int) -> [String]
     private var child: ChildProcess?
 
     /// `descriptorLimit` starts the service under that `ulimit -n`.
     public init(binary: String, redis: RedisURL, namespace: String, extraArguments: [String] = [],
                 descriptorLimit: Int? = nil) throws {
         port = try RedisServerProcess.freePort()
-        let command = [binary, "serve", "--redis", redis.description, "--port", "\(port)", "--namespace", namespace] + extraArguments
-        if let descriptorLimit {
-            arguments = ["/bin/sh", "-c", "ulimit -n \(descriptorLimit) && exec \"$0\" \"$@\""] + command
-        } else {
-            arguments = command
+        command = { port in
+            let serve = [binary, "serve", "--redis", redis.description, "--port", "\(port)", "--namespace", namespace] + extraArguments
+            guard let descriptorLimit else { return serve }
+            return ["/bin/sh", "-c", "ulimit -n \(descriptorLimit) && exec \"$0\" \"$@\""] + serve
         }
         log = FileManager.default.temporaryDirectory.appendingPathComponent("orders-serve-\(namespace)-\(port).log")
     }
@@ -28,12 +28,34 @@ public final class ServiceProcess: @unchecked Sendable {
 
     public var pid: pid_t? { child?.pid }
 
-    /// Starts the service and waits (up to `within`) until it answers `health`.
+    /// Starts the service and waits (up to `within`) until it answers `health`. If it exits
+    /// because its port was taken meanwhile (tests start processes in parallel), it is started
+    /// again on another port.
     public func start(within limit: Duration = .seconds(30)) async throws {
-        child = try ChildProcess.spawn(arguments, log: log)
-        _ = try await eventually(within: limit) {
-            try await onThreads(1) { [port] _ in _ = try OrdersClient(port: port, timeout: .seconds(2)).call("health") }
+        for _ in 0..<5 {
+            let logged = (try? Data(contentsOf: log).count) ?? 0
+            let started = try ChildProcess.spawn(command(port), log: log)
+            child = started
+            let deadline = ContinuousClock.now + limit
+            while started.isRunning {
+                let answered = try? await onThreads(1) { [port] _ in
+                    _ = try OrdersClient(port: port, timeout: .seconds(2)).call("health")
+                }
+                if answered != nil { return }
+                guard ContinuousClock.now < deadline else { throw Exited(description: "orders serve did not answer health within \(limit)") }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            child = nil // it exited (and was reaped)
+            let output = (try? Data(contentsOf: log)).map { String(decoding: $0.dropFirst(logged), as: UTF8.self) } ?? ""
+            guard output.contains("Address already in use") else { throw Exited() }
+            port = try RedisServerProcess.freePort()
         }
+        throw Exited()
+    }
+
+    /// The service exited before it answered.
+    public struct Exited: Error, CustomStringConvertible {
+        public var description = "orders serve exited before it answered health (see its log)"
     }
 
     /// Asks the process to stop (SIGTERM), waits for it, and returns its exit code.
