@@ -11,6 +11,8 @@ public final class ServiceProcess: @unchecked Sendable {
     public let log: URL
     private let command: (Int) -> [String]
     private var child: ChildProcess?
+    /// Once it has run, it is restarted on the same port.
+    private var startedBefore = false
 
     /// `descriptorLimit` starts the service under that `ulimit -n`.
     public init(binary: String, redis: RedisURL, namespace: String, extraArguments: [String] = [],
@@ -30,7 +32,7 @@ public final class ServiceProcess: @unchecked Sendable {
 
     /// Starts the service and waits (up to `within`) until it answers `health`. If it exits
     /// because its port was taken meanwhile (tests start processes in parallel), it is started
-    /// again on another port.
+    /// again: the first time on another port, a restart on the same one a moment later.
     public func start(within limit: Duration = .seconds(30)) async throws {
         for _ in 0..<5 {
             let logged = (try? Data(contentsOf: log).count) ?? 0
@@ -41,14 +43,21 @@ public final class ServiceProcess: @unchecked Sendable {
                 let answered = try? await onThreads(1) { [port] _ in
                     _ = try OrdersClient(port: port, timeout: .seconds(2)).call("health")
                 }
-                if answered != nil { return }
+                if answered != nil {
+                    startedBefore = true
+                    return
+                }
                 guard ContinuousClock.now < deadline else { throw Exited(description: "orders serve did not answer health within \(limit)") }
                 try await Task.sleep(for: .milliseconds(10))
             }
             child = nil // it exited (and was reaped)
             let output = (try? Data(contentsOf: log)).map { String(decoding: $0.dropFirst(logged), as: UTF8.self) } ?? ""
             guard output.contains("Address already in use") else { throw Exited() }
-            port = try RedisServerProcess.freePort()
+            if startedBefore {
+                try await Task.sleep(for: .milliseconds(100)) // a restart keeps its port: clients know it
+            } else {
+                port = try RedisServerProcess.freePort()
+            }
         }
         throw Exited()
     }
