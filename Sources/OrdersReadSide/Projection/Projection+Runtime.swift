@@ -13,11 +13,12 @@ public enum FoldStop: Sendable {
 }
 
 extension Projection {
-    /// One event onto the state at `version`, when it is the next version and `decoded` (the
-    /// event read back) is there; nil otherwise.
-    public func step(_ event: RecordedEvent, decoded: OrderEvent?, from version: Int, _ state: State?) -> State?? {
+    /// One event onto the state at `version`: the version and state after it, or nil when it is
+    /// not the next version or could not be read (`decoded` is nil).
+    public func step(_ event: RecordedEvent, decoded: OrderEvent?, from version: Int,
+                     _ state: State?) -> (version: Int, state: State?)? {
         guard event.version == version + 1, let decoded else { return nil }
-        return .some(apply(decoded, of: event, to: state))
+        return (event.version, apply(decoded, of: event, to: state))
     }
 
     /// The one per-order fold of the read side: `events` of one order, oldest first, onto the

@@ -67,26 +67,24 @@ public struct ProjectionMonitor: Sendable {
     /// projection: how far the read models are behind the writes (entries read but not yet
     /// acknowledged are not counted: a dead consumer's wait for its claim is not a backlog).
     public func backlog(live: [String: Int]) async throws -> Int {
-        let groups = Set(live.map { Self.group($0.key, generation: $0.value) })
-        var most = 0
-        for entry in try await log.redis.send("XINFO", "GROUPS", log.keys.log).array ?? [] {
-            var name: String?, lag: Int?
-            for (field, value) in entry.pairs {
-                if field.string == "name" { name = value.string }
-                if field.string == "lag" { lag = value.int } // nil when Redis cannot tell: not counted
-            }
-            if let name, groups.contains(name), let lag { most = max(most, lag) }
-        }
-        return most
+        let groups = Self.groups(try await log.redis.send("XINFO", "GROUPS", log.keys.log))
+        // A lag Redis cannot tell (nil) is not counted.
+        return live.compactMap { groups[Self.group($0.key, generation: $0.value)]?["lag"]?.int }.max() ?? 0
     }
 
     /// The named group's fields from XINFO GROUPS, or nil when it does not exist yet.
     private func groupInfo(_ reply: RedisValue, group: String) throws -> [String: RedisValue]? {
+        Self.groups(reply)[group]
+    }
+
+    /// XINFO GROUPS' reply: each group's fields, by the group's name.
+    private static func groups(_ reply: RedisValue) -> [String: [String: RedisValue]] {
+        var groups: [String: [String: RedisValue]] = [:]
         for entry in reply.array ?? [] {
-            var map: [String: RedisValue] = [:]
-            for (name, value) in entry.pairs { if let name = name.string { map[name] = value } }
-            if map["name"]?.string == group { return map }
+            var fields: [String: RedisValue] = [:]
+            for (name, value) in entry.pairs { if let name = name.string { fields[name] = value } }
+            if let name = fields["name"]?.string { groups[name] = fields }
         }
-        return nil
+        return groups
     }
 }

@@ -34,9 +34,16 @@ public final class QueryHandler: Sendable {
     /// `minPosition`: each query looks up the live pointer once, and waits on the generation it
     /// then reads.
     func view(_ projection: String, applied minPosition: LogPosition?) async throws -> ViewKeys {
-        let view = ViewKeys(keys: log.keys, projection: projection, generation: try await LiveGenerations(log: log).live(projection))
-        try await waitUntilApplied(minPosition, in: view)
-        return view
+        try await views(of: [projection], applied: minPosition)[0]
+    }
+
+    /// The live generations' keys of several projections, read in one round trip, after waiting
+    /// until each has applied `minPosition`.
+    func views(of projections: [String], applied minPosition: LogPosition?) async throws -> [ViewKeys] {
+        let live = try await LiveGenerations(log: log).live(projections)
+        let views = projections.map { ViewKeys(keys: log.keys, projection: $0, generation: live[$0] ?? 1) }
+        for view in views { try await waitUntilApplied(minPosition, in: view) }
+        return views
     }
 
     /// Waits until `view`'s generation has applied `position`, or throws `staleRead` after `freshnessWait`.

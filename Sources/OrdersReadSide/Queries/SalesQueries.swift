@@ -57,7 +57,9 @@ extension QueryHandler {
     /// A customer is named by their newest order in the order read model.
     public func topCustomers(limit: Int = 10, byRevenue: Bool = true, minPosition: LogPosition? = nil) async throws -> [CustomerFigures] {
         guard (1...1000).contains(limit) else { throw ReadSideError.invalid("limit must be between 1 and 1000, got \(limit)") }
-        let keys = try await view(SummaryProjection.name, applied: minPosition)
+        // Names come from the order model: both live generations in one read.
+        let both = try await views(of: [SummaryProjection.name, OrderProjection.name], applied: minPosition)
+        let keys = both[0]
         let ranking = byRevenue ? keys.customersByRevenue : keys.customersByCount
         let top = (try await log.redis.send("ZRANGE", ranking, 0, limit - 1, "REV", "WITHSCORES").array ?? []).compactMap(\.string)
         guard top.count >= 2 else { return [] }
@@ -91,7 +93,7 @@ extension QueryHandler {
             return x != y ? x > y : a.email < b.email
         }
         figures = Array(figures.prefix(limit))
-        let names = try await newestNames(of: figures.map(\.email))
+        let names = try await newestNames(of: figures.map(\.email), in: both[1])
         for index in figures.indices { figures[index].name = names[index] }
         return figures
     }
@@ -99,10 +101,8 @@ extension QueryHandler {
     /// Each customer's name on their newest order: the latest creation time in the order read
     /// model's customer index (milliseconds; within one, the greatest order id), or "" when the
     /// customer has no order left there.
-    func newestNames(of emails: [String]) async throws -> [String] {
+    func newestNames(of emails: [String], in keys: ViewKeys) async throws -> [String] {
         guard !emails.isEmpty else { return [] }
-        let keys = ViewKeys(keys: log.keys, projection: OrderProjection.name,
-                            generation: try await LiveGenerations(log: log).live(OrderProjection.name))
         let newest = try await log.redis.pipeline(emails.map { RedisCommand("ZRANGE", keys.byCustomer($0), 0, 0, "REV") })
             .map { try $0.orThrow().array?.first?.string }
         let found = newest.compactMap { $0 }

@@ -45,7 +45,7 @@ final class Rebuild<P: Projection>: RebuildTarget {
                 let (version, state) = states[event.orderId] ?? (0, nil)
                 // An event that cannot be read stops its order where it is, as in the live projector.
                 guard let next = projection.step(event, decoded: decoded.event, from: version, state) else { continue }
-                states[event.orderId] = (event.version, next)
+                states[event.orderId] = next
             }
         }
     }

@@ -11,11 +11,11 @@ extension ReplayService {
     /// one before the switch, the one it replaced after it.
     func leftovers(of status: ReplayStatus) async throws -> [ViewKeys] {
         guard status.kind == "rebuild" else { return [] }
+        let live = try await generations.live(status.projections)
         var drop: [ViewKeys] = []
         for (index, name) in status.projections.enumerated() {
             guard let new = status.generations[safe: index] else { continue }
-            let live = try await generations.live(name)
-            if live == new {
+            if live[name] == new {
                 if let old = status.replaced[safe: index], old != new { drop.append(ViewKeys(keys: log.keys, projection: name, generation: old)) }
             } else {
                 drop.append(ViewKeys(keys: log.keys, projection: name, generation: new))
@@ -33,6 +33,20 @@ extension ReplayService {
         }
     }
 
+    /// Claims the slot for `status` (or throws `replayRunning`); when it held an abandoned
+    /// replay, finishes that one's work first. If that fails, its record goes back in the slot,
+    /// so what it left is not forgotten: the next attempt drops it.
+    func claimSlot(_ status: ReplayStatus) async throws {
+        guard let previous = try await slot.claim(status), !previous.phase.isFinished else { return }
+        Log.warning("replay.abandoned", ["id": previous.id, "phase": previous.phase.rawValue])
+        do {
+            try await dropLeftovers(of: previous)
+        } catch {
+            _ = try? await log.redis.pipeline([RedisCommand("DEL", statusKey), RedisCommand("HSET", [statusKey] + previous.fields)])
+            throw error
+        }
+    }
+
     /// At start-up: waits (while `run` is not cancelled) until the recorded replay has finished
     /// or is abandoned, and finishes an abandoned one's work. A replay that is alive belongs to
     /// another instance, which finishes it itself.
@@ -41,14 +55,8 @@ extension ReplayService {
             do {
                 guard let status = try await slot.status(), !status.phase.isFinished else { return }
                 if !status.isAlive {
-                    let now = Timestamp.now()
-                    var recovery = ReplayStatus(id: UUID().uuidString.prefix(8).lowercased(), kind: "recovery",
-                                                projections: status.projections, generations: [], from: nil, orderId: nil,
-                                                phase: .cleaning, done: 0, total: 0, startedAt: now, heartbeat: now, error: nil)
-                    if let previous = try await slot.claim(recovery), !previous.phase.isFinished {
-                        Log.warning("replay.abandoned", ["id": previous.id, "phase": previous.phase.rawValue])
-                        try await dropLeftovers(of: previous)
-                    }
+                    var recovery = ReplayStatus.starting(kind: "recovery", projections: status.projections, phase: .cleaning)
+                    try await claimSlot(recovery)
                     try await slot.finish(&recovery, .done)
                     return
                 }

@@ -111,11 +111,7 @@ public final class ReplayService: Sendable {
     }
 
     private func claim(_ request: Request) async throws -> Claimed {
-        let now = Timestamp.now()
-        let id = UUID().uuidString.prefix(8).lowercased()
-        var status = ReplayStatus(id: id, kind: "", projections: projections.names, generations: [],
-                                  from: nil, orderId: nil, phase: .reading, done: 0, total: 0, startedAt: now,
-                                  heartbeat: now, error: nil)
+        var status = ReplayStatus.starting(kind: "", projections: projections.names)
         var targets: [any RebuildTarget] = []
         switch request {
         case .rebuild(let names):
@@ -130,7 +126,8 @@ public final class ReplayService: Sendable {
             status.kind = "rebuild"
             status.projections = chosen
             status.generations = targets.map(\.generation)
-            for name in chosen { status.replaced.append(try await generations.live(name)) }
+            let live = try await generations.live(chosen)
+            status.replaced = chosen.map { live[$0] ?? 1 }
         case .from(let time):
             status.kind = "from"
             status.from = time.description
@@ -143,16 +140,7 @@ public final class ReplayService: Sendable {
             status.total = 1
         }
         // Refused when another replay runs: the generation numbers handed out above stay unused.
-        if let previous = try await slot.claim(status), !previous.phase.isFinished {
-            Log.warning("replay.abandoned", ["id": previous.id, "phase": previous.phase.rawValue])
-            do {
-                try await dropLeftovers(of: previous) // an abandoned replay's work, finished first
-            } catch {
-                // Put its record back, so what it left is not forgotten: the next attempt drops it.
-                _ = try? await log.redis.pipeline([RedisCommand("DEL", statusKey), RedisCommand("HSET", [statusKey] + previous.fields)])
-                throw error
-            }
-        }
+        try await claimSlot(status)
         Log.info("replay.started", ["id": status.id, "kind": status.kind, "projections": status.projections.joined(separator: ","),
                                     "generations": status.generations.map { "g\($0)" }.joined(separator: ",")])
         return Claimed(status: status, request: request, targets: targets)

@@ -1,3 +1,4 @@
+import Foundation
 import RedisClient
 import OrdersDomain
 import OrdersEventLog
@@ -60,6 +61,13 @@ public struct ReplayStatus: Sendable, Hashable {
         self.startedAt = startedAt
         self.heartbeat = heartbeat
         self.error = error
+    }
+
+    /// A replay about to claim the slot: a new id, started and alive now, nothing done yet.
+    static func starting(kind: String, projections: [String], phase: Phase = .reading) -> ReplayStatus {
+        let now = Timestamp.now()
+        return ReplayStatus(id: UUID().uuidString.prefix(8).lowercased(), kind: kind, projections: projections, generations: [],
+                            from: nil, orderId: nil, phase: phase, done: 0, total: 0, startedAt: now, heartbeat: now, error: nil)
     }
 
     /// From HGETALL's reply.

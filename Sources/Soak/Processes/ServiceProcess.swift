@@ -40,10 +40,10 @@ public final class ServiceProcess: @unchecked Sendable {
             child = started
             let deadline = ContinuousClock.now + limit
             while started.isRunning {
-                let answered = try? await onThreads(1) { [port] _ in
+                let answered = (try? await onThreads(1) { [port] _ in
                     _ = try OrdersClient(port: port, timeout: .seconds(2)).call("health")
-                }
-                if answered != nil {
+                }) != nil
+                if answered {
                     startedBefore = true
                     return
                 }
