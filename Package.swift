@@ -7,6 +7,7 @@ let package = Package(
     name: "Orders",
     platforms: [.macOS(.v15)],
     products: [
+        .library(name: "EventLoops", targets: ["EventLoops"]),
         .library(name: "RedisClient", targets: ["RedisClient"]),
         .library(name: "OrdersDomain", targets: ["OrdersDomain"]),
         .library(name: "OrdersEventLog", targets: ["OrdersEventLog"]),
@@ -23,8 +24,12 @@ let package = Package(
         ),
         // Linux headers Swift's Glibc module leaves out (epoll, posix_spawn's closefrom).
         .systemLibrary(name: "CLinux"),
-        // A small Redis client over hiredis. Knows nothing of orders.
-        .target(name: "RedisClient", dependencies: ["CHiredis"]),
+        // Event loops: one thread and one epoll each, a task executor, turn-end flushes. Knows
+        // nothing of Redis or orders.
+        .target(name: "EventLoops", dependencies: ["CLinux"]),
+        // A small Redis client over hiredis, on lanes (threads) or on event loops. Knows nothing
+        // of orders.
+        .target(name: "RedisClient", dependencies: ["CHiredis", "CLinux", "EventLoops"]),
         // The flow of ../shared/DESIGN.md, held by the compiler: each arrow is a dependency, and
         // nothing else is.
         //
@@ -54,8 +59,8 @@ let package = Package(
         .target(name: "Soak", dependencies: ["OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "OrdersAPI", "RedisClient", "CLinux"]),
         .executableTarget(name: "orders-soak", dependencies: ["Soak", "OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "RedisClient"]),
         // Helpers shared by the test targets: where the test Redis is; re-exports Soak's harness.
-        .target(name: "TestSupport", dependencies: ["RedisClient", "OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "Soak"], path: "Tests/TestSupport"),
-        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "TestSupport"]),
+        .target(name: "TestSupport", dependencies: ["EventLoops", "RedisClient", "OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "Soak"], path: "Tests/TestSupport"),
+        .testTarget(name: "RedisClientTests", dependencies: ["EventLoops", "RedisClient", "TestSupport"]),
         .testTarget(name: "OrdersTests", dependencies: ["OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "RedisClient", "TestSupport"]),
         .testTarget(name: "OrdersAPITests", dependencies: ["OrdersAPI", "OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "RedisClient", "TestSupport"]),
     ]

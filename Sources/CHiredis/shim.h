@@ -8,4 +8,7 @@
 // returning the pointer keeps the Swift side free of tuple juggling.
 static inline const char *chiredis_errstr(const redisContext *c) { return c->errstr; }
 
+// The same for a reader's error text (redisReaderGetError is a macro Swift cannot call).
+static inline const char *chiredis_reader_errstr(const redisReader *r) { return r->errstr; }
+
 #endif

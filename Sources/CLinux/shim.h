@@ -1,9 +1,10 @@
 #ifndef CLINUX_SHIM_H
 #define CLINUX_SHIM_H
-// Linux headers that Swift's Glibc module does not export: the server's event loop uses epoll;
-// the test harness starts children that inherit no descriptor (posix_spawn's closefrom, a GNU
-// extension of glibc 2.34).
+// Linux headers that Swift's Glibc module does not export: the event loops use epoll and an
+// eventfd to be woken; the test harness starts children that inherit no descriptor
+// (posix_spawn's closefrom, a GNU extension of glibc 2.34).
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <spawn.h>
 

@@ -1,4 +1,5 @@
 import Synchronization
+import EventLoops
 
 /// How a `RedisClient` reaches its server.
 public struct RedisConfiguration: Sendable {
@@ -24,20 +25,53 @@ public struct RedisConfiguration: Sendable {
     }
 }
 
-/// A pool of pipelined connections, safe to share between any number of tasks.
+/// Pipelined connections to one Redis, safe to share between any number of tasks.
 ///
-/// Every call is queued on one connection's lane; a lane writes everything queued in one batch,
-/// so concurrent calls share round trips. A call during an outage fails fast with `unavailable`
-/// and calls succeed again once Redis is back.
+/// Two kinds, one interface:
+/// - on event loops (`init(_:on:)`, the service): one non-blocking connection per loop; a task
+///   running on a loop uses its loop's connection, and everything the loop's turn sends leaves in
+///   one write (`RedisLoopConnection`);
+/// - on lanes (`init(_:)`, the command-line tools, tests, operator work): `connections` blocking
+///   connections, each driven by a thread of its own that writes everything queued in one batch
+///   (`RedisLane`).
+/// Either way concurrent calls share round trips, a call during an outage fails fast with
+/// `unavailable`, and calls succeed again once Redis is back.
 public final class RedisClient: Sendable {
     public let configuration: RedisConfiguration
-    private let lanes: [RedisLane]
+    private let backend: Backend
     private let nextLane = Atomic<Int>(0)
 
+    private enum Backend: Sendable {
+        case lanes([RedisLane])
+        case loops(RedisLoopConnections)
+    }
+
+    /// Connections on lanes of their own (threads).
     public init(_ configuration: RedisConfiguration) {
         self.configuration = configuration
-        self.lanes = (0..<configuration.connections).map {
+        self.backend = .lanes((0..<configuration.connections).map {
             RedisLane(configuration: configuration, name: "redis-lane-\($0)")
+        })
+    }
+
+    /// One connection on each loop of `group` (made when first used there); `connections` is
+    /// not used.
+    public init(_ configuration: RedisConfiguration, on group: EventLoopGroup) {
+        self.configuration = configuration
+        self.backend = .loops(RedisLoopConnections(group: group, configuration: configuration))
+    }
+
+    /// A client of the same kind with connections of its own and another command timeout:
+    /// blocking reads (`XREADGROUP … BLOCK`) must not hold up other commands.
+    public func dedicated(commandTimeout: Duration) -> RedisClient {
+        var configuration = self.configuration
+        configuration.commandTimeout = commandTimeout
+        switch backend {
+        case .lanes:
+            configuration.connections = 1
+            return RedisClient(configuration)
+        case .loops(let loops):
+            return RedisClient(configuration, on: loops.group)
         }
     }
 
@@ -50,7 +84,7 @@ public final class RedisClient: Sendable {
     /// Runs one command. An error reply throws `RedisError.server`.
     @discardableResult
     public func send(_ command: RedisCommand) async throws -> RedisValue {
-        try await lane().submit([command])[0].orThrow()
+        try await submit([command])[0].orThrow()
     }
 
     @discardableResult
@@ -64,16 +98,24 @@ public final class RedisClient: Sendable {
     /// `MULTI … EXEC` sequence may be sent as one pipeline.
     public func pipeline(_ commands: [RedisCommand]) async throws -> [RedisValue] {
         guard !commands.isEmpty else { return [] }
-        return try await lane().submit(commands)
+        return try await submit(commands)
     }
 
-    /// Fails queued calls with `closed` and ends the lanes' threads.
+    /// Fails queued calls with `closed` and ends the lanes' threads or the loops' connections.
     public func close() {
-        for lane in lanes { lane.close() }
+        switch backend {
+        case .lanes(let lanes): for lane in lanes { lane.close() }
+        case .loops(let loops): loops.close()
+        }
     }
 
-    private func lane() -> RedisLane {
-        let index = nextLane.wrappingAdd(1, ordering: .relaxed).oldValue
-        return lanes[(index & Int.max) % lanes.count]
+    private func submit(_ commands: [RedisCommand]) async throws -> [RedisValue] {
+        switch backend {
+        case .lanes(let lanes):
+            let index = nextLane.wrappingAdd(1, ordering: .relaxed).oldValue
+            return try await lanes[(index & Int.max) % lanes.count].submit(commands)
+        case .loops(let loops):
+            return try await loops.submit(commands)
+        }
     }
 }

@@ -75,7 +75,7 @@ public final class RedisConnection {
         guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw fail(context) }
         let reply = raw.assumingMemoryBound(to: redisReply.self)
         defer { freeReplyObject(raw) }
-        return Self.value(of: reply)
+        return RedisValue(reply: reply)
     }
 
     // MARK: - Private
@@ -145,37 +145,6 @@ public final class RedisConnection {
                                            lengthBuffer.baseAddress)
                 }
             }
-        }
-    }
-
-    private static func value(of reply: UnsafeMutablePointer<redisReply>) -> RedisValue {
-        let r = reply.pointee
-        switch r.type {
-        case REDIS_REPLY_STATUS: return .status(text(r))
-        case REDIS_REPLY_ERROR: return .error(text(r))
-        case REDIS_REPLY_INTEGER: return .integer(Int64(r.integer))
-        case REDIS_REPLY_NIL: return .null
-        case REDIS_REPLY_STRING:
-            guard let str = r.str, r.len > 0 else { return .bulk([]) }
-            return .bulk(str.withMemoryRebound(to: UInt8.self, capacity: r.len) {
-                Array(UnsafeBufferPointer(start: $0, count: r.len))
-            })
-        case REDIS_REPLY_ARRAY:
-            var values: [RedisValue] = []
-            values.reserveCapacity(r.elements)
-            for i in 0..<r.elements {
-                if let element = r.element[i] { values.append(value(of: element)) } else { values.append(.null) }
-            }
-            return .array(values)
-        default:
-            return .error("unsupported reply type \(r.type)")
-        }
-    }
-
-    private static func text(_ r: redisReply) -> String {
-        guard let str = r.str else { return "" }
-        return str.withMemoryRebound(to: UInt8.self, capacity: r.len) {
-            String(decoding: UnsafeBufferPointer(start: $0, count: r.len), as: UTF8.self)
         }
     }
 

@@ -5,14 +5,15 @@ import TestSupport
 
 @Suite(.enabled(if: TestRedis.shouldRun))
 struct RedisClientTests {
-    let client: RedisClient
     let prefix = TestRedis.uniqueNamespace("client")
 
-    init() throws {
-        client = RedisClient(RedisConfiguration(url: try TestRedis.url(), connections: 4))
+    func makeClient(_ kind: ClientKind) throws -> RedisClient {
+        kind.client(RedisConfiguration(url: try TestRedis.url(), connections: 4))
     }
 
-    @Test func everyReplyType() async throws {
+    @Test(arguments: ClientKind.allCases)
+    func everyReplyType(kind: ClientKind) async throws {
+        let client = try makeClient(kind)
         #expect(try await client.send("PING") == .status("PONG"))
         #expect(try await client.send("SET", "\(prefix):k", "v") == .status("OK"))
         #expect(try await client.send("GET", "\(prefix):k") == .bulk(Array("v".utf8)))
@@ -31,7 +32,9 @@ struct RedisClientTests {
         #expect(message.hasPrefix("WRONGTYPE"))
     }
 
-    @Test func errorReplyThrowsServerError() async throws {
+    @Test(arguments: ClientKind.allCases)
+    func errorReplyThrowsServerError(kind: ClientKind) async throws {
+        let client = try makeClient(kind)
         try await client.send("SET", "\(prefix):s", "v")
         await #expect(throws: RedisError.self) { try await client.send("LPUSH", "\(prefix):s", "x") }
         do {
@@ -43,7 +46,9 @@ struct RedisClientTests {
         }
     }
 
-    @Test func bulkStringsAreBinarySafe() async throws {
+    @Test(arguments: ClientKind.allCases)
+    func bulkStringsAreBinarySafe(kind: ClientKind) async throws {
+        let client = try makeClient(kind)
         let withNul: [UInt8] = [0x61, 0x00, 0x62, 0x00, 0x00, 0x63]
         let notUTF8: [UInt8] = [0xff, 0xfe, 0xc3, 0x28, 0x80]
         let big = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
@@ -57,14 +62,18 @@ struct RedisClientTests {
         #expect(try await client.send("EXISTS", oddKey) == .integer(1))
     }
 
-    @Test func pipelineOfTenThousandCommands() async throws {
+    @Test(arguments: ClientKind.allCases)
+    func pipelineOfTenThousandCommands(kind: ClientKind) async throws {
+        let client = try makeClient(kind)
         let commands = (0..<10_000).map { _ in RedisCommand("INCR", "\(prefix):counter") }
         let replies = try await client.pipeline(commands)
         #expect(replies.count == 10_000)
         #expect(replies == (1...10_000).map { RedisValue.integer(Int64($0)) })
     }
 
-    @Test func concurrentTasksNeverGetEachOthersReplies() async throws {
+    @Test(arguments: ClientKind.allCases)
+    func concurrentTasksNeverGetEachOthersReplies(kind: ClientKind) async throws {
+        let client = try makeClient(kind)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for task in 0..<64 {
                 group.addTask {
@@ -83,18 +92,22 @@ struct RedisClientTests {
         }
     }
 
-    @Test func selectsTheDatabaseFromTheURL() async throws {
+    @Test(arguments: ClientKind.allCases)
+    func selectsTheDatabaseFromTheURL(kind: ClientKind) async throws {
+        let client = try makeClient(kind)
         var url = try TestRedis.url()
         url.database = 5
-        let db5 = RedisClient(url: url)
+        let db5 = kind.client(url: url)
         try await db5.send("SET", "\(prefix):db", "five")
         #expect(try await client.send("EXISTS", "\(prefix):db") == .integer(0))
         #expect(try await db5.send("GET", "\(prefix):db").string == "five")
         try await db5.send("DEL", "\(prefix):db")
     }
 
-    @Test func closedClientRefusesCalls() async throws {
-        let closing = RedisClient(url: try TestRedis.url())
+    @Test(arguments: ClientKind.allCases)
+    func closedClientRefusesCalls(kind: ClientKind) async throws {
+        let client = try makeClient(kind)
+        let closing = kind.client(url: try TestRedis.url())
         closing.close()
         await #expect(throws: RedisError.closed) { try await closing.send("PING") }
     }

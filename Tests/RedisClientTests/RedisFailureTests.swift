@@ -6,12 +6,13 @@ import TestSupport
 /// Tests that break or restrict a server of their own: authentication, outages and restarts.
 @Suite(.enabled(if: TestRedis.shouldRun))
 struct RedisFailureTests {
-    @Test func wrongPasswordGivesAClearError() async throws {
+    @Test(arguments: ClientKind.allCases)
+    func wrongPasswordGivesAClearError(kind: ClientKind) async throws {
         let server = try RedisServerProcess(arguments: ["--requirepass", "right-password"])
         try server.start()
         var url = server.url
         url.password = "wrong-password"
-        let client = RedisClient(url: url)
+        let client = kind.client(url: url)
         do {
             try await client.send("PING")
             Issue.record("expected an authentication error")
@@ -22,26 +23,28 @@ struct RedisFailureTests {
             #expect(!"\(error)".contains("wrong-password"))
         }
         url.password = "right-password"
-        #expect(try await RedisClient(url: url).send("PING") == .status("PONG"))
+        #expect(try await kind.client(url: url).send("PING") == .status("PONG"))
     }
 
-    @Test func aclUserLogsInWithUserAndPassword() async throws {
+    @Test(arguments: ClientKind.allCases)
+    func aclUserLogsInWithUserAndPassword(kind: ClientKind) async throws {
         let server = try RedisServerProcess()
         try server.start()
-        let admin = RedisClient(url: server.url)
+        let admin = kind.client(url: server.url)
         try await admin.send("ACL", "SETUSER", "app", "on", ">app-pass", "~app:*", "+@all")
         var url = server.url
         url.username = "app"
         url.password = "app-pass"
-        let app = RedisClient(url: url)
+        let app = kind.client(url: url)
         try await app.send("SET", "app:x", "1")
         await #expect(throws: RedisError.self) { try await app.send("SET", "other:x", "1") }
     }
 
-    @Test func callsDuringAnOutageFailFastNamingTheURLThenRecover() async throws {
+    @Test(arguments: ClientKind.allCases)
+    func callsDuringAnOutageFailFastNamingTheURLThenRecover(kind: ClientKind) async throws {
         let server = try RedisServerProcess()
         try server.start()
-        let client = RedisClient(RedisConfiguration(url: server.url, connections: 2,
+        let client = kind.client(RedisConfiguration(url: server.url, connections: 2,
                                                     reconnectBackoff: .milliseconds(20)...(.milliseconds(200))))
         try await client.send("SET", "k", "before")
 
@@ -67,10 +70,11 @@ struct RedisFailureTests {
         #expect(reply.string == "before", "the AOF kept the write made before the crash")
     }
 
-    @Test func pooledCallsRecoverAfterRestartWhileOthersAreInFlight() async throws {
+    @Test(arguments: ClientKind.allCases)
+    func pooledCallsRecoverAfterRestartWhileOthersAreInFlight(kind: ClientKind) async throws {
         let server = try RedisServerProcess()
         try server.start()
-        let client = RedisClient(RedisConfiguration(url: server.url, connections: 4,
+        let client = kind.client(RedisConfiguration(url: server.url, connections: 4,
                                                     reconnectBackoff: .milliseconds(20)...(.milliseconds(200))))
         try await withThrowingTaskGroup(of: Void.self) { group in
             for task in 0..<16 {
