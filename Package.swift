@@ -48,9 +48,9 @@ let package = Package(
         .target(name: "OrdersReadSide", dependencies: ["OrdersDomain", "OrdersEventLog", "RedisClient"]),
         // The API: wire types, the line-protocol TCP server, the request router, a Swift client.
         .target(name: "OrdersAPI", dependencies: ["OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide",
-                                                  "RedisClient", "CLinux"]),
+                                                  "RedisClient", "EventLoops", "CLinux"]),
         // `orders`: the service (`orders serve`) and a client for every operation.
-        .executableTarget(name: "orders", dependencies: ["OrdersAPI", "OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "RedisClient"]),
+        .executableTarget(name: "orders", dependencies: ["EventLoops", "OrdersAPI", "OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "RedisClient"]),
         // The benchmark driver (Scripts/bench runs it against a release build).
         .executableTarget(name: "orders-bench", dependencies: ["OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "OrdersAPI", "RedisClient"]),
         // The reliability suites (crash, outage, several instances, contention, hostile input) and
@@ -62,6 +62,6 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["EventLoops", "RedisClient", "OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "Soak"], path: "Tests/TestSupport"),
         .testTarget(name: "RedisClientTests", dependencies: ["EventLoops", "RedisClient", "TestSupport"]),
         .testTarget(name: "OrdersTests", dependencies: ["OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "RedisClient", "TestSupport"]),
-        .testTarget(name: "OrdersAPITests", dependencies: ["OrdersAPI", "OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "RedisClient", "TestSupport"]),
+        .testTarget(name: "OrdersAPITests", dependencies: ["EventLoops", "OrdersAPI", "OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "RedisClient", "TestSupport"]),
     ]
 )

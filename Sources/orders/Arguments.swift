@@ -22,7 +22,7 @@ struct CommandSpec {
     }
 
     static let all: [String: CommandSpec] = [
-        "serve": CommandSpec(options: ["redis", "host", "port", "namespace", "redis-wait", "max-backlog"],
+        "serve": CommandSpec(options: ["redis", "host", "port", "namespace", "redis-wait", "max-backlog", "loops", "shutdown-grace"],
                              flags: ["api-only", "projectors-only", "auto-rebuild"]),
         "create": command(options: ["customer", "email", "item"], positional: 0...0),
         "set-status": command(positional: 2...2),

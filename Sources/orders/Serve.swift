@@ -6,9 +6,14 @@ import OrdersWriteSide
 import OrdersReadSide
 import OrdersAPI
 import RedisClient
+import EventLoops
 
 /// `orders serve`: connect to Redis, load the function library, listen, and run until SIGINT or
 /// SIGTERM; then stop accepting, answer what is in flight, and exit 0.
+///
+/// Requests and projectors run on `--loops` event loops (default: one per core), each with its
+/// own Redis connections. Operator work (replays, the start-up checks) uses connections of its
+/// own on threads, so a rebuild's long pipelines never hold up a client's request.
 enum Serve {
     static func run(_ arguments: Arguments) async throws {
         let env = ProcessInfo.processInfo.environment
@@ -30,15 +35,29 @@ enum Serve {
             throw UsageError("--max-backlog must be a whole number of events (0: never hold commands back)")
         }
 
-        let redis = RedisClient(RedisConfiguration(url: url, connections: 4))
+        guard let loopCount = Int(arguments.option("loops") ?? env["ORDERS_LOOPS"] ?? "\(EventLoopGroup.coreCount)"),
+              (1...256).contains(loopCount) else {
+            throw UsageError("--loops must be a number of event loops from 1 to 256")
+        }
+        guard let graceSeconds = Double(arguments.option("shutdown-grace") ?? env["ORDERS_SHUTDOWN_GRACE"] ?? "10"),
+              graceSeconds >= 0, graceSeconds <= 3600 else {
+            throw UsageError("--shutdown-grace must be a number of seconds from 0 to 3600")
+        }
+        let grace = Duration.milliseconds(Int64(graceSeconds * 1000))
+
+        let operatorRedis = RedisClient(RedisConfiguration(url: url, connections: 2))
         do {
-            try await waitForRedis(redis, url: url, upTo: .seconds(redisWait))
-            try await FunctionLibrary.ensureLoaded(on: redis)
+            try await waitForRedis(operatorRedis, url: url, upTo: .seconds(redisWait))
+            try await FunctionLibrary.ensureLoaded(on: operatorRedis)
         } catch {
             Log.error("server.start_failed", ["redis": url, "error": error])
             throw error
         }
-        let store = EventStore(redis: redis, keys: KeySchema(namespace: namespace))
+        let keys = KeySchema(namespace: namespace)
+        let loops = EventLoopGroup(loops: loopCount)
+        let redis = RedisClient(RedisConfiguration(url: url), on: loops)
+        let store = EventStore(redis: redis, keys: keys)
+        let operatorLog = EventLog(redis: operatorRedis, keys: keys)
         let runAPI = !arguments.flag("projectors-only")
         let runProjectors = !arguments.flag("api-only")
 
@@ -50,15 +69,15 @@ enum Serve {
                 ? WriteThrottle(maxBacklog: maxBacklog, log: store.log, projections: Projections.standard) : nil
             if let throttle { throttleTask = Task { await throttle.run() } }
             let router = RequestRouter(commands: CommandHandler(repository: repository), queries: QueryHandler(log: store.log),
-                                       replay: ReplayService(log: repository.store.log), token: token, throttle: throttle)
-            let lineServer = LineServer(configuration: ServerConfiguration(host: host, port: port),
+                                       replay: ReplayService(log: operatorLog), token: token, throttle: throttle)
+            let lineServer = LineServer(configuration: ServerConfiguration(host: host, port: port), loops: loops,
                                         tooLarge: RequestRouterLimits.tooLargeResponse) { await router.respond(to: $0) }
             let bound = try lineServer.start()
             server = lineServer
-            Log.info("server.started", ["host": host, "port": bound, "redis": url, "namespace": namespace,
+            Log.info("server.started", ["host": host, "port": bound, "redis": url, "namespace": namespace, "loops": loopCount,
                                         "functionLibrary": FunctionLibrary.version, "auth": token == nil ? "off" : "token"])
         }
-        let generations = LiveGenerations(log: store.log)
+        let generations = LiveGenerations(log: operatorLog)
         try await generations.initialize()
         let mismatches = try await generations.schemaMismatches()
         for mismatch in mismatches {
@@ -69,14 +88,16 @@ enum Serve {
         if runProjectors {
             let consumer = "\(ProcessInfo.processInfo.hostName)-\(getpid())"
             let settings = ProjectorSettings(consumer: consumer)
-            // Connections of their own: on the API's, a projector's reads and writes queue behind
-            // every client's commands, and under load the read models fall behind.
-            let projectorStore = EventStore(redis: RedisClient(RedisConfiguration(url: url, connections: 2)), keys: store.keys)
-            projectorTasks = Projections.standard.map { projection in
-                Task { await projection.supervise(log: projectorStore.log, settings: settings) }
+            // On the loops, spread over them, with connections of their own: on the API's, a
+            // projector's pipelines queue behind every client's commands (and theirs behind it).
+            let projectorLog = EventLog(redis: RedisClient(RedisConfiguration(url: url), on: loops), keys: keys)
+            projectorTasks = Projections.standard.enumerated().map { index, projection in
+                Task(executorPreference: loops.loops[index % loops.loops.count]) {
+                    await projection.supervise(log: projectorLog, settings: settings)
+                }
             }
             Log.info("projectors.started", ["consumer": consumer])
-            let replay = ReplayService(log: store.log, consumer: consumer)
+            let replay = ReplayService(log: operatorLog, consumer: consumer)
             // A replay whose process died mid-switch or mid-cleaning left a generation behind.
             projectorTasks.append(Task { await replay.recoverAbandoned() })
             if arguments.flag("auto-rebuild") && !mismatches.isEmpty {
@@ -94,12 +115,13 @@ enum Serve {
 
         let signal = await waitForTerminationSignal()
         Log.info("server.stopping", ["signal": signal])
-        await server?.shutdown()
+        await server?.shutdown(grace: grace)
         throttleTask?.cancel()
         // A projector finishes the batch it is on (applied entries are acknowledged), then stops.
         for task in projectorTasks { task.cancel() }
         for task in projectorTasks { await task.value }
         redis.close()
+        operatorRedis.close()
         Log.info("server.stopped")
     }
 

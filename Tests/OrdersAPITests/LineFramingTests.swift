@@ -4,10 +4,10 @@ import Testing
 /// How the server frames lines: the limit counts a line's content, whatever its terminator and
 /// however its bytes are split across reads.
 struct LineFramingTests {
-    func connection(holding bytes: [UInt8]) -> LineConnection {
-        let connection = LineConnection(fd: -1, id: 2)
-        connection.input = bytes
-        return connection
+    func connection(holding bytes: [UInt8]) -> LineFraming {
+        var framing = LineFraming()
+        framing.input = bytes
+        return framing
     }
 
     @Test func aLineOfExactlyTheLimitIsAcceptedWhenItsCRArrivesBeforeItsLF() {
@@ -18,7 +18,7 @@ struct LineFramingTests {
         #expect(connection(holding: content + [UInt8(ascii: "y")]).partialLineExceeds(limit))
         #expect(connection(holding: content + [0x0d, 0x0d]).partialLineExceeds(limit))
 
-        let whole = connection(holding: content + [0x0d, 0x0a])
+        var whole = connection(holding: content + [0x0d, 0x0a])
         #expect(whole.takeLines() == [content], "the same line in one read: its content, without \\r\\n")
     }
 }

@@ -7,6 +7,7 @@ import OrdersAPI
 import RedisClient
 import Synchronization
 import TestSupport
+import EventLoops
 
 /// A real server on a free port, with both projectors, against the test Redis under a namespace
 /// of its own: what `orders serve` runs, in-process.
@@ -18,8 +19,10 @@ final class TestServer: Sendable {
 
     init(token: String? = nil, configuration: ServerConfiguration = ServerConfiguration(host: "127.0.0.1", port: 0),
          redis url: RedisURL? = nil, namespace: String? = nil) async throws {
-        let redis = RedisClient(RedisConfiguration(url: try url ?? TestRedis.url(), connections: 4,
-                                                   commandTimeout: TestRedis.commandTimeout))
+        // What orders serve does: requests and projectors on event loops, each with its own
+        // Redis connection.
+        let redis = RedisClient(RedisConfiguration(url: try url ?? TestRedis.url(), commandTimeout: TestRedis.commandTimeout),
+                                on: ClientKind.testLoops)
         try await FunctionLibrary.ensureLoaded(on: redis)
         store = EventStore(redis: redis, keys: KeySchema(namespace: namespace ?? TestRedis.uniqueNamespace("api")))
         let repository = OrderRepository(store: store)
@@ -27,7 +30,7 @@ final class TestServer: Sendable {
         let router = RequestRouter(commands: CommandHandler(repository: repository),
                                    queries: QueryHandler(log: store.log, freshnessWait: .seconds(15)),
                                    replay: ReplayService(log: repository.store.log), token: token)
-        server = LineServer(configuration: configuration, tooLarge: RequestRouterLimits.tooLargeResponse) {
+        server = LineServer(configuration: configuration, loops: ClientKind.testLoops, tooLarge: RequestRouterLimits.tooLargeResponse) {
             await router.respond(to: $0)
         }
         port = try server.start()
@@ -36,7 +39,8 @@ final class TestServer: Sendable {
         let summary = Projector(projection: SummaryProjection(), log: store.log, settings: settings)
         try await order.createGroup()
         try await summary.createGroup()
-        projectors = [Task { await order.run() }, Task { await summary.run() }]
+        projectors = [Task(executorPreference: ClientKind.testLoops.loops[0]) { await order.run() },
+                      Task(executorPreference: ClientKind.testLoops.loops[1]) { await summary.run() }]
     }
 
     func client(token: String? = nil) throws -> OrdersClient {

@@ -1,21 +1,25 @@
+import CLinux
+import EventLoops
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// One client connection's buffers and counters. Owned by the server's event-loop thread: only
-/// that thread reads, writes or changes it.
-final class LineConnection {
+/// One client connection's buffers and counters. Owned by one event loop: only that loop's thread
+/// reads, writes or changes it (`@unchecked Sendable` only so a request's task, which runs on the
+/// same loop, can carry it).
+final class LineConnection: EventLoopSource, TurnEndFlushing, @unchecked Sendable {
     let fd: Int32
-    let id: UInt64
-    var input: [UInt8] = []
-    /// Where to resume looking for a newline in `input`, so a long line is scanned once.
-    var scanFrom = 0
+    unowned let owner: ConnectionLoop
+    /// The epoll token of `fd` on the owner's loop.
+    var token: UInt64 = 0
+    /// Closed by the server; answers that complete later are dropped.
+    var closed = false
+    var flushScheduled = false
+    var framing = LineFraming()
     var output: [UInt8] = []
     var outputOffset = 0
     var inFlight = 0
     var lastActivity = ContinuousClock.now
-    /// When the first byte of the line now being received arrived (nil between lines).
-    var partialSince: ContinuousClock.Instant?
     /// The peer closed its side; close ours once every response is written.
     var peerClosed = false
     /// A fatal protocol error was answered; close once that answer is written.
@@ -28,40 +32,19 @@ final class LineConnection {
     var reading = true
     var writing = false
 
-    init(fd: Int32, id: UInt64) {
+    init(fd: Int32, owner: ConnectionLoop) {
         self.fd = fd
-        self.id = id
+        self.owner = owner
+    }
+
+    func handleEvents(_ events: UInt32) { owner.handle(events, on: self) }
+
+    func flushAtTurnEnd() {
+        flushScheduled = false
+        owner.flushed(self)
     }
 
     var pendingOutput: Int { output.count - outputOffset }
-
-    /// Takes the complete lines out of `input` (without their "\n", and without a "\r" before it).
-    func takeLines() -> [[UInt8]] {
-        var lines: [[UInt8]] = []
-        var start = 0
-        var index = scanFrom
-        while index < input.count {
-            if input[index] == UInt8(ascii: "\n") {
-                var end = index
-                if end > start && input[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-                lines.append(Array(input[start..<end]))
-                start = index + 1
-            }
-            index += 1
-        }
-        if start > 0 { input.removeFirst(start) }
-        scanFrom = input.count
-        if input.isEmpty { partialSince = nil } else if start > 0 || partialSince == nil { partialSince = .now }
-        return lines
-    }
-
-    /// Whether the unfinished line in `input` is already longer than `limit`. The limit counts a
-    /// line's content, not its terminator: a "\r" at the end may be the first half of a "\r\n"
-    /// whose "\n" is still on its way, so a line of exactly the limit is accepted however its
-    /// bytes are split across reads.
-    func partialLineExceeds(_ limit: Int) -> Bool {
-        input.count - (input.last == UInt8(ascii: "\r") ? 1 : 0) > limit
-    }
 
     /// Writes as much buffered output as the socket takes now. Returns false on a write error.
     func flush() -> Bool {

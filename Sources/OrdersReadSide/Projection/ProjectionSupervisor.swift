@@ -17,7 +17,8 @@ public struct ProjectionSupervisor<P: Projection>: Sendable {
         self.checkEvery = checkEvery
     }
 
-    /// Runs until the task is cancelled.
+    /// Runs until the task is cancelled. The projector is a child task, so it runs where this
+    /// task runs (on its event loop, in `orders serve`).
     public func run() async {
         let generations = LiveGenerations(log: log)
         while !Task.isCancelled {
@@ -26,16 +27,17 @@ public struct ProjectionSupervisor<P: Projection>: Sendable {
                 continue
             }
             let projector = Projector(projection: projection, log: log, generation: generation, settings: settings)
-            let running = Task { await projector.run() }
-            while !Task.isCancelled {
-                try? await Task.sleep(for: checkEvery)
-                if let live = try? await generations.live(P.name), live != generation {
-                    Log.info("projector.switched", ["projection": P.name, "from": "g\(generation)", "to": "g\(live)"])
-                    break
+            await withDiscardingTaskGroup { group in
+                group.addTask { await projector.run() }
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: checkEvery)
+                    if let live = try? await generations.live(P.name), live != generation {
+                        Log.info("projector.switched", ["projection": P.name, "from": "g\(generation)", "to": "g\(live)"])
+                        break
+                    }
                 }
+                group.cancelAll()
             }
-            running.cancel()
-            await running.value
         }
     }
 }

@@ -30,10 +30,7 @@ public final class Projector<P: Projection>: Sendable {
         self.log = log
         self.view = ViewKeys(keys: log.keys, projection: P.name, generation: generation)
         self.settings = settings
-        var configuration = log.redis.configuration
-        configuration.connections = 1
-        configuration.commandTimeout = settings.block + .seconds(5)
-        self.reader = RedisClient(configuration)
+        self.reader = log.redis.dedicated(commandTimeout: settings.block + .seconds(5))
     }
 
     deinit { reader.close() }

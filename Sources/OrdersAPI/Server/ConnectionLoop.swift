@@ -1,0 +1,215 @@
+import CLinux
+import EventLoops
+import OrdersEventLog
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The line server's connections on one event loop: reading, splitting lines, starting each
+/// request's task on the loop, writing answers, backpressure, timeouts and the graceful stop.
+///
+/// Everything here runs on the loop's thread. A request's task runs there too (the loop is its
+/// executor preference), so its answer goes straight into the connection's buffer, and every
+/// answer of a turn leaves in one `send` per connection at the turn's end.
+final class ConnectionLoop: @unchecked Sendable {
+    // @unchecked: every property is touched only on `loop`'s thread.
+    let loop: EventLoop
+    private let server: ServerShared
+    private var connections: [ObjectIdentifier: LineConnection] = [:]
+    private var readBuffer = [UInt8](repeating: 0, count: 64 << 10)
+    private var lastSweep = ContinuousClock.now
+    private var stopDeadline: ContinuousClock.Instant?
+    private var stopped: (@Sendable () -> Void)?
+
+    init(loop: EventLoop, server: ServerShared) {
+        self.loop = loop
+        self.server = server
+    }
+
+    /// Called once on the loop's thread before connections arrive.
+    func start() {
+        ticker = loop.addTicker { [self] in tick() }
+    }
+    private var ticker: UInt64?
+
+    /// Takes an accepted socket (on the loop's thread).
+    func adopt(_ fd: Int32) {
+        guard stopDeadline == nil else {
+            Glibc.close(fd)
+            server.connectionClosed()
+            return
+        }
+        let connection = LineConnection(fd: fd, owner: self)
+        connections[ObjectIdentifier(connection)] = connection
+        connection.token = loop.register(fd, events: EPOLLIN.rawValue, source: connection)
+    }
+
+    // MARK: - Events
+
+    func handle(_ events: UInt32, on connection: LineConnection) {
+        if events & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
+            read(connection)
+        }
+        if !connection.closed, events & EPOLLOUT.rawValue != 0 {
+            if !connection.flush() { close(connection); return }
+            settle(connection)
+        }
+    }
+
+    /// The turn is over: send what it answered.
+    func flushed(_ connection: LineConnection) {
+        guard !connection.closed else { return }
+        if !connection.flush() { close(connection); return }
+        settle(connection)
+    }
+
+    private func read(_ connection: LineConnection) {
+        let limit = server.configuration.maxLineBytes
+        while connection.reading && !connection.closed {
+            let received = readBuffer.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress, $0.count, 0) }
+            if received > 0 && (connection.closeAfterFlush || connection.lingering) {
+                continue // the rest of a refused line: dropped unread
+            }
+            if received > 0 {
+                connection.lastActivity = .now
+                connection.framing.append(readBuffer[0..<received])
+                for line in connection.framing.takeLines() { dispatch(line, on: connection) }
+                if connection.framing.partialLineExceeds(limit) { refuseTooLarge(connection) }
+                settle(connection)
+                if received < readBuffer.count { return }
+            } else if received == 0 {
+                connection.peerClosed = true
+                settle(connection)
+                return
+            } else if errno == EAGAIN || errno == EWOULDBLOCK {
+                return
+            } else if errno != EINTR {
+                close(connection)
+                return
+            }
+        }
+    }
+
+    private func dispatch(_ line: [UInt8], on connection: LineConnection) {
+        guard !connection.closeAfterFlush else { return }
+        if line.count > server.configuration.maxLineBytes {
+            refuseTooLarge(connection)
+            return
+        }
+        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return } // blank lines are ignored
+        connection.inFlight += 1
+        let handler = server.handler
+        Task(executorPreference: loop) { [self] in
+            let response = await handler(line)
+            if loop.inEventLoop {
+                answer(connection, response)
+            } else {
+                loop.execute { [self] in answer(connection, response) }
+            }
+        }
+    }
+
+    private func answer(_ connection: LineConnection, _ response: [UInt8]) {
+        guard !connection.closed else { return }
+        connection.inFlight -= 1
+        connection.output.append(contentsOf: response)
+        connection.output.append(UInt8(ascii: "\n"))
+        if !connection.flushScheduled {
+            connection.flushScheduled = true
+            loop.flushAtTurnEnd(connection)
+        }
+    }
+
+    private func refuseTooLarge(_ connection: LineConnection) {
+        connection.framing.reset()
+        connection.closeAfterFlush = true
+        connection.output.append(contentsOf: server.tooLarge)
+        connection.output.append(UInt8(ascii: "\n"))
+    }
+
+    /// Closes a finished connection, or sets what epoll watches from its buffers and counters.
+    private func settle(_ connection: LineConnection) {
+        guard !connection.closed else { return }
+        if connection.closeAfterFlush || connection.peerClosed {
+            _ = connection.flush()
+            if connection.inFlight == 0 && connection.pendingOutput == 0 {
+                if connection.peerClosed {
+                    close(connection)
+                    return
+                }
+                if !connection.lingering {
+                    // Our answers are out: half-close, then drain what the peer still sends.
+                    Glibc.shutdown(connection.fd, Int32(SHUT_WR))
+                    connection.lingering = true
+                    connection.closeAfterFlush = false
+                    connection.lastActivity = .now
+                }
+            }
+        }
+        let configuration = server.configuration
+        let read = !connection.peerClosed
+            && (connection.lingering || (!connection.closeAfterFlush
+                && connection.inFlight < configuration.maxInFlightPerConnection
+                && connection.pendingOutput < configuration.maxPendingOutputBytes))
+        let write = connection.pendingOutput > 0
+        guard read != connection.reading || write != connection.writing else { return }
+        connection.reading = read
+        connection.writing = write
+        loop.modify(connection.fd, token: connection.token,
+                    events: (read ? EPOLLIN.rawValue : 0) | (write ? EPOLLOUT.rawValue : 0))
+    }
+
+    private func close(_ connection: LineConnection) {
+        guard !connection.closed else { return }
+        connection.closed = true
+        loop.deregister(connection.fd, token: connection.token)
+        Glibc.close(connection.fd)
+        connections[ObjectIdentifier(connection)] = nil
+        server.connectionClosed()
+    }
+
+    // MARK: - Timeouts and the stop
+
+    /// Stops reading new requests: answers those in flight, then closes (within `grace`);
+    /// `done` is called on the loop's thread when every connection is closed.
+    func stop(grace: Duration, done: @escaping @Sendable () -> Void) {
+        stopDeadline = .now + grace
+        stopped = done
+        for connection in Array(connections.values) {
+            connection.peerClosed = true
+            settle(connection)
+        }
+        tick()
+    }
+
+    private func tick() {
+        let now = ContinuousClock.now
+        if let deadline = stopDeadline {
+            let busy = connections.values.contains { $0.inFlight > 0 || $0.pendingOutput > 0 }
+            if !busy || now >= deadline {
+                for connection in Array(connections.values) { close(connection) }
+                if let ticker { loop.removeTicker(ticker) }
+                ticker = nil
+                stopped?()
+                stopped = nil
+            }
+            return
+        }
+        if now - lastSweep >= .seconds(1) {
+            lastSweep = now
+            closeIdleConnections(now: now)
+        }
+    }
+
+    /// Closes connections idle past the timeout, lingering ones whose peer has not closed within a
+    /// few seconds of our last answer, and ones whose current line is not complete in time.
+    private func closeIdleConnections(now: ContinuousClock.Instant) {
+        let configuration = server.configuration
+        for connection in Array(connections.values) {
+            let idle = connection.inFlight == 0 && connection.pendingOutput == 0
+                && now - connection.lastActivity > (connection.lingering ? .seconds(5) : configuration.idleTimeout)
+            let slowLine = connection.framing.partialSince.map { now - $0 > configuration.lineTimeout } ?? false
+            if idle || slowLine { close(connection) }
+        }
+    }
+}
