@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "OrdersEventLog", dependencies: ["OrdersDomain", "RedisClient"],
                 resources: [.embedInCode("Resources/orders.lua")]),
         // The write side: appending (EventStore), the repository, the command handler.
-        .target(name: "OrdersWriteSide", dependencies: ["OrdersDomain", "OrdersEventLog", "RedisClient"]),
+        .target(name: "OrdersWriteSide", dependencies: ["OrdersDomain", "OrdersEventLog", "RedisClient", "CLinux"]),
         // The read side: projections, the projector runtime, read models, queries, replay. It reads
         // the log and never reaches the write side.
         .target(name: "OrdersReadSide", dependencies: ["OrdersDomain", "OrdersEventLog", "RedisClient"]),

@@ -1,11 +1,12 @@
 #ifndef CLINUX_SHIM_H
 #define CLINUX_SHIM_H
 // Linux headers that Swift's Glibc module does not export: the event loops use epoll and an
-// eventfd to be woken; the test harness starts children that inherit no descriptor
+// eventfd to be woken; new ids come from getrandom; the test harness starts children that inherit no descriptor
 // (posix_spawn's closefrom, a GNU extension of glibc 2.34).
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <spawn.h>
 
 /// Names the calling thread for the kernel (top -H, /proc/<pid>/task/*/comm): prctl is variadic,

@@ -19,7 +19,7 @@ extension RequestRouter {
         let limit = try request.optionalInt("limit")
         switch op {
         case "getOrder":
-            return OrderJSON.view(try await queries.order(try request.string("orderId"), minPosition: minPosition))
+            return RawJSON(try await queries.orderDocument(try request.string("orderId"), minPosition: minPosition))
         case "listOrders", "ordersByStatus", "ordersByCustomer":
             var filter = QueryHandler.ListFilter()
             if op != "ordersByCustomer", let text = try request.optionalString("status") {

@@ -14,7 +14,14 @@ public final class WriteThrottle: Sendable {
     public let maxWait: Duration
     public let interval: Duration
     private let measure: @Sendable () async throws -> Int
-    private let state = Mutex((backlog: 0, held: 0))
+    private let state = Mutex(State())
+
+    private struct State {
+        var backlog = 0
+        /// Commands held back, each until the backlog is within bounds or its deadline passes.
+        var held: [UInt64: (continuation: CheckedContinuation<Void, Never>, deadline: ContinuousClock.Instant)] = [:]
+        var nextId: UInt64 = 0
+    }
 
     /// `measure` returns the backlog in events.
     public init(maxBacklog: Int, maxWait: Duration = .seconds(2), interval: Duration = .milliseconds(20),
@@ -35,27 +42,48 @@ public final class WriteThrottle: Sendable {
     }
 
     /// The last measured backlog, and how many commands are being held now.
-    public var snapshot: (backlog: Int, held: Int) { state.withLock { ($0.backlog, $0.held) } }
+    public var snapshot: (backlog: Int, held: Int) { state.withLock { ($0.backlog, $0.held.count) } }
 
-    /// Measures until the task is cancelled. A failed measurement (Redis down) counts as no
-    /// backlog: commands then fail on their own with `unavailable`, never wait here for it.
+    /// Measures until the task is cancelled, and lets held commands go once the backlog is within
+    /// bounds (or their wait is over). A failed measurement (Redis down) counts as no backlog:
+    /// commands then fail on their own with `unavailable`, never wait here for it.
     public func run() async {
         while !Task.isCancelled {
             let backlog = (try? await measure()) ?? 0
-            state.withLock { $0.backlog = backlog }
+            let now = ContinuousClock.now
+            let released = state.withLock { state in
+                state.backlog = backlog
+                let due = state.held.filter { backlog <= maxBacklog || $0.value.deadline <= now }
+                for id in due.keys { state.held[id] = nil }
+                return due.values.map(\.continuation)
+            }
+            for continuation in released { continuation.resume() }
             try? await Task.sleep(for: interval)
         }
+        let left = state.withLock { state in defer { state.held = [:] }; return state.held.values.map(\.continuation) }
+        for continuation in left { continuation.resume() }
     }
 
     /// Returns at once while the backlog is within bounds; otherwise when it is back within
-    /// them or `maxWait` has passed.
+    /// them, `maxWait` has passed, or the task is cancelled. A held command waits on a
+    /// continuation that `run` resumes: no polling per command.
     public func admit() async {
         guard state.withLock({ $0.backlog }) > maxBacklog else { return }
-        state.withLock { $0.held += 1 }
-        defer { state.withLock { $0.held -= 1 } }
-        let deadline = ContinuousClock.now + maxWait
-        while state.withLock({ $0.backlog }) > maxBacklog, ContinuousClock.now < deadline, !Task.isCancelled {
-            try? await Task.sleep(for: interval / 4)
+        let id = state.withLock { state in
+            state.nextId += 1
+            return state.nextId
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let parked = state.withLock { state in
+                    guard state.backlog > maxBacklog else { return false }
+                    state.held[id] = (continuation, .now + maxWait)
+                    return true
+                }
+                if !parked { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.held.removeValue(forKey: id) }?.continuation.resume()
         }
     }
 }

@@ -14,8 +14,8 @@ public enum OrderRules {
 
     static func validateCreate(customerName: String, customerEmail: String,
                                items: [OrderItem]) throws(DomainError) {
-        try check(length: customerName.count, in: customerNameLength, "customerName")
-        guard !customerName.allSatisfy(\.isWhitespace) else {
+        try check(length: length(of: customerName), in: customerNameLength, "customerName")
+        guard !isBlank(customerName) else {
             throw .validation("customerName must not be blank")
         }
         try checkPrintable(customerName, "customerName")
@@ -23,8 +23,8 @@ public enum OrderRules {
         try checkItemCount(items.count)
         for (index, item) in items.enumerated() {
             let field = "items[\(index)]"
-            try check(length: item.sku.count, in: skuLength, "\(field).sku")
-            try check(length: item.name.count, in: itemNameLength, "\(field).name")
+            try check(length: length(of: item.sku), in: skuLength, "\(field).sku")
+            try check(length: length(of: item.name), in: itemNameLength, "\(field).name")
             try checkPrintable(item.sku, "\(field).sku")
             try checkPrintable(item.name, "\(field).name")
             guard quantity.contains(item.quantity) else {
@@ -47,14 +47,20 @@ public enum OrderRules {
 
     static func validateReason(_ reason: String?) throws(DomainError) {
         guard let reason else { return }
-        try check(length: reason.count, in: reasonLength, "reason")
+        try check(length: length(of: reason), in: reasonLength, "reason")
         try checkPrintable(reason, "reason")
     }
 
     /// A practical check, not RFC 5322: one '@', a non-empty local part, a dotted domain, no spaces.
     static func validateEmail(_ email: String) throws(DomainError) {
-        try check(length: email.count, in: emailLength, "customerEmail")
+        try check(length: length(of: email), in: emailLength, "customerEmail")
         try checkPrintable(email, "customerEmail")
+        if isASCII(email) {
+            guard validASCIIEmail(email) else {
+                throw .validation("customerEmail '\(email.prefix(80))' is not a valid email address")
+            }
+            return
+        }
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         let valid = parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".")
             && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".")
@@ -64,9 +70,41 @@ public enum OrderRules {
 
     /// Names, skus and reasons are shown in tables and logs: no control characters (NUL, newline, …).
     static func checkPrintable(_ text: String, _ field: String) throws(DomainError) {
-        guard !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+        let control = isASCII(text)
+            ? text.utf8.contains { $0 < 0x20 || $0 == 0x7f }
+            : text.unicodeScalars.contains { $0.properties.generalCategory == .control }
+        guard !control else {
             throw .validation("\(field) must not contain control characters")
         }
+    }
+
+    // MARK: - ASCII first
+    //
+    // Most names, emails and skus are ASCII; for them the checks read bytes instead of walking
+    // characters and Unicode properties (a tenth of a createOrder's CPU before). Other text takes
+    // the general path, with the same answers.
+
+    private static func isASCII(_ text: String) -> Bool {
+        text.utf8.allSatisfy { $0 < 0x80 }
+    }
+
+    /// Characters, as `count` counts them (in ASCII one byte is one character, "\r\n" aside).
+    private static func length(of text: String) -> Int {
+        isASCII(text) && !text.utf8.contains(0x0d) ? text.utf8.count : text.count
+    }
+
+    private static func isBlank(_ text: String) -> Bool {
+        isASCII(text) ? text.utf8.allSatisfy { $0 == 0x20 || (0x09...0x0d).contains($0) } : text.allSatisfy(\.isWhitespace)
+    }
+
+    /// `validateEmail`'s rule over ASCII bytes.
+    private static func validASCIIEmail(_ email: String) -> Bool {
+        let bytes = email.utf8
+        guard !bytes.contains(where: { $0 == 0x20 || (0x09...0x0d).contains($0) }),
+              let at = bytes.firstIndex(of: UInt8(ascii: "@")), at != bytes.startIndex else { return false }
+        let domain = bytes[bytes.index(after: at)...]
+        return !domain.contains(UInt8(ascii: "@")) && domain.contains(UInt8(ascii: "."))
+            && domain.first != UInt8(ascii: ".") && domain.last != UInt8(ascii: ".")
     }
 
     private static func check(length: Int, in range: ClosedRange<Int>, _ field: String) throws(DomainError) {

@@ -1,4 +1,3 @@
-import Foundation
 import OrdersDomain
 import OrdersEventLog
 
@@ -19,7 +18,7 @@ public final class CommandHandler: Sendable {
     static let conflictRetries = 5
 
     public init(repository: OrderRepository, clock: @escaping @Sendable () -> Timestamp = { .now() },
-                newOrderId: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() }) {
+                newOrderId: @escaping @Sendable () -> String = RandomIdentifiers.uuid) {
         self.repository = repository
         self.clock = clock
         self.newOrderId = newOrderId

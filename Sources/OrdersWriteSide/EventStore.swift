@@ -1,4 +1,3 @@
-import Foundation
 import OrdersDomain
 import OrdersEventLog
 import RedisClient
@@ -112,13 +111,13 @@ public final class EventStore: Sendable {
         }
         guard let text = reply.string else { return nil }
         // The function stores its reply without the leading kind: [orderId, version, position…].
-        guard let parts = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [Any], parts.count >= 3,
-              let orderId = parts[0] as? String, let version = (parts[1] as? NSNumber)?.intValue else {
+        guard let parts = (try? JSON.parse(text))?.array, parts.count >= 3,
+              let orderId = parts[0].string, let version = parts[1].int else {
             throw .corrupt("command record \(commandId) is unreadable: \(text.prefix(200))")
         }
-        let positions = parts[2...].compactMap { ($0 as? String).flatMap { LogPosition($0) } }
+        let positions = parts[2...].compactMap { $0.string.flatMap { LogPosition($0) } }
         guard positions.count == parts.count - 2 else { throw .corrupt("command record \(commandId) has a bad position") }
-        return AppendResult(orderId: orderId, version: version, positions: positions, duplicate: true)
+        return AppendResult(orderId: orderId, version: Int(version), positions: positions, duplicate: true)
     }
 
     /// The `meta` field: JSON with sorted keys, nil fields left out (as JSONEncoder wrote it).

@@ -1,4 +1,3 @@
-import Foundation
 import OrdersDomain
 import OrdersEventLog
 
@@ -26,7 +25,7 @@ public final class OrderRepository: Sendable {
     /// Returns the append's result and the aggregate after it.
     public func save(_ aggregate: OrderAggregate, events: [OrderEvent], expected: ExpectedVersion,
                      metadata: EventMetadata, at time: Timestamp,
-                     eventIds: () -> String = { UUID().uuidString.lowercased() })
+                     eventIds: () -> String = RandomIdentifiers.uuid)
         async throws -> (AppendResult, OrderAggregate) {
         let newEvents = events.map {
             NewEvent(type: $0.type, eventId: eventIds(), occurredAt: time,

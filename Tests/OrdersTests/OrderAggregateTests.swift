@@ -105,6 +105,41 @@ import Testing
         }
     }
 
+    /// The checks read ASCII text as bytes and other text by characters: the same rule either way.
+    /// Each email is tried as it is and as a twin with a non-ASCII letter where it changes nothing.
+    @Test(arguments: [
+        ("a@b.io", "é@b.io", true), ("ab.io", "éb.io", false), ("a@b", "a@é", false), ("a b@c.io", "é b@c.io", false),
+        ("@b.io", "@é.io", false), ("a@.b.io", "é@.b.io", false), ("a@b.io.", "é@b.io.", false), ("a@@b.io", "é@@b.io", false),
+        ("a@b@c.io", "é@b@c.io", false), ("a\tb@c.io", "é\tb@c.io", false), ("a@b.io\u{7f}", "é@b.io\u{7f}", false),
+        ("a\r\nb@c.io", "é\r\nb@c.io", false), ("first.last+tag@sub.example.co", "first.lést+tag@sub.example.co", true),
+    ])
+    func emailRulesAgreeForASCIIAndOtherText(email: String, twin: String, valid: Bool) {
+        for variant in [email, twin] {
+            let accepted = (try? OrderAggregate(orderId: "o-1").decide(
+                .create(customerName: "A", customerEmail: variant, items: [Self.item]))) != nil
+            #expect(accepted == valid, "\(variant.debugDescription)")
+        }
+        // Lengths count characters: 200 of them are allowed, whatever their bytes.
+        for name in [String(repeating: "x", count: 200), String(repeating: "é", count: 200)] {
+            #expect((try? OrderAggregate(orderId: "o-1").decide(.create(customerName: name, customerEmail: "a@b.io", items: [Self.item]))) != nil)
+            #expect((try? OrderAggregate(orderId: "o-1").decide(.create(customerName: name + "y", customerEmail: "a@b.io", items: [Self.item]))) == nil)
+        }
+        #expect((try? OrderAggregate(orderId: "o-1").decide(.create(customerName: " \u{3000}", customerEmail: "a@b.io", items: [Self.item]))) == nil,
+                "blank in any script")
+    }
+
+    @Test func randomIdentifiersAreVersion4UUIDsAndDistinct() {
+        let ids = (0..<20_000).map { _ in RandomIdentifiers.uuid() }
+        #expect(Set(ids).count == ids.count)
+        let hex = Set("0123456789abcdef")
+        for id in ids.prefix(200) {
+            let parts = id.split(separator: "-")
+            #expect(parts.map(\.count) == [8, 4, 4, 4, 12], "\(id)")
+            #expect(parts.allSatisfy { $0.allSatisfy(hex.contains) }, "\(id)")
+            #expect(parts[2].first == "4" && "89ab".contains(parts[3].first!), "\(id)")
+        }
+    }
+
     @Test func boundaryValuesAreAccepted() throws {
         let items = Array(repeating: OrderItem(sku: "S", name: "N", quantity: 10_000, unitPrice: OrderRules.maxUnitPrice),
                           count: 100)

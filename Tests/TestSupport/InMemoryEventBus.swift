@@ -66,10 +66,11 @@ public final class InMemoryProjection<P: Projection>: Sendable {
     }
 }
 
-/// Hashes and sorted sets in memory, changed by the commands a `ProjectionChanges` holds.
+/// Hashes, sorted sets and sets in memory, changed by the commands a `ProjectionChanges` holds.
 public struct InMemoryRedisModel: Sendable, Equatable {
     public var hashes: [String: [String: String]] = [:]
     public var sortedSets: [String: [String: Double]] = [:]
+    public var sets: [String: Set<String>] = [:]
 
     mutating func apply(_ changes: ProjectionChanges) {
         defer {
@@ -78,6 +79,7 @@ public struct InMemoryRedisModel: Sendable, Equatable {
             for key in changes.keys {
                 if hashes[key]?.isEmpty == true { hashes[key] = nil }
                 if sortedSets[key]?.isEmpty == true { sortedSets[key] = nil }
+                if sets[key]?.isEmpty == true { sets[key] = nil }
             }
         }
         var decremented: [String: Set<String>] = [:]
@@ -93,6 +95,17 @@ public struct InMemoryRedisModel: Sendable, Equatable {
             case "DEL":
                 hashes[key] = nil
                 sortedSets[key] = nil
+                sets[key] = nil
+            case "SADD":
+                sets[key, default: []].formUnion(values)
+            case "SREM":
+                for member in values { sets[key]?.remove(member) }
+            case "DROPWORD": // like orders_project: a word whose set is empty leaves the word list
+                if sets[key]?.isEmpty ?? true {
+                    let list = changes.keys[Int(values[0])! - 1]
+                    sortedSets[list]?[values[1]] = nil
+                    if sortedSets[list]?.isEmpty == true { sortedSets[list] = nil }
+                }
             case "HINCRBY": // like orders_project: a field back at zero is deleted
                 let sum = Int64(hashes[key]?[values[0]] ?? "0")! + Int64(values[1])!
                 hashes[key, default: [:]][values[0]] = sum == 0 ? nil : String(sum)

@@ -23,18 +23,10 @@ enum OrderJSON {
         ]
     }
 
-    /// An order of the read model (the `getOrder` answer and each entry of a list).
-    static func view(_ view: OrderView) -> [String: Any] {
-        var object: [String: Any] = [
-            "orderId": view.orderId, "version": view.version,
-            "customerName": view.customerName, "customerEmail": view.customerEmail,
-            "items": view.items.map(item), "itemCount": view.itemCount, "total": view.total.description,
-            "status": view.status.rawValue,
-            "statusHistory": view.statusHistory.map { ["status": $0.status.rawValue, "at": $0.at.description] },
-            "createdAt": view.createdAt.description, "updatedAt": view.updatedAt.description,
-        ]
-        if let reason = view.cancelReason { object["cancelReason"] = reason }
-        return object
+    /// An order of the read model (each entry of a list): the bytes its record stores, which
+    /// `getOrder` hands out as they are.
+    static func view(_ view: OrderView) -> RawJSON {
+        RawJSON(OrderProjection.encode(view))
     }
 
     static func summary(_ summary: QueryHandler.Summary) -> [String: Any] {

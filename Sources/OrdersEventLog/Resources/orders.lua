@@ -12,7 +12,7 @@ Look at what is loaded with:  redis-cli FUNCTION LIST LIBRARYNAME orders
 
 -- Bump on any change to a function's keys, arguments or replies. A service refuses to run against
 -- a library older than the one it was built with (see orders_version and check_library).
-local LIBRARY_VERSION = 4
+local LIBRARY_VERSION = 5
 
 local function check_library(required)
   local wanted = tonumber(required)
@@ -133,17 +133,20 @@ ARGV[2]  the guard's field in KEYS[1]; its value starts with the version the mod
 ARGV[3]  the version the projector read (0: none)
 ARGV[4]  the guard's new value (starting with the new version)
 ARGV[5]  number of changes, then per change: command, key index, argument count, arguments…
-         commands: HSET HDEL DEL ZADD ZREM ZINCRBY HINCRBY ZREMRANGEBYSCORE RANK
+         commands: HSET HDEL DEL ZADD ZREM ZINCRBY HINCRBY ZREMRANGEBYSCORE SADD SREM RANK DROPWORD
          (a field that HINCRBY brings to 0 is deleted)
          RANK <sum hash key index> <member> <delta>, on a sorted set: adds delta to the member's
          exact sum in the hash (HINCRBY, 64-bit integers) and sets the member's score to that sum
          (ZADD), so the score is the exact sum rounded once, the same however the sum was reached;
          a sum back at 0 leaves both. Rankings stay in sorted sets; exact figures come from the hash.
+         DROPWORD <word list key index> <word>, on a search word's set: once the set is empty
+         (gone), the word leaves the word list (a sorted set), so the list names only words some
+         order has.
 
 Replies  {'applied', newVersion} or {'stale', currentVersion} (nothing written)
 ]]
 local PROJECTION_COMMANDS = {HSET = true, HDEL = true, DEL = true, ZADD = true, ZREM = true,
-  ZINCRBY = true, HINCRBY = true, ZREMRANGEBYSCORE = true, RANK = true}
+  ZINCRBY = true, HINCRBY = true, ZREMRANGEBYSCORE = true, SADD = true, SREM = true, RANK = true, DROPWORD = true}
 
 local function project(keys, args)
   local outdated = check_library(args[1])
@@ -165,12 +168,19 @@ local function project(keys, args)
     if command == 'RANK' and (count ~= 3 or keys[tonumber(arguments[1])] == nil or tonumber(arguments[3]) == nil) then
       return redis.error_reply('INVALID_PROJECTION bad RANK at argument ' .. index)
     end
+    if command == 'DROPWORD' and (count ~= 2 or keys[tonumber(arguments[1])] == nil) then
+      return redis.error_reply('INVALID_PROJECTION bad DROPWORD at argument ' .. index)
+    end
     table.insert(changes, {command, key, arguments})
     index = index + 3 + count
   end
   for _, change in ipairs(changes) do
     local command, key, arguments = change[1], change[2], change[3]
-    if command == 'RANK' then
+    if command == 'DROPWORD' then
+      if redis.call('EXISTS', key) == 0 then
+        redis.call('ZREM', keys[tonumber(arguments[1])], arguments[2])
+      end
+    elseif command == 'RANK' then
       local sums, member = keys[tonumber(arguments[1])], arguments[2]
       local sum = redis.call('HINCRBY', sums, member, arguments[3])
       if sum == 0 then

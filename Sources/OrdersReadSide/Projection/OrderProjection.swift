@@ -10,7 +10,11 @@ public struct OrderProjection: Projection {
     public static let name = "order"
     /// 2: the search index holds words only, no whole texts.
     /// 3: words and the customer index are Unicode-folded (NFKC, full case folding: `TextFolding`).
-    public static let schemaVersion = 3
+    /// 4: the record's doc is the order exactly as `getOrder` answers it (handed to clients
+    ///    without decoding); the search index is one set of orders per word, under a sorted set
+    ///    of the distinct words for prefix lookup (the one big `terms` sorted set cost Redis
+    ///    ~6 µs a member to insert into).
+    public static let schemaVersion = 4
 
     public init() {}
 
@@ -33,7 +37,7 @@ public struct OrderProjection: Projection {
 
     /// Reads a record's `doc`. Hand-coded (see `JSON`): the projector reads one per order per batch.
     static func decode(_ doc: [UInt8]) throws -> OrderView {
-        let json = try JSON.parse(String(decoding: doc, as: UTF8.self))
+        let json = try JSON.parse(bytes: doc)
         func fail(_ field: String) -> ReadSideError { .corrupt("record doc lacks a valid \(field)") }
         func time(_ value: JSON?, _ field: String) throws -> Timestamp {
             guard let text = value?.string, let time = Timestamp(parsing: text) else { throw fail(field) }
@@ -57,8 +61,10 @@ public struct OrderProjection: Projection {
                          version: Int(version))
     }
 
-    /// The record's `doc`: the view as JSON with sorted keys (what JSONEncoder wrote before).
-    static func encode(_ view: OrderView) -> String {
+    /// The record's `doc`: the order as the API shows it (keys sorted, money as decimal strings,
+    /// with each line's total, the item count and the order's total), so `getOrder` hands these
+    /// bytes to the client as they are.
+    public static func encode(_ view: OrderView) -> [UInt8] {
         var json = JSONWriter()
         json.raw("{")
         var first = true
@@ -73,8 +79,26 @@ public struct OrderProjection: Projection {
         json.string(view.customerEmail)
         json.key("customerName")
         json.string(view.customerName)
+        json.key("itemCount")
+        json.raw(String(view.itemCount))
         json.key("items")
-        json.items(view.items)
+        json.raw("[")
+        for (index, item) in view.items.enumerated() {
+            if index > 0 { json.raw(",") }
+            json.raw("{")
+            json.key("lineTotal", first: true)
+            json.string(item.lineTotal.description)
+            json.key("name")
+            json.string(item.name)
+            json.key("quantity")
+            json.raw(String(item.quantity))
+            json.key("sku")
+            json.string(item.sku)
+            json.key("unitPrice")
+            json.string(item.unitPrice.description)
+            json.raw("}")
+        }
+        json.raw("]")
         json.key("orderId")
         json.string(view.orderId)
         json.key("status")
@@ -91,12 +115,14 @@ public struct OrderProjection: Projection {
             json.raw("}")
         }
         json.raw("]")
+        json.key("total")
+        json.string(view.total.description)
         json.key("updatedAt")
         json.string(view.updatedAt.description)
         json.key("version")
         json.raw(String(view.version))
         json.raw("}")
-        return json.text
+        return json.bytes
     }
 
     public func state(from aggregate: OrderAggregate) -> OrderView? { OrderView(aggregate) }
@@ -109,7 +135,7 @@ public struct OrderProjection: Projection {
                         in keys: ViewKeys) -> (ProjectionChanges, guardValue: String) {
         var changes = ProjectionChanges(guardKey: keys.record(orderId))
         if let new {
-            changes.add("HSET", keys.record(orderId), ["doc", Self.encode(new)])
+            changes.add("HSET", keys.record(orderId), ["doc", String(decoding: Self.encode(new), as: UTF8.self)])
         } else if old != nil {
             changes.add("HDEL", keys.record(orderId), ["doc"])
         }
@@ -123,22 +149,22 @@ public struct OrderProjection: Projection {
             }
             return (changes, String(version))
         }
-        switch (old, new) {
-        case (nil, let new?): // created (or rebuilt): every entry is new, nothing to diff
-            for entry in indexEntries(new, keys) { changes.add("ZADD", entry.key, [entry.score, entry.member]) }
-        case (let old?, nil): // deleted: every entry goes
-            for entry in indexEntries(old, keys) { changes.add("ZREM", entry.key, [entry.member]) }
-        case (let old?, let new?): // anything else: diff, so only changed entries are touched
-            let before = Set(indexEntries(old, keys))
-            let after = Set(indexEntries(new, keys))
-            for entry in before.subtracting(after) where !after.contains(where: { $0.key == entry.key && $0.member == entry.member }) {
-                changes.add("ZREM", entry.key, [entry.member])
-            }
-            for entry in after.subtracting(before) {
-                changes.add("ZADD", entry.key, [entry.score, entry.member])
-            }
-        case (nil, nil):
-            break
+        let before = old.map { indexEntries($0, keys) } ?? []
+        let after = new.map { indexEntries($0, keys) } ?? []
+        let removed = old == nil ? [] : before.filter { entry in !after.contains { $0.key == entry.key && $0.member == entry.member } }
+        let added = new == nil ? [] : after.filter { !before.contains($0) }
+        for entry in removed { changes.add("ZREM", entry.key, [entry.member]) }
+        for entry in added { changes.add("ZADD", entry.key, [entry.score, entry.member]) }
+        let oldWords = old?.searchTerms ?? [], newWords = new?.searchTerms ?? []
+        // A word's set loses the order; a set left empty takes its word out of the word list.
+        for word in oldWords.subtracting(newWords).sorted() {
+            changes.add("SREM", keys.word(word), [orderId])
+            changes.add("DROPWORD", keys.word(word), [String(changes.index(of: keys.words)), word])
+        }
+        let gained = newWords.subtracting(oldWords).sorted()
+        if !gained.isEmpty {
+            changes.add("ZADD", keys.words, gained.flatMap { ["0", $0] })
+            for word in gained { changes.add("SADD", keys.word(word), [orderId]) }
         }
         return (changes, String(version))
     }
@@ -149,17 +175,14 @@ public struct OrderProjection: Projection {
         let member: String
     }
 
+    /// The order's entries in the sorted-set indexes (the search words are apart: `searchTerms`).
     func indexEntries(_ view: OrderView, _ keys: ViewKeys) -> [IndexEntry] {
         let created = String(view.createdAt.milliseconds)
-        var entries = [
+        return [
             IndexEntry(key: keys.byStatus(view.status), score: created, member: view.orderId),
             IndexEntry(key: keys.byCustomer(view.customerEmail), score: created, member: view.orderId),
             IndexEntry(key: keys.byCreated, score: created, member: view.orderId),
             IndexEntry(key: keys.byTotal, score: String(view.total.cents), member: view.orderId),
         ]
-        for term in view.searchTerms {
-            entries.append(IndexEntry(key: keys.terms, score: "0", member: term + "\u{0}" + view.orderId))
-        }
-        return entries
     }
 }

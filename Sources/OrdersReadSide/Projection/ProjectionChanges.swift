@@ -23,14 +23,10 @@ public struct ProjectionChanges: Sendable {
     /// Commands that take any number of fields or members: consecutive ones on the same key are
     /// merged into one, so `orders_project` makes one `redis.call` where it made one per member
     /// (a new order's ~17 search terms were ~17 calls).
-    private static let variadic: Set<String> = ["HSET", "HDEL", "ZADD", "ZREM"]
+    private static let variadic: Set<String> = ["HSET", "HDEL", "ZADD", "ZREM", "SADD", "SREM"]
 
     public mutating func add(_ command: String, _ key: String, _ arguments: [String]) {
-        // A change touches a handful of keys: a linear search beats hashing them.
-        let index = keys.firstIndex(of: key) ?? {
-            keys.append(key)
-            return keys.count - 1
-        }()
+        let index = self.index(of: key) - 1
         if let last = operations.last, last.key == index, last.command == command, Self.variadic.contains(command) {
             operations[operations.count - 1] = Operation(command: command, key: index, arguments: last.arguments + arguments)
         } else {
@@ -42,11 +38,15 @@ public struct ProjectionChanges: Sendable {
     /// sorted set `ranking` (orders_project's RANK): the ranking's score is the exact sum rounded
     /// once, whatever the path to it, and the exact figure stays in the hash.
     public mutating func rank(_ ranking: String, sums: String, member: String, delta: Int64) {
-        let sumsIndex = keys.firstIndex(of: sums) ?? {
-            keys.append(sums)
-            return keys.count - 1
-        }()
-        add("RANK", ranking, [String(sumsIndex + 1), member, String(delta)])
+        add("RANK", ranking, [String(index(of: sums)), member, String(delta)])
+    }
+
+    /// The 1-based position of `key` among the keys (as `orders_project` numbers them), adding
+    /// it when it is new. A change touches a handful of keys: a linear search beats hashing them.
+    public mutating func index(of key: String) -> Int {
+        if let index = keys.firstIndex(of: key) { return index + 1 }
+        keys.append(key)
+        return keys.count
     }
 
     /// The `FCALL orders_project` that applies these changes if the guard is at `expected`.

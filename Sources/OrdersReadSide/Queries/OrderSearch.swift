@@ -12,11 +12,21 @@ extension QueryHandler {
         let words = TextFolding.words(query)
         guard !words.isEmpty else { throw ReadSideError.invalid("q must contain at least one letter or digit") }
         let keys = try await view(OrderProjection.name, applied: minPosition)
-        // 0xFF never occurs in UTF-8, so "[word" … "[word\xFF" spans exactly the terms starting with word.
-        let ranges = words.map { ("[" + $0, Array(("[" + $0).utf8) + [0xFF]) }
-        let counts = try await log.redis.pipeline(ranges.map { RedisCommand("ZLEXCOUNT", keys.terms, $0.0, $0.1) })
-            .map { try $0.orThrow().int ?? 0 }
-        if counts.contains(0) { return [] }
+        // The index's words each query word starts (0xFF never occurs in UTF-8, so "[word" …
+        // "[word\xFF" spans exactly them), and how many (word, order) entries they hold: the
+        // query word's selectivity. More words than `searchIndexLimit` means more entries too.
+        let lists = try await log.redis.pipeline(words.map {
+            RedisCommand("ZRANGE", keys.words, "[" + $0, Array(("[" + $0).utf8) + [0xFF], "BYLEX", "LIMIT", 0, searchIndexLimit + 1)
+        }).map { try ($0.orThrow().array ?? []).compactMap(\.string) }
+        if lists.contains(where: \.isEmpty) { return [] }
+        let counted = lists.filter { $0.count <= searchIndexLimit }
+        var sizes = try await log.redis.pipeline(counted.flatMap { $0.map { RedisCommand("SCARD", keys.word($0)) } })
+            .map { try $0.orThrow().int ?? 0 }[...]
+        let counts = lists.map { list -> Int in
+            guard list.count <= searchIndexLimit else { return Int.max }
+            defer { sizes = sizes.dropFirst(list.count) }
+            return sizes.prefix(list.count).reduce(0, +)
+        }
         // Fetching every match of a common word ("customer" in a shop of Customer N) and ranking
         // them all cost more than everything else the service does; so only selective words are
         // read from the index, and common ones are checked on each candidate's own terms.
@@ -24,15 +34,11 @@ extension QueryHandler {
         let common = words.indices.filter { counts[$0] > searchIndexLimit }.map { words[$0] }
         guard !selective.isEmpty else { return try await walkNewestFirst(matching: common, limit: limit, keys) }
         let replies = try await log.redis.pipeline(selective.map {
-            RedisCommand("ZRANGE", keys.terms, ranges[$0].0, ranges[$0].1, "BYLEX")
+            RedisCommand("SUNION", lists[$0].map { keys.word($0) })
         })
         var matches: Set<String>?
         for reply in replies {
-            var ids = Set<String>()
-            for member in try reply.orThrow().array ?? [] {
-                guard let text = member.string, let separator = text.lastIndex(of: "\u{0}") else { continue }
-                ids.insert(String(text[text.index(after: separator)...]))
-            }
+            let ids = Set(try (reply.orThrow().array ?? []).compactMap(\.string))
             matches = matches.map { $0.intersection(ids) } ?? ids
         }
         // Rank the candidates by creation time (one ZMSCORE), then fetch records only as far as

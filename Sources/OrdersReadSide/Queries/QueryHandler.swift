@@ -69,6 +69,15 @@ public final class QueryHandler: Sendable {
         return view
     }
 
+    /// The order's record as stored: the JSON `getOrder` answers, neither decoded nor re-encoded.
+    public func orderDocument(_ orderId: String, minPosition: LogPosition? = nil) async throws -> [UInt8] {
+        let keys = try await view(OrderProjection.name, applied: minPosition)
+        guard Identifier.isValid(orderId), let doc = try await log.redis.send("HGET", keys.record(orderId), "doc").bytes else {
+            throw ReadSideError.notFound("order \(orderId.prefix(80)) does not exist")
+        }
+        return doc
+    }
+
     func views(_ ids: [String], _ keys: ViewKeys) async throws -> [OrderView] {
         guard !ids.isEmpty else { return [] }
         let replies = try await log.redis.pipeline(ids.map { RedisCommand("HGET", keys.record($0), "doc") })

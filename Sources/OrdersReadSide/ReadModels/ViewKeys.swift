@@ -5,12 +5,13 @@ import OrdersEventLog
 /// generation of each projection. All share the partition's hash tag with the log.
 ///
 ///     orders:{0}:view:live                                 hash   projection → live generation
-///     orders:{0}:view:order:g1:record:<orderId>            hash   version, doc (the OrderView as JSON; no doc once deleted)
+///     orders:{0}:view:order:g1:record:<orderId>            hash   version, doc (the order as getOrder answers it; no doc once deleted)
 ///     orders:{0}:view:order:g1:by-status:<status>          zset   orderId scored by createdAt (ms)
 ///     orders:{0}:view:order:g1:by-customer:<email>         zset   orderId scored by createdAt
 ///     orders:{0}:view:order:g1:by-created                  zset   orderId scored by createdAt
 ///     orders:{0}:view:order:g1:by-total                    zset   orderId scored by total (cents)
-///     orders:{0}:view:order:g1:terms                       zset   "<term>\0<orderId>", all score 0, for prefix search
+///     orders:{0}:view:order:g1:words                       zset   every distinct search word, all score 0 (prefix lookup)
+///     orders:{0}:view:order:g1:word:<word>                 set    the orderIds whose search words include <word>
 ///     orders:{0}:view:summary:g1:totals                    hash   orders, revenue (cents), revenueOrders, status:<s>
 ///     orders:{0}:view:summary:g1:orders                    hash   orderId → "version|status|cents|day|email" (what the order contributes)
 ///     orders:{0}:view:summary:g1:customers:revenue         zset   email scored by revenue (cents, as a double)
@@ -42,7 +43,8 @@ public struct ViewKeys: Sendable, Hashable {
     public func byCustomer(_ email: String) -> String { prefix + "by-customer:" + TextFolding.fold(email) }
     public var byCreated: String { prefix + "by-created" }
     public var byTotal: String { prefix + "by-total" }
-    public var terms: String { prefix + "terms" }
+    public var words: String { prefix + "words" }
+    public func word(_ word: String) -> String { prefix + "word:" + word }
 
     // The summary projection's keys.
     public var totals: String { prefix + "totals" }

@@ -3,7 +3,7 @@ import OrdersDomain
 import OrdersEventLog
 
 /// Writes a new, empty generation's content in large pipelines, straight from each order's
-/// changes: hash fields and sorted-set members are gathered per key into commands of up to
+/// changes: hash fields, sorted-set and set members are gathered per key into commands of up to
 /// `membersPerCommand`, counters (HINCRBY, ZINCRBY) are summed in memory and written once at the
 /// end, and one pipeline is in flight while the next is built. Only for a generation nobody else
 /// writes yet (a rebuild before its consumer group exists): there are no guards.
@@ -17,6 +17,7 @@ final class GenerationWriter {
 
     private var hashFields: [String: [String]] = [:]   // key → field, value, field, value…
     private var zsetMembers: [String: [String]] = [:]  // key → score, member, score, member…
+    private var setMembers: [String: [String]] = [:]   // key → member, member…
     private var hashCounters: [String: [String: Int64]] = [:]
     private var zsetCounters: [String: [String: Int64]] = [:]
     /// RANK sums: (ranking, sums hash) → member → exact sum.
@@ -39,6 +40,7 @@ final class GenerationWriter {
             switch operation.command {
             case "HSET": try await buffer(.hash, key, arguments)
             case "ZADD": try await buffer(.sortedSet, key, arguments)
+            case "SADD": try await buffer(.set, key, arguments)
             case "HINCRBY": hashCounters[key, default: [:]][arguments[0], default: 0] += Int64(arguments[1]) ?? 0
             case "ZINCRBY": zsetCounters[key, default: [:]][arguments[1], default: 0] += Int64(arguments[0]) ?? 0
             case "ZREMRANGEBYSCORE" where arguments == ["-inf", "0"]: dropsNonPositive.insert(key)
@@ -80,7 +82,7 @@ final class GenerationWriter {
         inFlight = nil
     }
 
-    private enum Kind { case hash, sortedSet }
+    private enum Kind { case hash, sortedSet, set }
 
     private func buffer(_ kind: Kind, _ key: String, _ pairs: [String]) async throws {
         switch kind {
@@ -90,13 +92,17 @@ final class GenerationWriter {
         case .sortedSet:
             zsetMembers[key, default: []].append(contentsOf: pairs)
             if zsetMembers[key]!.count >= 2 * Self.membersPerCommand { emit(.sortedSet, key, zsetMembers.removeValue(forKey: key)!) }
+        case .set:
+            setMembers[key, default: []].append(contentsOf: pairs)
+            if setMembers[key]!.count >= Self.membersPerCommand { emit(.set, key, setMembers.removeValue(forKey: key)!) }
         }
-        if hashFields.count + zsetMembers.count > Self.bufferedKeysLimit { emitAll() }
+        if hashFields.count + zsetMembers.count + setMembers.count > Self.bufferedKeysLimit { emitAll() }
         if commands.count >= Self.commandsPerPipeline { try await flush() }
     }
 
     private func emit(_ kind: Kind, _ key: String, _ pairs: [String]) {
-        var argv: [[UInt8]] = [Array((kind == .hash ? "HSET" : "ZADD").utf8), Array(key.utf8)]
+        let command = switch kind { case .hash: "HSET"; case .sortedSet: "ZADD"; case .set: "SADD" }
+        var argv: [[UInt8]] = [Array(command.utf8), Array(key.utf8)]
         argv.reserveCapacity(pairs.count + 2)
         for value in pairs { argv.append(Array(value.utf8)) }
         commands.append(RedisCommand(arguments: argv))
@@ -105,8 +111,10 @@ final class GenerationWriter {
     private func emitAll() {
         for (key, pairs) in hashFields { emit(.hash, key, pairs) }
         for (key, pairs) in zsetMembers { emit(.sortedSet, key, pairs) }
+        for (key, members) in setMembers { emit(.set, key, members) }
         hashFields = [:]
         zsetMembers = [:]
+        setMembers = [:]
     }
 
     /// Sends the built commands once the previous pipeline is done, without waiting for them.

@@ -22,6 +22,7 @@ public func dumpReadModel(_ store: EventStore, _ view: ViewKeys) async throws ->
         switch type {
         case "hash": content = try await store.redis.send("HGETALL", key)
         case "zset": content = try await store.redis.send("ZRANGE", key, 0, -1, "WITHSCORES")
+        case "set": content = .array(try await store.redis.send("SMEMBERS", key).array?.flatMap { [$0, .bulk([])] } ?? [])
         default: content = .status(type)
         }
         let pairs = content.pairs.map { "\($0.0)=\($0.1)" }
