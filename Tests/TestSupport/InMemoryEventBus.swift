@@ -102,8 +102,8 @@ public struct InMemoryRedisModel: Sendable, Equatable {
                 for member in values { sets[key]?.remove(member) }
             case "DROPWORD": // like orders_project: a word whose set is empty leaves the word list
                 if sets[key]?.isEmpty ?? true {
-                    let list = changes.keys[operation.otherKey!]
-                    sortedSets[list]?[values[0]] = nil
+                    let list = changes.keys[Int(values[0])! - 1]
+                    sortedSets[list]?[values[1]] = nil
                     if sortedSets[list]?.isEmpty == true { sortedSets[list] = nil }
                 }
             case "HINCRBY": // like orders_project: a field back at zero is deleted
@@ -117,8 +117,8 @@ public struct InMemoryRedisModel: Sendable, Equatable {
                 sortedSets[key, default: [:]][values[1], default: 0] += Double(values[0])!
                 if Double(values[0])! < 0 { decremented[key, default: []].insert(values[1]) }
             case "RANK": // like orders_project: the exact sum in a hash, the ranking scored by it
-                let sums = changes.keys[operation.otherKey!], member = values[0]
-                let sum = Int64(hashes[sums]?[member] ?? "0")! + Int64(values[1])!
+                let sums = changes.keys[Int(values[0])! - 1], member = values[1]
+                let sum = Int64(hashes[sums]?[member] ?? "0")! + Int64(values[2])!
                 hashes[sums, default: [:]][member] = sum == 0 ? nil : String(sum)
                 sortedSets[key, default: [:]][member] = sum == 0 ? nil : Double(sum)
                 if hashes[sums]?.isEmpty == true { hashes[sums] = nil }

@@ -122,166 +122,85 @@ local function snapshot_save(keys, args)
 end
 
 --[[
-orders_project: apply a projector's changes for a batch of orders, each only if the read model
-still holds the version the projector read for it. This is what makes projecting idempotent and
-safe with several consumers: a redelivered or older event finds a newer version and changes
-nothing; two consumers racing on one order cannot both write (the loser re-reads and tries again).
+orders_project: apply a projector's changes for one order, if the read model still holds the
+version the projector read. This is what makes projecting idempotent and safe with several
+consumers: a redelivered or older event finds a newer version and changes nothing; two consumers
+racing on one order cannot both write (the loser re-reads and tries again).
 
-The writes of the orders applied are merged before they are made: one HSET, ZADD, SADD… per key
-and one HINCRBY/ZINCRBY per counter for the whole batch, since each redis.call costs far more
-than the Lua that gathers them. Merging keeps the result of applying the orders one by one:
-every order touches its own guard, records and members, and what orders share (counters,
-rankings, the search words) is sums and set membership, which do not depend on the order.
-
-KEYS     every key the changes touch
+KEYS     every key the changes touch; KEYS[1] holds the guard (a hash)
 ARGV[1]  library version the caller needs
-ARGV[2]  the number of orders, then per order:
-           the guard's key index (a hash), the guard's field (its value starts with the version
-           the model reflects), the version the projector read (0: none), the guard's new value
-           (starting with the new version), the number of changes, then per change:
-           command, key index, second key index (0: none), argument count, arguments…
-         commands: HSET HDEL ZADD ZREM SADD SREM HINCRBY ZINCRBY ZREMRANGEBYSCORE RANK DROPWORD
-         HINCRBY <field> <delta>: a field the sum brings to 0 is deleted.
-         ZINCRBY <delta> <member>; ZREMRANGEBYSCORE is applied after every ZINCRBY.
-         RANK <member> <delta>, second key a hash of exact sums: adds delta to the member's exact
-         sum in the hash (64-bit integers) and scores the member by that sum in the sorted set,
-         so the score is the exact sum rounded once, the same however the sum was reached; a
-         sum back at 0 leaves both. Rankings stay in sorted sets; exact figures come from the hash.
-         DROPWORD <word>, on a search word's set, second key the word list (a sorted set): once
-         the set is empty (after every SREM), the word leaves the list.
+ARGV[2]  the guard's field in KEYS[1]; its value starts with the version the model reflects
+ARGV[3]  the version the projector read (0: none)
+ARGV[4]  the guard's new value (starting with the new version)
+ARGV[5]  number of changes, then per change: command, key index, argument count, arguments…
+         commands: HSET HDEL DEL ZADD ZREM ZINCRBY HINCRBY ZREMRANGEBYSCORE SADD SREM RANK DROPWORD
+         (a field that HINCRBY brings to 0 is deleted)
+         RANK <sum hash key index> <member> <delta>, on a sorted set: adds delta to the member's
+         exact sum in the hash (HINCRBY, 64-bit integers) and sets the member's score to that sum
+         (ZADD), so the score is the exact sum rounded once, the same however the sum was reached;
+         a sum back at 0 leaves both. Rankings stay in sorted sets; exact figures come from the hash.
+         DROPWORD <word list key index> <word>, on a search word's set: once the set is empty
+         (gone), the word leaves the word list (a sorted set), so the list names only words some
+         order has.
 
-Replies  per order, in order: 'applied', newVersion or 'stale', currentVersion (nothing of that
-         order written)
+Replies  {'applied', newVersion} or {'stale', currentVersion} (nothing written)
 ]]
-local PROJECTION_COMMANDS = {HSET = true, HDEL = true, ZADD = true, ZREM = true, SADD = true, SREM = true,
-  HINCRBY = true, ZINCRBY = true, ZREMRANGEBYSCORE = true, RANK = true, DROPWORD = true}
--- Members or fields per redis.call, below Lua's limit on unpack.
-local CHUNK = 4000
-
-local function append_all(list, key, values)
-  local entry = list[key]
-  if entry == nil then
-    entry = {}
-    list[key] = entry
-    table.insert(list, key)
-  end
-  for _, value in ipairs(values) do table.insert(entry, value) end
-end
-
-local function call_chunked(command, key, values)
-  for first = 1, #values, CHUNK do
-    redis.call(command, key, unpack(values, first, math.min(#values, first + CHUNK - 1)))
-  end
-end
-
--- Integers as Redis reads them (tostring would write 1e+15 past 14 digits).
-local function integer(number)
-  return string.format('%.0f', number)
-end
+local PROJECTION_COMMANDS = {HSET = true, HDEL = true, DEL = true, ZADD = true, ZREM = true,
+  ZINCRBY = true, HINCRBY = true, ZREMRANGEBYSCORE = true, SADD = true, SREM = true, RANK = true, DROPWORD = true}
 
 local function project(keys, args)
   local outdated = check_library(args[1])
   if outdated then return outdated end
-  -- Gathered writes: per kind, key → values (and the keys in first-seen order, for a stable
-  -- order of writes); counters as key → field → sum.
-  local lists = {HSET = {}, HDEL = {}, ZADD = {}, ZREM = {}, SADD = {}, SREM = {}}
-  local hincr, zincr, zremrange, ranks, dropwords = {}, {}, {}, {}, {}
-  local reply = {}
-  local index = 3
-  for _ = 1, tonumber(args[2]) do
-    local guard_key, field = keys[tonumber(args[index])], args[index + 1]
-    local expected, value, changes = tonumber(args[index + 2]), args[index + 3], tonumber(args[index + 4])
-    if guard_key == nil or expected == nil or changes == nil then
-      return redis.error_reply('INVALID_PROJECTION bad order at argument ' .. index)
+  local stored = redis.call('HGET', keys[1], args[2])
+  local current = stored and tonumber(string.match(stored, '^%d+')) or 0
+  if current ~= tonumber(args[3]) then
+    return {'stale', current}
+  end
+  -- Read every change first, so a malformed one is refused before anything is written.
+  local changes, index = {}, 6
+  for _ = 1, tonumber(args[5]) do
+    local command, key, count = args[index], keys[tonumber(args[index + 1])], tonumber(args[index + 2])
+    if not PROJECTION_COMMANDS[command] or key == nil or count == nil then
+      return redis.error_reply('INVALID_PROJECTION bad change at argument ' .. index)
     end
-    index = index + 5
-    local stored = redis.call('HGET', guard_key, field)
-    local current = stored and tonumber(string.match(stored, '^%d+')) or 0
-    local apply = current == expected
-    if apply then
-      append_all(lists.HSET, guard_key, {field, value})
-      table.insert(reply, 'applied')
-      table.insert(reply, tonumber(string.match(value, '^%d+')))
+    local arguments = {}
+    for j = 1, count do arguments[j] = args[index + 2 + j] end
+    if command == 'RANK' and (count ~= 3 or keys[tonumber(arguments[1])] == nil or tonumber(arguments[3]) == nil) then
+      return redis.error_reply('INVALID_PROJECTION bad RANK at argument ' .. index)
+    end
+    if command == 'DROPWORD' and (count ~= 2 or keys[tonumber(arguments[1])] == nil) then
+      return redis.error_reply('INVALID_PROJECTION bad DROPWORD at argument ' .. index)
+    end
+    table.insert(changes, {command, key, arguments})
+    index = index + 3 + count
+  end
+  for _, change in ipairs(changes) do
+    local command, key, arguments = change[1], change[2], change[3]
+    if command == 'DROPWORD' then
+      if redis.call('EXISTS', key) == 0 then
+        redis.call('ZREM', keys[tonumber(arguments[1])], arguments[2])
+      end
+    elseif command == 'RANK' then
+      local sums, member = keys[tonumber(arguments[1])], arguments[2]
+      local sum = redis.call('HINCRBY', sums, member, arguments[3])
+      if sum == 0 then
+        redis.call('HDEL', sums, member)
+        redis.call('ZREM', key, member)
+      else
+        redis.call('ZADD', key, sum, member)
+      end
     else
-      table.insert(reply, 'stale')
-      table.insert(reply, current)
-    end
-    -- Every change is read (and checked) whether applied or not, so a malformed one is refused
-    -- before anything is written.
-    for _ = 1, changes do
-      local command, key, other, count = args[index], keys[tonumber(args[index + 1])], tonumber(args[index + 2]), tonumber(args[index + 3])
-      if not PROJECTION_COMMANDS[command] or key == nil or count == nil or other == nil
-          or (other ~= 0 and keys[other] == nil) then
-        return redis.error_reply('INVALID_PROJECTION bad change at argument ' .. index)
-      end
-      local first = index + 4
-      index = first + count
-      if (command == 'RANK' and (other == 0 or count ~= 2 or tonumber(args[first + 1]) == nil))
-          or (command == 'DROPWORD' and (other == 0 or count ~= 1))
-          or ((command == 'HINCRBY' or command == 'ZINCRBY') and (count ~= 2 or tonumber(args[command == 'HINCRBY' and first + 1 or first]) == nil)) then
-        return redis.error_reply('INVALID_PROJECTION bad ' .. command .. ' at argument ' .. first - 4)
-      end
-      if apply then
-        if lists[command] then
-          local values = {}
-          for j = first, index - 1 do table.insert(values, args[j]) end
-          append_all(lists[command], key, values)
-        elseif command == 'HINCRBY' then
-          hincr[key] = hincr[key] or {}
-          hincr[key][args[first]] = (hincr[key][args[first]] or 0) + tonumber(args[first + 1])
-        elseif command == 'ZINCRBY' then
-          zincr[key] = zincr[key] or {}
-          zincr[key][args[first + 1]] = (zincr[key][args[first + 1]] or 0) + tonumber(args[first])
-        elseif command == 'ZREMRANGEBYSCORE' then
-          zremrange[key] = {args[first], args[first + 1]}
-        elseif command == 'RANK' then
-          local rank = key .. '\0' .. keys[other]
-          ranks[rank] = ranks[rank] or {key, keys[other], {}}
-          local sums = ranks[rank][3]
-          sums[args[first]] = (sums[args[first]] or 0) + tonumber(args[first + 1])
-        else -- DROPWORD
-          dropwords[key] = {keys[other], args[first]}
-        end
+      local result = redis.call(command, key, unpack(arguments))
+      -- A counter back at zero is removed, so the model's form does not depend on the path that
+      -- led to it (an order created then deleted leaves no trace, applied one event at a time or
+      -- folded at once): a rebuild equals the live model key for key.
+      if command == 'HINCRBY' and result == 0 then
+        redis.call('HDEL', key, arguments[1])
       end
     end
   end
-  for _, command in ipairs({'HSET', 'ZADD', 'SADD', 'HDEL', 'ZREM', 'SREM'}) do
-    local list = lists[command]
-    for _, key in ipairs(list) do call_chunked(command, key, list[key]) end
-  end
-  for key, fields in pairs(hincr) do
-    for field, delta in pairs(fields) do
-      if delta ~= 0 and redis.call('HINCRBY', key, field, integer(delta)) == 0 then
-        -- A counter back at zero is removed, so the model's form does not depend on the path
-        -- that led to it: a rebuild equals the live model key for key.
-        redis.call('HDEL', key, field)
-      end
-    end
-  end
-  for key, members in pairs(zincr) do
-    for member, delta in pairs(members) do
-      if delta ~= 0 then redis.call('ZINCRBY', key, integer(delta), member) end
-    end
-  end
-  for key, range in pairs(zremrange) do redis.call('ZREMRANGEBYSCORE', key, range[1], range[2]) end
-  for _, rank in pairs(ranks) do
-    local ranking, sums_key = rank[1], rank[2]
-    for member, delta in pairs(rank[3]) do
-      if delta ~= 0 then
-        local sum = redis.call('HINCRBY', sums_key, member, integer(delta))
-        if sum == 0 then
-          redis.call('HDEL', sums_key, member)
-          redis.call('ZREM', ranking, member)
-        else
-          redis.call('ZADD', ranking, sum, member)
-        end
-      end
-    end
-  end
-  for key, drop in pairs(dropwords) do
-    if redis.call('EXISTS', key) == 0 then redis.call('ZREM', drop[1], drop[2]) end
-  end
-  return reply
+  redis.call('HSET', keys[1], args[2], args[4])
+  return {'applied', tonumber(string.match(args[4], '^%d+'))}
 end
 
 --[[

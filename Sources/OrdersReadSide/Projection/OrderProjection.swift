@@ -159,7 +159,7 @@ public struct OrderProjection: Projection {
         // A word's set loses the order; a set left empty takes its word out of the word list.
         for word in oldWords.subtracting(newWords).sorted() {
             changes.add("SREM", keys.word(word), [orderId])
-            changes.dropWordIfEmpty(keys.word(word), list: keys.words, word: word)
+            changes.add("DROPWORD", keys.word(word), [String(changes.index(of: keys.words)), word])
         }
         let gained = newWords.subtracting(oldWords).sorted()
         if !gained.isEmpty {

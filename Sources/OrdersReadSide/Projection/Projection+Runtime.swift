@@ -75,7 +75,7 @@ extension Projection {
             let (changes, guardValue) = changes(for: orderId, from: current, to: fresh, version: aggregate.version, in: view)
             let location = guardLocation(of: orderId, in: view)
             let reply = try await log.redis.send(changes.command(guardField: location.field, expected: version, guardValue: guardValue))
-            if ProjectionBatch.outcomes(of: reply, count: 1)?.first?.applied == true { return }
+            if reply.array?.first?.string == "applied" { return }
         }
         throw EventStoreError.corrupt("order \(orderId) kept changing while it was replayed")
     }

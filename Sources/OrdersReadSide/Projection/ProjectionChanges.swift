@@ -2,16 +2,13 @@ import RedisClient
 import OrdersDomain
 import OrdersEventLog
 
-/// The Redis writes one projected update of one order makes. `ProjectionBatch` sends the changes
-/// of many orders in one `orders_project` call, which applies each order's only if its guard
-/// still holds the version the projector read.
+/// The Redis writes one projected update makes, gathered for one `orders_project` call: the
+/// function applies them only if the guard still holds the version the projector read.
 public struct ProjectionChanges: Sendable {
-    /// One write: a command of `orders_project`'s list on `keys[key]`; RANK and DROPWORD name a
-    /// second key (`keys[otherKey]`: the exact sums' hash, the word list).
+    /// One write: a command of `orders_project`'s list on `keys[key]`.
     package struct Operation: Sendable {
         package let command: String
         package let key: Int
-        package let otherKey: Int?
         package let arguments: [String]
     }
 
@@ -24,16 +21,16 @@ public struct ProjectionChanges: Sendable {
     }
 
     /// Commands that take any number of fields or members: consecutive ones on the same key are
-    /// merged into one.
+    /// merged into one, so `orders_project` makes one `redis.call` where it made one per member
+    /// (a new order's ~17 search terms were ~17 calls).
     private static let variadic: Set<String> = ["HSET", "HDEL", "ZADD", "ZREM", "SADD", "SREM"]
 
     public mutating func add(_ command: String, _ key: String, _ arguments: [String]) {
-        let index = self.index(of: key)
+        let index = self.index(of: key) - 1
         if let last = operations.last, last.key == index, last.command == command, Self.variadic.contains(command) {
-            operations[operations.count - 1] = Operation(command: command, key: index, otherKey: nil,
-                                                         arguments: last.arguments + arguments)
+            operations[operations.count - 1] = Operation(command: command, key: index, arguments: last.arguments + arguments)
         } else {
-            operations.append(Operation(command: command, key: index, otherKey: nil, arguments: arguments))
+            operations.append(Operation(command: command, key: index, arguments: arguments))
         }
     }
 
@@ -41,29 +38,32 @@ public struct ProjectionChanges: Sendable {
     /// sorted set `ranking` (orders_project's RANK): the ranking's score is the exact sum rounded
     /// once, whatever the path to it, and the exact figure stays in the hash.
     public mutating func rank(_ ranking: String, sums: String, member: String, delta: Int64) {
-        let other = index(of: sums)
-        operations.append(Operation(command: "RANK", key: index(of: ranking), otherKey: other, arguments: [member, String(delta)]))
+        add("RANK", ranking, [String(index(of: sums)), member, String(delta)])
     }
 
-    /// Once the search word's set `set` is empty, `word` leaves the word list `list`
-    /// (orders_project's DROPWORD).
-    public mutating func dropWordIfEmpty(_ set: String, list: String, word: String) {
-        let other = index(of: list)
-        operations.append(Operation(command: "DROPWORD", key: index(of: set), otherKey: other, arguments: [word]))
-    }
-
-    /// The 0-based position of `key` among the keys, adding it when it is new. A change touches
-    /// a handful of keys: a linear search beats hashing them.
-    private mutating func index(of key: String) -> Int {
-        if let index = keys.firstIndex(of: key) { return index }
+    /// The 1-based position of `key` among the keys (as `orders_project` numbers them), adding
+    /// it when it is new. A change touches a handful of keys: a linear search beats hashing them.
+    public mutating func index(of key: String) -> Int {
+        if let index = keys.firstIndex(of: key) { return index + 1 }
         keys.append(key)
-        return keys.count - 1
+        return keys.count
     }
 
-    /// The `FCALL orders_project` of these changes alone, applied if the guard is at `expected`.
+    /// The `FCALL orders_project` that applies these changes if the guard is at `expected`.
     func command(guardField: String, expected: Int, guardValue: String) -> RedisCommand {
-        var batch = ProjectionBatch()
-        batch.add(self, guardField: guardField, expected: expected, guardValue: guardValue)
-        return batch.command()
+        var argv: [[UInt8]] = [Array("FCALL".utf8), Array("orders_project".utf8), Array(String(keys.count).utf8)]
+        argv.reserveCapacity(8 + keys.count + operations.count * 5)
+        for key in keys { argv.append(Array(key.utf8)) }
+        for argument in [String(FunctionLibrary.version), guardField, String(expected), guardValue, String(count)] {
+            argv.append(Array(argument.utf8))
+        }
+        for operation in operations {
+            // orders_project numbers keys from 1, as KEYS does.
+            argv.append(Array(operation.command.utf8))
+            argv.append(Array(String(operation.key + 1).utf8))
+            argv.append(Array(String(operation.arguments.count).utf8))
+            for argument in operation.arguments { argv.append(Array(argument.utf8)) }
+        }
+        return RedisCommand(arguments: argv)
     }
 }

@@ -7,9 +7,8 @@ import OrdersEventLog
 /// it, then XACK. Any number of projectors (threads, processes) may share the group.
 ///
 /// Per batch: read what the projection holds for each order in it (one pipelined round trip),
-/// fold each order's new events in version order (pure), and write the orders' changes with
-/// `orders_project` calls of up to `ordersPerCall` orders each, every order guarded on its own
-/// (one pipelined round trip). An event at or below the version the
+/// fold each order's new events in version order (pure), and write each order's changes with one
+/// guarded `orders_project` call (one pipelined round trip). An event at or below the version the
 /// model holds was applied already and is only acknowledged. A gap (v3 before v2: another
 /// consumer has v2) is healed by folding the missing events from the order's own stream. A guard
 /// that moved meanwhile (a competing consumer) makes the projector re-read and try again.
@@ -25,9 +24,6 @@ public final class Projector<P: Projection>: Sendable {
     private let reader: RedisClient
 
     public var group: String { "view:\(P.name):g\(view.generation)" }
-    /// Orders per `orders_project` call: Redis runs a call without serving anyone else, so a
-    /// call stays in the low milliseconds however big the batch read from the log.
-    static var ordersPerCall: Int { 100 }
 
     public init(projection: P, log: EventLog, generation: Int = 1, settings: ProjectorSettings) {
         self.projection = projection
@@ -115,7 +111,7 @@ public final class Projector<P: Projection>: Sendable {
         for _ in 0..<5 where !pendingOrders.isEmpty {
             let orderIds = Array(pendingOrders.keys)
             let current = try await readStates(orderIds)
-            var batches: [(orderIds: [String], batch: ProjectionBatch)] = []
+            var writes: [(orderId: String, command: RedisCommand)] = []
             for orderId in orderIds {
                 let events = pendingOrders[orderId]!
                 guard let (version, state) = current[orderId] else {
@@ -134,28 +130,27 @@ public final class Projector<P: Projection>: Sendable {
                 }
                 let (changes, guardValue) = projection.changes(for: orderId, from: state, to: newState,
                                                                 version: newVersion, in: view)
-                if batches.last.map({ $0.batch.count >= Self.ordersPerCall }) ?? true { batches.append(([], ProjectionBatch())) }
-                batches[batches.count - 1].orderIds.append(orderId)
-                batches[batches.count - 1].batch.add(changes, guardField: projection.guardLocation(of: orderId, in: view).field,
-                                                     expected: version, guardValue: guardValue)
+                let location = projection.guardLocation(of: orderId, in: view)
+                writes.append((orderId, changes.command(guardField: location.field, expected: version, guardValue: guardValue)))
             }
-            guard !batches.isEmpty else { break }
-            let replies = try await log.redis.pipeline(batches.map { $0.batch.command() })
+            guard !writes.isEmpty else { break }
+            let replies = try await log.redis.pipeline(writes.map(\.command))
             if replies.contains(where: { if case .error(let message) = $0 { return FunctionLibrary.isMissing(message) }; return false }) {
                 // Redis lost the library: nothing was written; load it and write the batch again.
                 try await FunctionLibrary.reload(on: log.redis)
                 continue
             }
-            for ((orderIds, batch), reply) in zip(batches, replies) {
-                guard let outcomes = ProjectionBatch.outcomes(of: reply, count: batch.count) else {
-                    Log.error("projector.write_failed", ["projection": P.name, "orders": orderIds.count, "reply": reply])
-                    for orderId in orderIds { pendingOrders[orderId] = nil }
+            for (write, reply) in zip(writes, replies) {
+                guard let parts = reply.array, let kind = parts.first?.string else {
+                    Log.error("projector.write_failed", ["projection": P.name, "orderId": write.orderId, "reply": reply])
+                    pendingOrders[write.orderId] = nil
                     continue
                 }
-                for (orderId, outcome) in zip(orderIds, outcomes) where outcome.applied {
-                    done += pendingOrders[orderId]!.filter { $0.event.version <= outcome.version }.map(\.id)
-                    pendingOrders[orderId] = nil
-                } // "stale": another consumer moved the order on; the next round re-reads it.
+                if kind == "applied" {
+                    let ids = pendingOrders[write.orderId]!.filter { $0.event.version <= (parts[1].int ?? 0) }.map(\.id)
+                    done += ids
+                    pendingOrders[write.orderId] = nil
+                } // "stale": another consumer moved this order on; the next round re-reads it.
             }
         }
         if !done.isEmpty {

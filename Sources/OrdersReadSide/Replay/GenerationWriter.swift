@@ -45,10 +45,10 @@ final class GenerationWriter {
             case "ZINCRBY": zsetCounters[key, default: [:]][arguments[1], default: 0] += Int64(arguments[0]) ?? 0
             case "ZREMRANGEBYSCORE" where arguments == ["-inf", "0"]: dropsNonPositive.insert(key)
             case "RANK":
-                guard let other = operation.otherKey, arguments.count == 2 else {
-                    throw ReadSideError.corrupt("a rebuild got a RANK without its sums")
+                guard let index = Int(arguments[0]), changes.keys.indices.contains(index - 1) else {
+                    throw ReadSideError.corrupt("a rebuild got a RANK with a bad key index")
                 }
-                rankSums[RankKeys(ranking: key, sums: changes.keys[other]), default: [:]][arguments[0], default: 0] += Int64(arguments[1]) ?? 0
+                rankSums[RankKeys(ranking: key, sums: changes.keys[index - 1]), default: [:]][arguments[1], default: 0] += Int64(arguments[2]) ?? 0
             default: throw ReadSideError.corrupt("a rebuild writes additions only, but a projection produced \(operation.command)")
             }
         }
