@@ -52,7 +52,7 @@ let package = Package(
         // `orders`: the service (`orders serve`) and a client for every operation.
         .executableTarget(name: "orders", dependencies: ["EventLoops", "OrdersAPI", "OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "RedisClient"]),
         // The benchmark driver (Scripts/bench runs it against a release build).
-        .executableTarget(name: "orders-bench", dependencies: ["OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "OrdersAPI", "RedisClient"]),
+        .executableTarget(name: "orders-bench", dependencies: ["EventLoops", "CLinux", "OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "OrdersAPI", "RedisClient"]),
         // The reliability suites (crash, outage, several instances, contention, hostile input) and
         // their harness: private redis-server and `orders serve` processes, a load generator with
         // a ledger, the store audit. Scripts/soak runs them full size, the tests small.

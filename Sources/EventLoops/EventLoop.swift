@@ -41,6 +41,8 @@ public final class EventLoop: @unchecked Sendable {
     private var flushes: [any TurnEndFlushing] = []
     private var tickers: [UInt64: () -> Void] = [:]
     private var nextTick = ContinuousClock.now
+    /// One-shot timers, soonest last (so the due ones pop off the end).
+    private var timers: [(at: ContinuousClock.Instant, work: () -> Void)] = []
 
     /// How often tickers run: the granularity of timeouts (Redis replies, idle clients).
     public static let tickInterval = Duration.milliseconds(50)
@@ -138,6 +140,13 @@ public final class EventLoop: @unchecked Sendable {
         tickers[token] = nil
     }
 
+    /// Runs `work` once, at `deadline` or in the first turn after it (the loop waits no longer
+    /// than the soonest timer).
+    public func schedule(at deadline: ContinuousClock.Instant, _ work: @escaping () -> Void) {
+        let index = timers.firstIndex { $0.at <= deadline } ?? timers.count
+        timers.insert((deadline, work), at: index)
+    }
+
     // MARK: - The loop
 
     private func startThread() {
@@ -169,6 +178,7 @@ public final class EventLoop: @unchecked Sendable {
                 }
             }
             takeInbox()
+            runTimers()
             runJobs()
             flush()
             runTickers()
@@ -186,8 +196,17 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     private func waitMilliseconds() -> Int32 {
-        let left = nextTick - ContinuousClock.now
+        let soonest = timers.last.map { min($0.at, nextTick) } ?? nextTick
+        let left = soonest - ContinuousClock.now
         return Int32(max(0, min(Self.tickInterval.milliseconds, left.milliseconds + 1)))
+    }
+
+    private func runTimers() {
+        let now = ContinuousClock.now
+        while let last = timers.last, last.at <= now {
+            timers.removeLast()
+            last.work()
+        }
     }
 
     private func takeInbox() {

@@ -299,3 +299,54 @@ public struct JSONWriter {
         out.append(UInt8(ascii: "\""))
     }
 }
+
+extension JSONWriter {
+    /// Writes any JSON value, object keys sorted by their bytes.
+    public mutating func value(_ json: JSON) {
+        switch json {
+        case .null: raw("null")
+        case .bool(let flag): raw(flag ? "true" : "false")
+        case .int(let number): raw(String(number))
+        case .double(let number):
+            if !number.isFinite { raw("null") } else if number == number.rounded(), abs(number) < 1e15 { raw(String(Int64(number))) } else { raw(String(number)) }
+        case .string(let text): string(text)
+        case .array(let values):
+            raw("[")
+            for (index, element) in values.enumerated() {
+                if index > 0 { raw(",") }
+                value(element)
+            }
+            raw("]")
+        case .object(let fields):
+            raw("{")
+            for (index, key) in fields.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+                self.key(key, first: index == 0)
+                value(fields[key]!)
+            }
+            raw("}")
+        }
+    }
+}
+
+/// Literals, so answers and requests read as the JSON they are: `["orderId": .string(id), "ok": true]`.
+extension JSON: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
+                ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral {
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int64) { self = .int(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(arrayLiteral elements: JSON...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, JSON)...) { self = .object(Dictionary(elements) { $1 }) }
+    public init(nilLiteral: ()) { self = .null }
+
+    /// A number from an Int.
+    public init(_ value: Int) { self = .int(Int64(value)) }
+    /// A string, or null for nil.
+    public init(_ value: String?) { self = value.map(JSON.string) ?? .null }
+
+    /// The value as one line of JSON text (keys sorted).
+    public var encoded: [UInt8] {
+        var writer = JSONWriter()
+        writer.value(self)
+        return writer.bytes
+    }
+}

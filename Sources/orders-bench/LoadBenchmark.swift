@@ -1,9 +1,12 @@
 import Foundation
+import EventLoops
 import OrdersAPI
+import OrdersDomain
 import Synchronization
 
-/// Load over the real protocol: `connections` threads, each with its own connection, keeping
-/// `depth` requests in flight (sent together, then read together). Runs for `duration`, then
+/// Load over the real protocol: `connections` connections driven by one event-loop thread, each
+/// keeping `depth` requests in flight (a slot sends its next request when its answer comes). Runs
+/// for `duration`, then
 /// reports commands per second, latency percentiles, errors, and the projection lag sampled
 /// every 100 ms on a separate connection (and the time to drain after the load stops).
 ///
@@ -31,8 +34,7 @@ struct LoadBenchmark {
         let seedIds = scenario == "reads" || scenario == "get" ? try createSeedOrders(500) : []
         let hot = HotOrders(try scenario == "contended" ? createSeedOrders(10) : [])
         let stop = Atomic<Bool>(false)
-        let issued = Atomic<Int>(0)
-        let results = Mutex<[(latencies: [Double], byOp: [String: [Double]], errors: Int, conflicts: Int)]>([])
+        var all: [(latencies: [Double], byOp: [String: [Double]], errors: Int, conflicts: Int)] = []
         let lagSamples = Mutex<[(ms: Double, events: Double)]>([])
         let started = ContinuousClock.now
         let end = started + duration
@@ -46,62 +48,17 @@ struct LoadBenchmark {
         }
         sampler.start()
 
-        let done = DispatchGroup()
-        for connection in 0..<connections {
-            done.enter()
-            let thread = Thread { [self] in
-                defer { done.leave() }
-                var latencies: [Double] = []
-                var byOp: [String: [Double]] = [:]
-                var errors = 0
-                var conflicts = 0
-                // Paced: each connection sends its share of `rate`, one round of `depth` at a time.
-                let interval = rate.map { Duration.seconds(Double(connections * depth) / Double(max(1, $0))) }
-                var nextRound = ContinuousClock.now
-                do {
-                    let client = try OrdersClient(host: host, port: port)
-                    var slots = (0..<depth).map { Slot(seed: connection * depth + $0) }
-                    while ContinuousClock.now < end {
-                        if let requestLimit, issued.add(depth, ordering: .relaxed).newValue > requestLimit { break }
-                        if let interval {
-                            let now = ContinuousClock.now
-                            if nextRound > now { usleep(UInt32(min(1_000_000, (nextRound - now).milliseconds * 1000))) }
-                            nextRound += interval
-                        }
-                        var sent: [(id: Int, slot: Int, op: String, at: ContinuousClock.Instant)] = []
-                        for index in slots.indices {
-                            let (op, parameters) = scenario == "contended" ? hot.next(itemsPerOrder, &slots[index])
-                                                                           : slots[index].next(scenario, seedIds, itemsPerOrder)
-                            sent.append((try client.send(op, parameters), index, op, .now))
-                        }
-                        var bySlot: [Int: (slot: Int, op: String, at: ContinuousClock.Instant)] = [:]
-                        for entry in sent { bySlot[entry.id] = (entry.slot, entry.op, entry.at) }
-                        for _ in sent {
-                            let response = try client.receive()
-                            guard let id = response["id"] as? Int, let entry = bySlot[id] else { errors += 1; continue }
-                            let latency = (ContinuousClock.now - entry.at).milliseconds
-                            latencies.append(latency)
-                            byOp[entry.op, default: []].append(latency)
-                            if scenario == "contended" {
-                                if !hot.learn(from: response) { errors += 1 }
-                                if (response["error"] as? [String: Any])?["code"] as? String == "concurrency_conflict" { conflicts += 1 }
-                            } else if response["ok"] as? Bool == true {
-                                slots[entry.slot].advance(with: response["result"] as? [String: Any])
-                            } else {
-                                errors += 1
-                                slots[entry.slot].restart()
-                            }
-                        }
-                    }
-                } catch {
-                    errors += 1
-                }
-                results.withLock { $0.append((latencies, byOp, errors, conflicts)) }
-            }
-            thread.stackSize = 1 << 20
-            thread.start()
+        // Every connection on one event loop thread (see LoadConnection).
+        let loop = EventLoop(name: "orders-bench")
+        let plan = LoadPlan(end: end, interval: rate.map { Duration.seconds(Double(connections * depth) / Double(max(1, $0))) },
+                            seedIds: seedIds, hot: hot, limit: requestLimit, needsResults: scenario == "mix" || scenario == "contended")
+        let finished = DispatchSemaphore(value: 0)
+        let open = try (0..<connections).map { index in
+            try LoadConnection(loop: loop, load: self, plan: plan, index: index) { finished.signal() }
         }
-        done.wait()
+        for connection in open { loop.execute { connection.start() } }
+        for _ in open { finished.wait() }
+        all = open.map { ($0.latencies, $0.byOp, $0.errors, $0.conflicts) }
         let elapsed = (ContinuousClock.now - started).seconds
         let drainStarted = ContinuousClock.now
         let client = try OrdersClient(host: host, port: port)
@@ -109,7 +66,6 @@ struct LoadBenchmark {
         let drain = (ContinuousClock.now - drainStarted).milliseconds
         stop.store(true, ordering: .relaxed)
 
-        let all = results.withLock { $0 }
         let latencies = all.flatMap(\.latencies).sorted()
         let lags = lagSamples.withLock { $0 }.map(\.ms).sorted()
         let lagEvents = lagSamples.withLock { $0 }.map(\.events).sorted()
@@ -148,7 +104,7 @@ struct LoadBenchmark {
         return try (0..<count).map { index in
             var slot = Slot(seed: index)
             let (op, parameters) = slot.next("create", [], itemsPerOrder)
-            return (try client.call(op, parameters) as? [String: Any])?["orderId"] as? String ?? ""
+            return (try client.call(op, parameters.mapValues(\.foundationValue)) as? [String: Any])?["orderId"] as? String ?? ""
         }
     }
 
@@ -179,27 +135,28 @@ struct Slot {
         return Int(generator % UInt64(bound))
     }
 
-    mutating func next(_ scenario: String, _ seedIds: [String], _ items: Int) -> (String, [String: Any]) {
+    mutating func next(_ scenario: String, _ seedIds: [String], _ items: Int) -> (String, [String: JSON]) {
         switch scenario {
         case "get":
-            return ("getOrder", ["orderId": seedIds[random(seedIds.count)]])
+            return ("getOrder", ["orderId": .string(seedIds[random(seedIds.count)])])
         case "reads":
             switch random(4) {
-            case 0: return ("getOrder", ["orderId": seedIds[random(seedIds.count)]])
+            case 0: return ("getOrder", ["orderId": .string(seedIds[random(seedIds.count)])])
             case 1: return ("listOrders", ["status": "pending", "limit": 20])
             case 2: return ("summary", [:])
-            default: return ("search", ["q": ["mug", "tea", "customer", "lamp"][random(4)], "limit": 20])
+            default: return ("search", ["q": .string(["mug", "tea", "customer", "lamp"][random(4)]), "limit": 20])
             }
         case "mix":
             if let orderId, let position, random(10) == 0 {
-                return ("getOrder", ["orderId": orderId, "minPosition": position])
+                return ("getOrder", ["orderId": .string(orderId), "minPosition": .string(position)])
             }
             if let orderId {
                 if step == 3 && random(20) == 0 {
                     step = 4 // the cancel ends this order's walk
-                    return ("cancelOrder", ["orderId": orderId, "reason": "bench"])
+                    return ("cancelOrder", ["orderId": .string(orderId), "reason": "bench"])
                 }
-                return ("updateStatus", ["orderId": orderId, "status": ["confirmed", "processing", "shipped", "delivered"][step - 1]])
+                return ("updateStatus", ["orderId": .string(orderId),
+                                         "status": .string(["confirmed", "processing", "shipped", "delivered"][step - 1])])
             }
             return create(items)
         default:
@@ -207,16 +164,16 @@ struct Slot {
         }
     }
 
-    mutating func create(_ items: Int) -> (String, [String: Any]) {
+    mutating func create(_ items: Int) -> (String, [String: JSON]) {
         let customer = random(5000)
-        return ("createOrder", ["customerName": "Customer \(customer)", "customerEmail": "customer\(customer)@example.com",
-                                "items": (0..<items).map { ["sku": "SKU-\($0)", "name": ["Blue mug", "Green tea", "Desk lamp"][$0 % 3],
-                                                            "quantity": 1 + $0 % 3, "unitPrice": "9.99"] }])
+        return ("createOrder", ["customerName": .string("Customer \(customer)"), "customerEmail": .string("customer\(customer)@example.com"),
+                                "items": .array((0..<items).map { ["sku": .string("SKU-\($0)"), "name": .string(["Blue mug", "Green tea", "Desk lamp"][$0 % 3]),
+                                                                   "quantity": JSON(1 + $0 % 3), "unitPrice": "9.99"] })])
     }
 
     /// Moves the walked order on after a successful answer to a command (reads change nothing).
-    mutating func advance(with result: [String: Any]?) {
-        guard let result, let id = result["orderId"] as? String, let written = result["position"] as? String else { return }
+    mutating func advance(with result: JSON?) {
+        guard let result, let id = result["orderId"]?.string, let written = result["position"]?.string else { return }
         position = written
         if orderId == nil { orderId = id; step = 1; return }
         step += 1
@@ -244,28 +201,42 @@ final class HotOrders: Sendable {
 
     /// An update of a random hot order to its next status, expecting the version last seen; or,
     /// when that order is delivered, the createOrder that replaces it.
-    func next(_ items: Int, _ slot: inout Slot) -> (String, [String: Any]) {
+    func next(_ items: Int, _ slot: inout Slot) -> (String, [String: JSON]) {
         let picked = versions.withLock { $0.randomElement() }
         guard let (orderId, version) = picked, version < Self.flow.count else {
             if let (orderId, _) = picked { versions.withLock { $0[orderId] = nil } }
             return slot.create(items)
         }
-        return ("updateStatus", ["orderId": orderId, "status": Self.flow[version], "expectedVersion": version])
+        return ("updateStatus", ["orderId": .string(orderId), "status": .string(Self.flow[version]), "expectedVersion": JSON(version)])
     }
 
     /// Learns versions from an answer; false when it is an error other than a conflict.
-    func learn(from response: [String: Any]) -> Bool {
-        if let result = response["result"] as? [String: Any], let orderId = result["orderId"] as? String,
-           let version = result["version"] as? Int {
+    func learn(from response: JSON) -> Bool {
+        if let result = response["result"], let orderId = result["orderId"]?.string, let version = result["version"]?.int.map(Int.init) {
             versions.withLock { $0[orderId] = max($0[orderId] ?? 0, version) }
             return true
         }
-        guard let error = response["error"] as? [String: Any], error["code"] as? String == "concurrency_conflict" else {
-            return response["ok"] as? Bool == true
+        guard let error = response["error"], error["code"]?.string == "concurrency_conflict" else {
+            return response["ok"] == .bool(true)
         }
-        if let orderId = error["orderId"] as? String, let actual = error["actualVersion"] as? Int {
+        if let orderId = error["orderId"]?.string, let actual = error["actualVersion"]?.int.map(Int.init) {
             versions.withLock { if $0[orderId] != nil { $0[orderId] = max($0[orderId]!, actual) } }
         }
         return true
+    }
+}
+
+extension JSON {
+    /// The value as OrdersClient's requests take it.
+    var foundationValue: Any {
+        switch self {
+        case .null: return NSNull()
+        case .bool(let flag): return flag
+        case .int(let number): return Int(number)
+        case .double(let number): return number
+        case .string(let text): return text
+        case .array(let values): return values.map(\.foundationValue)
+        case .object(let fields): return fields.mapValues(\.foundationValue)
+        }
     }
 }
