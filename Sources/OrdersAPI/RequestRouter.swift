@@ -102,14 +102,40 @@ public final class RequestRouter: Sendable {
 
     // MARK: - Encoding
 
+    /// `{"id":…,"ok":true,"result":…}`. A result already written as JSON (an order's stored
+    /// record, a command's outcome) is copied in as it is; other results are encoded.
     static func encode(id: RawJSON, result: Any) -> [UInt8] {
-        serialize(["id": id, "ok": true, "result": result])
+        guard let raw = result as? RawJSON else { return serialize(["id": id, "ok": true, "result": result]) }
+        var line: [UInt8] = []
+        line.reserveCapacity(raw.bytes.count + id.bytes.count + 32)
+        line += #"{"id":"#.utf8
+        line += id.bytes
+        line += #","ok":true,"result":"#.utf8
+        line += raw.bytes
+        line.append(UInt8(ascii: "}"))
+        return line
     }
 
+    /// `{"error":{"code":…,"message":…,<details>},"id":…,"ok":false}`, keys sorted, written
+    /// directly (conflicts are frequent answers under contention).
     static func encode(id: RawJSON, error: APIError) -> [UInt8] {
-        var body: [String: Any] = ["code": error.code.rawValue, "message": error.message]
-        for (key, value) in error.details { body[key] = value }
-        return serialize(["id": id, "ok": false, "error": body])
+        var json = JSONWriter()
+        json.raw(#"{"error":{"#)
+        var fields: [(String, any Sendable)] = error.details.map { ($0.key, $0.value) }
+        fields += [("code", error.code.rawValue), ("message", error.message)]
+        for (index, (key, value)) in fields.sorted(by: { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }).enumerated() {
+            json.key(key, first: index == 0)
+            switch value {
+            case let number as Int: json.raw(String(number))
+            case let text as String: json.string(text)
+            default: json.string("\(value)")
+            }
+        }
+        json.raw(#"},"id":"#)
+        var line = json.bytes
+        line += id.bytes
+        line += #","ok":false}"#.utf8
+        return line
     }
 
     private static func serialize(_ object: [String: Any]) -> [UInt8] {

@@ -7,20 +7,34 @@ public struct Money: Sendable, Hashable, Comparable, StringCodable {
 
     public static let zero = Money(cents: 0)
 
-    /// Parses "19.98", "19.9", "19", "-3.50". At most two decimals; no exponent, no spaces.
+    /// Parses "19.98", "19.9", "19", "-3.50". At most two decimals, at most 15 digits before
+    /// the point; no exponent, no spaces. Read byte by byte: it runs for every item of every order.
     public init?(decimal text: some StringProtocol) {
-        var digits = Substring(text)
-        let negative = digits.hasPrefix("-")
-        if negative { digits = digits.dropFirst() }
-        let parts = digits.split(separator: ".", omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count), !parts[0].isEmpty, parts[0].count <= 15,
-              parts[0].allSatisfy(\.isASCIIDigit) else { return nil }
-        var cents = Int64(parts[0])! * 100
-        if parts.count == 2 {
-            let fraction = parts[1]
-            guard (1...2).contains(fraction.count), fraction.allSatisfy(\.isASCIIDigit) else { return nil }
-            cents += Int64(fraction)! * (fraction.count == 1 ? 10 : 1)
+        var cents: Int64 = 0
+        var negative = false
+        var whole = 0, fraction = -1 // digits before the point; after it (-1: no point)
+        for (index, byte) in text.utf8.enumerated() {
+            switch byte {
+            case UInt8(ascii: "-") where index == 0:
+                negative = true
+            case UInt8(ascii: "."):
+                guard fraction < 0, whole > 0 else { return nil }
+                fraction = 0
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                if fraction < 0 {
+                    whole += 1
+                    guard whole <= 15 else { return nil }
+                } else {
+                    fraction += 1
+                    guard fraction <= 2 else { return nil }
+                }
+                cents = cents * 10 + Int64(byte - UInt8(ascii: "0"))
+            default:
+                return nil
+            }
         }
+        guard whole > 0, fraction != 0 else { return nil }
+        for _ in 0..<(2 - max(0, fraction)) { cents *= 10 }
         self.cents = negative ? -cents : cents
     }
 
@@ -42,6 +56,3 @@ public struct Money: Sendable, Hashable, Comparable, StringCodable {
     public static let textKind = "an amount"
 }
 
-extension Character {
-    var isASCIIDigit: Bool { isASCII && isNumber }
-}

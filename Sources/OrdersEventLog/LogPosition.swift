@@ -10,10 +10,35 @@ public struct LogPosition: Sendable, Hashable, Comparable, StringCodable {
         self.sequence = sequence
     }
 
+    /// Parses `<milliseconds>-<sequence>` (decimal digits only), byte by byte: every append's
+    /// reply and every log entry carries one.
     public init?(_ text: some StringProtocol) {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 2, let ms = UInt64(parts[0]), let seq = UInt64(parts[1]) else { return nil }
-        self.init(milliseconds: ms, sequence: seq)
+        var parts: (UInt64, UInt64) = (0, 0)
+        var part = 0, digits = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "-") {
+                guard part == 0, digits > 0 else { return nil }
+                part = 1
+                digits = 0
+                continue
+            }
+            guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+            let digit = UInt64(byte - UInt8(ascii: "0"))
+            digits += 1
+            if part == 0 {
+                let (times, overflow1) = parts.0.multipliedReportingOverflow(by: 10)
+                let (sum, overflow2) = times.addingReportingOverflow(digit)
+                guard !overflow1, !overflow2 else { return nil }
+                parts.0 = sum
+            } else {
+                let (times, overflow1) = parts.1.multipliedReportingOverflow(by: 10)
+                let (sum, overflow2) = times.addingReportingOverflow(digit)
+                guard !overflow1, !overflow2 else { return nil }
+                parts.1 = sum
+            }
+        }
+        guard part == 1, digits > 0 else { return nil }
+        self.init(milliseconds: parts.0, sequence: parts.1)
     }
 
     /// The first possible position at or after a time: reading from it returns exactly the

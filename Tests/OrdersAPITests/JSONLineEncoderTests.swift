@@ -1,5 +1,6 @@
 import Foundation
 @testable import OrdersAPI
+import OrdersEventLog
 import Testing
 
 /// The hand-written response encoder writes what JSONSerialization wrote (sorted keys, slashes
@@ -37,5 +38,30 @@ struct JSONLineEncoderTests {
     @Test func refusesWhatJSONCannotHold() {
         #expect(throws: JSONLineEncoder.Unencodable.self) { try JSONLineEncoder.encode(["x": Double.nan]) }
         #expect(throws: JSONLineEncoder.Unencodable.self) { try JSONLineEncoder.encode(["x": Date()]) }
+    }
+}
+
+/// The answers written directly (commands' outcomes, errors, stored records) are the bytes the
+/// general encoder writes for the same answer.
+struct DirectAnswerTests {
+    @Test func errorsAndOutcomesAreWrittenAsTheEncoderWould() throws {
+        let id = RawJSON(Array("12345678901234567890".utf8))
+        let conflict = APIError(.concurrencyConflict, "order o-1 is at version 3, not 2 \"quoted\"",
+                                details: ["orderId": "o-1", "expectedVersion": 2, "actualVersion": 3])
+        let general = try JSONLineEncoder.encode(["id": id, "ok": false,
+                                                  "error": ["code": "concurrency_conflict", "message": conflict.message,
+                                                            "orderId": "o-1", "expectedVersion": 2, "actualVersion": 3]] as [String: Any])
+        #expect(RequestRouter.encode(id: id, error: conflict) == general)
+        let plain = APIError(.notFound, "order x does not exist")
+        #expect(RequestRouter.encode(id: RawJSON.null, error: plain)
+                == Array(#"{"error":{"code":"not_found","message":"order x does not exist"},"id":null,"ok":false}"#.utf8))
+
+        for duplicate in [false, true] {
+            let result = AppendResult(orderId: "o-1", version: 4, positions: [LogPosition(milliseconds: 17, sequence: 2)], duplicate: duplicate)
+            var object: [String: Any] = ["orderId": "o-1", "version": 4, "position": "17-2"]
+            if duplicate { object["duplicate"] = true }
+            #expect(RequestRouter.encode(id: id, result: OrderJSON.appendResult(result))
+                    == (try JSONLineEncoder.encode(["id": id, "ok": true, "result": object] as [String: Any])))
+        }
     }
 }

@@ -162,9 +162,18 @@ import Testing
         #expect(Money(decimal: text) == Money(cents: cents))
     }
 
-    @Test(arguments: ["", "1.234", "1e3", " 1", "1.", ".5", "abc", "1,00", "--1", "0x10", "9999999999999999"])
+    @Test(arguments: ["", "1.234", "1e3", " 1", "1.", ".5", "abc", "1,00", "--1", "0x10", "9999999999999999", "-", "1-2", "1.2.3",
+                      "-.5", "+1", "1 ", "١"])
     func rejectsMalformedAmounts(text: String) {
         #expect(Money(decimal: text) == nil)
+    }
+
+    @Test func logPositionsParseExactlyTheirOwnForm() {
+        #expect(LogPosition("1795375537767-0") == LogPosition(milliseconds: 1_795_375_537_767, sequence: 0))
+        #expect(LogPosition("0-18446744073709551615") == LogPosition(milliseconds: 0, sequence: UInt64.max))
+        for bad in ["", "-", "1-", "-1", "1-2-3", "a-1", "1-b", "18446744073709551616-0", "1 -2", "+1-2", "1"] {
+            #expect(LogPosition(bad) == nil, "\(bad)")
+        }
     }
 
     @Test func printsTwoDecimals() {

@@ -48,10 +48,19 @@ enum OrderJSON {
                 "data": data, "meta": meta]
     }
 
-    static func appendResult(_ result: AppendResult) -> [String: Any] {
-        var object: [String: Any] = ["orderId": result.orderId, "version": result.version,
-                                     "position": result.lastPosition.description]
-        if result.duplicate { object["duplicate"] = true }
-        return object
+    /// A command's outcome: `{"duplicate":true?,"orderId":…,"position":…,"version":…}`,
+    /// written directly: it answers every command.
+    static func appendResult(_ result: AppendResult) -> RawJSON {
+        var json = JSONWriter()
+        json.raw("{")
+        if result.duplicate { json.raw(#""duplicate":true,"#) }
+        json.key("orderId", first: true)
+        json.string(result.orderId)
+        json.key("position")
+        json.string(result.lastPosition.description)
+        json.key("version")
+        json.raw(String(result.version))
+        json.raw("}")
+        return RawJSON(json.bytes)
     }
 }
