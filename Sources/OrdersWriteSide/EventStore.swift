@@ -34,18 +34,28 @@ public final class EventStore: Sendable {
     public func append(orderId: String, expected: ExpectedVersion, events: [NewEvent],
                        commandId: String? = nil) async throws(EventStoreError) -> AppendResult {
         try validate(orderId: orderId, events: events, commandId: commandId)
-        var keyList = [keys.stream(orderId), keys.log]
-        if let commandId { keyList.append(keys.command(commandId)) }
-        var arguments: [String] = ["FCALL", "orders_append", String(keyList.count)] + keyList
-        arguments += [String(FunctionLibrary.version), expected.argument, orderId,
-                      String(commandRetention.milliseconds), String(events.count)]
+        var command = RedisCommand.Builder(capacity: 512)
+        command.append("FCALL")
+        command.append("orders_append")
+        command.append(commandId == nil ? 2 : 3)
+        command.append(keys.stream(orderId))
+        command.append(keys.log)
+        if let commandId { command.append(keys.command(commandId)) }
+        command.append(FunctionLibrary.version)
+        command.append(expected.argument)
+        command.append(orderId)
+        command.append(Int(commandRetention.milliseconds))
+        command.append(events.count)
         for event in events {
-            arguments += [event.type, event.eventId, event.occurredAt.description, event.data,
-                          Self.encode(event.metadata)]
+            command.append(event.type)
+            command.append(event.eventId)
+            command.append(event.occurredAt.description)
+            command.append(event.data)
+            command.append(Self.encode(event.metadata))
         }
         let reply: RedisValue
         do {
-            reply = try await FunctionLibrary.call(RedisCommand(arguments: arguments.map { Array($0.utf8) }), on: redis)
+            reply = try await FunctionLibrary.call(command.command, on: redis)
         } catch {
             throw EventStoreError.from(error)
         }

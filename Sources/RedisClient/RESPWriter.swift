@@ -1,21 +1,8 @@
-/// Writes commands in Redis's wire format (RESP arrays of bulk strings) straight into an output
-/// buffer: the same bytes hiredis's `redisFormatCommandArgv` produces, without its malloc, copy
-/// and free per command.
+/// Numbers in Redis's wire format (RESP): the lengths and counts a command's encoding carries,
+/// the same bytes hiredis's `redisFormatCommandArgv` writes, without its malloc, copy and free
+/// per command.
 enum RESPWriter {
-    static func append(_ command: RedisCommand, to output: inout [UInt8]) {
-        output.append(UInt8(ascii: "*"))
-        appendDecimal(command.arguments.count, to: &output)
-        output.append(0x0d); output.append(0x0a)
-        for argument in command.arguments {
-            output.append(UInt8(ascii: "$"))
-            appendDecimal(argument.count, to: &output)
-            output.append(0x0d); output.append(0x0a)
-            output.append(contentsOf: argument)
-            output.append(0x0d); output.append(0x0a)
-        }
-    }
-
-    private static func appendDecimal(_ value: Int, to output: inout [UInt8]) {
+    static func appendDecimal(_ value: Int, to output: inout [UInt8]) {
         if value < 10 {
             output.append(UInt8(ascii: "0") + UInt8(value))
             return

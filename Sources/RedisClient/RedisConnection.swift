@@ -62,7 +62,10 @@ public final class RedisConnection {
     func append(_ commands: [RedisCommand]) throws(RedisError) {
         guard let context, !broken else { throw lost("connection is closed") }
         for command in commands {
-            if appendArgv(context, command.arguments) != REDIS_OK {
+            let appended = command.resp.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { redisAppendFormattedCommand(context, $0.baseAddress, $0.count) }
+            }
+            if appended != REDIS_OK {
                 throw fail(context)
             }
         }
@@ -119,33 +122,6 @@ public final class RedisConnection {
 
     private func lost(_ reason: String) -> RedisError {
         .connectionLost(url: url.description, reason: reason)
-    }
-
-    /// Hands hiredis pointers into one contiguous copy of all arguments; hiredis copies them into
-    /// its output buffer before returning, so the pointers need not outlive the call.
-    private func appendArgv(_ context: UnsafeMutablePointer<redisContext>, _ arguments: [[UInt8]]) -> Int32 {
-        var joined: [UInt8] = []
-        joined.reserveCapacity(arguments.reduce(1) { $0 + $1.count })
-        var offsets: [Int] = []
-        var lengths: [Int] = []
-        offsets.reserveCapacity(arguments.count)
-        lengths.reserveCapacity(arguments.count)
-        for argument in arguments {
-            offsets.append(joined.count)
-            lengths.append(argument.count)
-            joined.append(contentsOf: argument)
-        }
-        joined.append(0) // never empty, so baseAddress is never nil
-        return joined.withUnsafeBufferPointer { buffer in
-            let base = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
-            var argv: [UnsafePointer<CChar>?] = offsets.map { base + $0 }
-            return argv.withUnsafeMutableBufferPointer { argvBuffer in
-                lengths.withUnsafeBufferPointer { lengthBuffer in
-                    redisAppendCommandArgv(context, Int32(arguments.count), argvBuffer.baseAddress,
-                                           lengthBuffer.baseAddress)
-                }
-            }
-        }
     }
 
     private static func timeval(_ duration: Duration) -> timeval {

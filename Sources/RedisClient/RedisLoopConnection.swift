@@ -65,7 +65,7 @@ final class RedisLoopConnection: EventLoopSource, TurnEndFlushing {
                 return
             }
         }
-        for command in commands { RESPWriter.append(command, to: &output) }
+        for command in commands { output += command.resp }
         waiters.append(Waiter(id: id, expected: commands.count, continuation: continuation,
                               deadline: ContinuousClock.now + configuration.commandTimeout))
         scheduleFlush()
@@ -133,7 +133,7 @@ final class RedisLoopConnection: EventLoopSource, TurnEndFlushing {
         }
         if url.database != 0 { commands.append(RedisCommand("SELECT", url.database)) }
         for command in commands {
-            RESPWriter.append(command, to: &output)
+            output += command.resp
             waiters.append(Waiter(id: 0, expected: 1, continuation: nil, deadline: connectDeadline,
                                   login: command.name == "AUTH" ? "authentication failed" : "SELECT \(url.database) failed"))
         }

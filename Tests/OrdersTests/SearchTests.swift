@@ -72,6 +72,15 @@ struct SearchTests {
         #expect(try await QueryHandler(log: store.log).search(query).map(\.orderId) == [created.orderId], "'\(query)' finds '\(name)'")
     }
 
+    /// ASCII text is split as bytes; the same text through the Unicode path (made non-ASCII by an
+    /// extra word) gives the same words.
+    @Test(arguments: ["Ann-Marie O'Neil", "customer42@EXAMPLE.com", "SKU_7 / Blue Mug x2", "  ", "\t\n", "a",
+                      String(repeating: "Ab1", count: 30) + " tail", "9f0efed7-321b-4100-8b1e-311ac7e11a6b"])
+    func asciiWordsAreTheUnicodePathsWords(text: String) {
+        #expect(TextFolding.words(text) + ["é"] == TextFolding.words(text + " é"))
+        #expect(TextFolding.words(text).allSatisfy { $0.count <= 64 && $0 == $0.lowercased() })
+    }
+
     @Test func emailsThatDifferOnlyInCaseAreOneCustomer() async throws {
         let store = try await makeStore("fold-email")
         let handler = CommandHandler(repository: OrderRepository(store: store))

@@ -51,19 +51,23 @@ public struct ProjectionChanges: Sendable {
 
     /// The `FCALL orders_project` that applies these changes if the guard is at `expected`.
     func command(guardField: String, expected: Int, guardValue: String) -> RedisCommand {
-        var argv: [[UInt8]] = [Array("FCALL".utf8), Array("orders_project".utf8), Array(String(keys.count).utf8)]
-        argv.reserveCapacity(8 + keys.count + operations.count * 5)
-        for key in keys { argv.append(Array(key.utf8)) }
-        for argument in [String(FunctionLibrary.version), guardField, String(expected), guardValue, String(count)] {
-            argv.append(Array(argument.utf8))
-        }
+        var command = RedisCommand.Builder(capacity: 1024)
+        command.append("FCALL")
+        command.append("orders_project")
+        command.append(keys.count)
+        for key in keys { command.append(key) }
+        command.append(FunctionLibrary.version)
+        command.append(guardField)
+        command.append(expected)
+        command.append(guardValue)
+        command.append(count)
         for operation in operations {
             // orders_project numbers keys from 1, as KEYS does.
-            argv.append(Array(operation.command.utf8))
-            argv.append(Array(String(operation.key + 1).utf8))
-            argv.append(Array(String(operation.arguments.count).utf8))
-            for argument in operation.arguments { argv.append(Array(argument.utf8)) }
+            command.append(operation.command)
+            command.append(operation.key + 1)
+            command.append(operation.arguments.count)
+            for argument in operation.arguments { command.append(argument) }
         }
-        return RedisCommand(arguments: argv)
+        return command.command
     }
 }

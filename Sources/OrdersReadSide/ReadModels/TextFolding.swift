@@ -19,6 +19,7 @@ public enum TextFolding {
     /// The folded text's words: maximal runs of letters and digits (any script), each cut to 64
     /// scalars. What the search index holds and what a query is split into.
     public static func words(_ text: String) -> [String] {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return asciiWords(text) }
         var words: [String] = []
         // Unicode scalars rather than Characters: Character.isLetter runs grapheme breaking and
         // was a tenth of a rebuild's time.
@@ -35,6 +36,29 @@ public enum TextFolding {
             }
         }
         if !word.isEmpty { words.append(String(word)) }
+        return words
+    }
+
+    /// `words` of ASCII text, read as bytes: lower-cased runs of letters and digits, each cut to
+    /// 64 characters (what NFKC and case folding make of ASCII).
+    private static func asciiWords(_ text: String) -> [String] {
+        var words: [String] = []
+        var word: [UInt8] = []
+        var length = 0
+        for byte in text.utf8 {
+            switch byte {
+            case 0x30...0x39, 0x61...0x7A, 0x41...0x5A:
+                if length < 64 { word.append(byte | (byte >= 0x41 && byte <= 0x5A ? 0x20 : 0)) }
+                length += 1
+            default:
+                if !word.isEmpty {
+                    words.append(String(decoding: word, as: UTF8.self))
+                    word.removeAll(keepingCapacity: true)
+                    length = 0
+                }
+            }
+        }
+        if !word.isEmpty { words.append(String(decoding: word, as: UTF8.self)) }
         return words
     }
 

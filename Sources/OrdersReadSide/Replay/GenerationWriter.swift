@@ -102,10 +102,11 @@ final class GenerationWriter {
 
     private func emit(_ kind: Kind, _ key: String, _ pairs: [String]) {
         let command = switch kind { case .hash: "HSET"; case .sortedSet: "ZADD"; case .set: "SADD" }
-        var argv: [[UInt8]] = [Array(command.utf8), Array(key.utf8)]
-        argv.reserveCapacity(pairs.count + 2)
-        for value in pairs { argv.append(Array(value.utf8)) }
-        commands.append(RedisCommand(arguments: argv))
+        var builder = RedisCommand.Builder(capacity: 32 * pairs.count + 64)
+        builder.append(command)
+        builder.append(key)
+        for value in pairs { builder.append(value) }
+        commands.append(builder.command)
     }
 
     private func emitAll() {
