@@ -61,7 +61,7 @@ enum Serve {
         let runAPI = !arguments.flag("projectors-only")
         let runProjectors = !arguments.flag("api-only")
 
-        var server: LineServer?
+        var serverTask: Task<Void, any Error>?
         var throttleTask: Task<Void, Never>?
         if runAPI {
             let repository = OrderRepository(store: store)
@@ -73,7 +73,7 @@ enum Serve {
             let lineServer = LineServer(configuration: ServerConfiguration(host: host, port: port), loops: loops,
                                         tooLarge: RequestRouterLimits.tooLargeResponse) { await router.respond(to: $0) }
             let bound = try lineServer.start()
-            server = lineServer
+            serverTask = Task { try await lineServer.run(grace: grace) }
             Log.info("server.started", ["host": host, "port": bound, "redis": url, "namespace": namespace, "loops": loopCount,
                                         "functionLibrary": FunctionLibrary.version, "auth": token == nil ? "off" : "token"])
         }
@@ -115,7 +115,9 @@ enum Serve {
 
         let signal = await waitForTerminationSignal()
         Log.info("server.stopping", ["signal": signal])
-        await server?.shutdown(grace: grace)
+        // Stops accepting, answers what was received (within the grace), closes the connections.
+        serverTask?.cancel()
+        try? await serverTask?.value
         throttleTask?.cancel()
         // A projector finishes the batch it is on (applied entries are acknowledged), then stops.
         for task in projectorTasks { task.cancel() }

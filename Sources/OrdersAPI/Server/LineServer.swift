@@ -49,6 +49,29 @@ public final class LineServer: Sendable {
         return bound
     }
 
+    /// Serves (starting first if `start` was not called) until the calling task is cancelled, then
+    /// stops as `shutdown` does, within `grace`.
+    public func run(grace: Duration = .seconds(10)) async throws {
+        if running.withLock({ $0 == nil }) { try start() }
+        let wake = Mutex<(cancelled: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let cancelled = wake.withLock { state in
+                    if !state.cancelled { state.waiter = continuation }
+                    return state.cancelled
+                }
+                if cancelled { continuation.resume() }
+            }
+        } onCancel: {
+            wake.withLock { state in
+                state.cancelled = true
+                defer { state.waiter = nil }
+                return state.waiter
+            }?.resume()
+        }
+        await shutdown(grace: grace)
+    }
+
     /// Stops accepting, stops reading new requests, lets requests in flight finish and their
     /// answers go out (for up to `grace`), then closes every connection. Returns when done.
     public func shutdown(grace: Duration = .seconds(10)) async {
