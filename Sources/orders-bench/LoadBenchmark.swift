@@ -7,8 +7,9 @@ import Synchronization
 /// Load over the real protocol: `connections` connections driven by one event-loop thread, each
 /// keeping `depth` requests in flight (a slot sends its next request when its answer comes). Runs
 /// for `duration`, then
-/// reports commands per second, latency percentiles, errors, and the projection lag sampled
-/// every 100 ms on a separate connection (and the time to drain after the load stops).
+/// reports commands per second, latency percentiles, errors, the projection lag sampled every
+/// 100 ms on a separate connection (and the time to drain after the load stops), and the lag as a
+/// user sees it: a probe creating an order every 100 ms and timing until getOrder finds it.
 ///
 /// Scenarios: `create` (createOrder only); `mix` (each in-flight slot walks one order through
 /// create, confirm, process, then ship and deliver, or cancel 5% of the time, with a getOrder
@@ -36,6 +37,7 @@ struct LoadBenchmark {
         let stop = Atomic<Bool>(false)
         var all: [(latencies: [Double], byOp: [String: [Double]], errors: Int, conflicts: Int)] = []
         let lagSamples = Mutex<[(ms: Double, events: Double)]>([])
+        let visibleSamples = Mutex<[Double]>([])
         let started = ContinuousClock.now
         let end = started + duration
 
@@ -47,6 +49,25 @@ struct LoadBenchmark {
             }
         }
         sampler.start()
+        // The lag as a user sees it: every 100 ms a probe creates an order and reads it back with
+        // its position (getOrder waits until the read models have it); the time from the
+        // create's answer to the read's answer.
+        let probe = Thread { [self] in
+            guard let client = try? OrdersClient(host: host, port: port) else { return }
+            var slot = Slot(seed: 1 << 40)
+            while !stop.load(ordering: .relaxed), ContinuousClock.now < end {
+                let (op, parameters) = slot.create(itemsPerOrder)
+                if let created = try? client.call(op, parameters.mapValues(\.foundationValue)) as? [String: Any],
+                   let orderId = created["orderId"] as? String, let position = created["position"] as? String {
+                    let answered = ContinuousClock.now
+                    let found = (try? client.call("getOrder", ["orderId": orderId, "minPosition": position])) != nil
+                    // Not found within the server's wait (2 s): counted as that wait.
+                    visibleSamples.withLock { $0.append(found ? (ContinuousClock.now - answered).milliseconds : 2000) }
+                }
+                usleep(100_000)
+            }
+        }
+        probe.start()
 
         // Every connection on one event loop thread (see LoadConnection).
         let loop = EventLoop(name: "orders-bench")
@@ -68,6 +89,7 @@ struct LoadBenchmark {
 
         let latencies = all.flatMap(\.latencies).sorted()
         let lags = lagSamples.withLock { $0 }.map(\.ms).sorted()
+        let visible = visibleSamples.withLock { $0 }.sorted()
         let lagEvents = lagSamples.withLock { $0 }.map(\.events).sorted()
         func percentile(_ values: [Double], _ p: Double) -> Double {
             values.isEmpty ? 0 : values[min(values.count - 1, Int(Double(values.count) * p))]
@@ -80,6 +102,8 @@ struct LoadBenchmark {
                 "latencyP99Ms": percentile(latencies, 0.99), "latencyMaxMs": latencies.last ?? 0,
                 "lagP50Ms": percentile(lags, 0.5), "lagP99Ms": percentile(lags, 0.99), "lagMaxMs": lags.last ?? 0,
                 "lagP50Events": percentile(lagEvents, 0.5), "lagP99Events": percentile(lagEvents, 0.99),
+                "visibleP50Ms": percentile(visible, 0.5), "visibleP99Ms": percentile(visible, 0.99),
+                "visibleMaxMs": visible.last ?? 0, "visibleProbes": Double(visible.count),
                 "drainMs": drain].merging(perOperation(all.map(\.byOp), elapsed)) { $1 }
     }
 
