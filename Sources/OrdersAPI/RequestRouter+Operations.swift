@@ -117,6 +117,11 @@ extension RequestRouter {
             if !mismatches.isEmpty {
                 result["schemaMismatch"] = mismatches.map { ["projection": $0.projection, "built": $0.built, "current": $0.current] }
             }
+            // Advice, not a fault: the service works, but pays for these settings.
+            let settings = await RedisSettingsAdvice.check(on: redis)
+            if !settings.isEmpty {
+                result["redisSettings"] = settings.map { ["setting": $0.setting, "value": $0.value, "advice": $0.advice] }
+            }
             return result
         } catch {
             Log.warning("health.redis_unreachable", ["error": error])

@@ -53,6 +53,9 @@ enum Serve {
             Log.error("server.start_failed", ["redis": url, "error": error])
             throw error
         }
+        for advice in await RedisSettingsAdvice.check(on: operatorRedis) {
+            Log.warning("redis.setting_advice", ["setting": advice.setting, "value": advice.value, "advice": advice.advice])
+        }
         let keys = KeySchema(namespace: namespace)
         let loops = EventLoopGroup(loops: loopCount)
         let redis = RedisClient(RedisConfiguration(url: url), on: loops)

@@ -1,0 +1,42 @@
+import RedisClient
+
+/// Settings of the connected Redis that waste memory or put events at risk, read at start-up
+/// and by `health`: a user's own Redis will not have `Redis/redis.conf`, and every order is a
+/// stream of its own, so a default that costs little for one big stream costs a lot here.
+public struct RedisSettingsAdvice: Sendable, Equatable {
+    public let setting: String
+    public let value: String
+    public let advice: String
+
+    /// `CONFIG GET` of the settings that matter; an empty list when all are fine, or when this
+    /// client may not read them (an ACL user without `CONFIG`: nothing can be said then).
+    public static func check(on redis: RedisClient) async -> [RedisSettingsAdvice] {
+        guard let reply = try? await redis.send("CONFIG", "GET", "stream-node-max-bytes", "stream-node-max-entries",
+                                                "maxmemory-policy") else { return [] }
+        return advice(for: reply.fields)
+    }
+
+    /// What to say of these values (`CONFIG GET`'s answer as a map).
+    public static func advice(for settings: [String: String]) -> [RedisSettingsAdvice] {
+        var advice: [RedisSettingsAdvice] = []
+        // Redis 7 reserves each new stream node up to this size: every small order stream pays
+        // it. 1536 holds a typical five-event order in one node (README, Memory).
+        if let text = settings["stream-node-max-bytes"], let bytes = Int(text), bytes == 0 || bytes > 2048 {
+            advice.append(RedisSettingsAdvice(
+                setting: "stream-node-max-bytes", value: text,
+                advice: "each order's stream reserves up to \(bytes == 0 ? "an unbounded" : "\(bytes) bytes of") node; "
+                    + "set stream-node-max-bytes 1536 (as Redis/redis.conf does): ~2.4 KB less per order"))
+        }
+        if let text = settings["stream-node-max-entries"], let entries = Int(text), entries == 0 || entries > 1000 {
+            advice.append(RedisSettingsAdvice(
+                setting: "stream-node-max-entries", value: text,
+                advice: "a stream node of the global log may grow very large; set stream-node-max-entries 100"))
+        }
+        if let policy = settings["maxmemory-policy"], policy != "noeviction" {
+            advice.append(RedisSettingsAdvice(
+                setting: "maxmemory-policy", value: policy,
+                advice: "under memory pressure Redis may evict keys, events included; set maxmemory-policy noeviction"))
+        }
+        return advice
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+import OrdersEventLog
+import RedisClient
+import Testing
+import TestSupport
+
+/// `health` (and the start-up log) name the Redis settings that waste memory or risk events,
+/// with what to set instead; a Redis configured like Redis/redis.conf gets no advice.
+@Suite(.enabled(if: TestRedis.shouldRun))
+struct RedisSettingsTests {
+    @Test func adviceNamesWhatToChange() {
+        let defaults = RedisSettingsAdvice.advice(for: ["stream-node-max-bytes": "4096", "stream-node-max-entries": "100",
+                                                        "maxmemory-policy": "allkeys-lru"])
+        #expect(defaults.map(\.setting) == ["stream-node-max-bytes", "maxmemory-policy"])
+        #expect(defaults[0].advice.contains("1536"))
+        #expect(RedisSettingsAdvice.advice(for: ["stream-node-max-bytes": "1536", "stream-node-max-entries": "100",
+                                                 "maxmemory-policy": "noeviction"]).isEmpty)
+        #expect(RedisSettingsAdvice.advice(for: [:]).isEmpty, "settings it cannot read: nothing to say")
+    }
+
+    @Test func healthAdvisesOnARedisWithDefaultStreamNodes() async throws {
+        let server = try RedisServerProcess() // Redis's defaults: stream-node-max-bytes 4096
+        try server.start()
+        let service = try await TestServer(redis: server.url)
+        let health = try service.client().call("health") as? [String: Any] ?? [:]
+        let settings = health["redisSettings"] as? [[String: Any]] ?? []
+        #expect(settings.map { $0["setting"] as? String } == ["stream-node-max-bytes"])
+        #expect(health["status"] as? String == "ok", "advice, not a fault")
+        await service.stop()
+
+        let configured = try await TestServer() // the shared test Redis runs Redis/redis.conf
+        let fine = try configured.client().call("health") as? [String: Any] ?? [:]
+        #expect(fine["redisSettings"] == nil)
+        await configured.stop()
+    }
+}
