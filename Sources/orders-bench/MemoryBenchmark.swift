@@ -42,7 +42,50 @@ struct MemoryBenchmark {
             figures["readModelBytesPerOrder"] = Double(models - after) / Double(orders)
             figures["totalBytesPerOrder"] = Double(models - before) / Double(orders)
         }
+        for (structure, bytes) in try await breakdown(repository.store.keys) {
+            figures["bytesPerOrder." + structure] = Double(bytes) / Double(orders)
+        }
         return figures
+    }
+
+    /// `MEMORY USAGE` (every element counted) of every key, summed by the structure it belongs
+    /// to: where the bytes of an order go.
+    private func breakdown(_ keys: KeySchema) async throws -> [String: Int] {
+        var names: [String] = []
+        var cursor = "0"
+        repeat {
+            let reply = try await redis.send("SCAN", cursor, "MATCH", keys.prefix + "*", "COUNT", 5000)
+            cursor = reply.array?[0].string ?? "0"
+            names += (reply.array?[1].array ?? []).compactMap(\.string)
+        } while cursor != "0"
+        var totals: [String: Int] = [:]
+        for start in stride(from: 0, to: names.count, by: 1000) {
+            let batch = Array(names[start..<min(names.count, start + 1000)])
+            let replies = try await redis.pipeline(batch.map { RedisCommand("MEMORY", "USAGE", $0, "SAMPLES", 0) })
+            for (name, reply) in zip(batch, replies) {
+                totals[Self.structure(of: String(name.dropFirst(keys.prefix.count))), default: 0] += reply.int ?? 0
+            }
+        }
+        return totals
+    }
+
+    /// The structure a key (without the store's prefix) belongs to, as the README's key table names them.
+    static func structure(of key: String) -> String {
+        let view = key.split(separator: ":", maxSplits: 3).map(String.init)
+        switch view.first {
+        case "stream": return "orderStreams"
+        case "log": return "log"
+        case "command": return "commandIds"
+        case "snapshot": return "snapshots"
+        case "view" where view.count >= 4 && view[1] == "order":
+            let rest = view[3]
+            if rest.hasPrefix("record:") { return "orderRecords" }
+            if rest.hasPrefix("word:") { return "searchWordSets" }
+            if rest == "words" { return "searchWordList" }
+            return "orderIndexes"
+        case "view" where view.count >= 2 && view[1] == "summary": return "summary"
+        default: return "other"
+        }
     }
 
     private func writeOrder(_ index: Int, _ repository: OrderRepository) async throws {
