@@ -49,6 +49,28 @@ public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
 
     public var name: String { String(decoding: arguments[0], as: UTF8.self) }
 
+    /// A length or count as RESP writes it (decimal digits).
+    fileprivate static func appendDecimal(_ value: Int, to output: inout [UInt8]) {
+        if value < 10 {
+            output.append(UInt8(ascii: "0") + UInt8(value))
+            return
+        }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            while rest > 0 {
+                buffer[count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            }
+            for index in stride(from: count - 1, through: 0, by: -1) { output.append(buffer[index]) }
+        }
+    }
+
+
     /// The command name and its argument count only: arguments may hold passwords or user data.
     public var description: String { "\(name) (\(count - 1) arguments)" }
 
@@ -74,7 +96,7 @@ public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
 
         public mutating func append(bytes: UnsafeBufferPointer<UInt8>) {
             body.append(UInt8(ascii: "$"))
-            RESPWriter.appendDecimal(bytes.count, to: &body)
+            RedisCommand.appendDecimal(bytes.count, to: &body)
             body.append(0x0d); body.append(0x0a)
             body.append(contentsOf: bytes)
             body.append(0x0d); body.append(0x0a)
@@ -84,7 +106,7 @@ public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
         public var command: RedisCommand {
             var resp: [UInt8] = [UInt8(ascii: "*")]
             resp.reserveCapacity(body.count + 12)
-            RESPWriter.appendDecimal(count, to: &resp)
+            RedisCommand.appendDecimal(count, to: &resp)
             resp.append(0x0d); resp.append(0x0a)
             resp += body
             return RedisCommand(resp: resp, count: count)

@@ -52,3 +52,16 @@ import Testing
         }
     }
 }
+
+/// Commands are held in Redis's wire format, built once.
+struct RedisCommandEncodingTests {
+    @Test func encodesAsRESPAndReadsItsArgumentsBack() {
+        let command = RedisCommand("SET", "key", 1234567890, [UInt8]([0, 0x0d, 0x0a, 0xff]), "")
+        #expect(command.resp == Array("*5\r\n$3\r\nSET\r\n$3\r\nkey\r\n$10\r\n1234567890\r\n$4\r\n".utf8) + [0, 0x0d, 0x0a, 0xff]
+                + Array("\r\n$0\r\n\r\n".utf8))
+        #expect(command.arguments == [Array("SET".utf8), Array("key".utf8), Array("1234567890".utf8), [0, 0x0d, 0x0a, 0xff], []])
+        #expect(command.count == 5 && command.name == "SET")
+        #expect(RedisCommand(arguments: command.arguments) == command)
+        #expect("\(command)" == "SET (4 arguments)", "no argument is ever printed")
+    }
+}
