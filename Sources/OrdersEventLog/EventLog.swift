@@ -47,14 +47,103 @@ public final class EventLog: Sendable {
 
     // MARK: - Reading the log
 
-    /// Up to `limit` log entries after `position` (from the start when nil), in commit order.
+    /// The events of up to `limit` log entries after `position` (from the start when nil), in
+    /// commit order.
     public func readLog(after position: LogPosition?, limit: Int = 1000) async throws(EventStoreError) -> [RecordedEvent] {
-        try await range(keys.log, orderId: nil, start: position.map { "(\($0)" } ?? "-", end: "+", limit: limit)
+        try await logRange(start: position.map { "(\($0)" } ?? "-", limit: limit)
     }
 
-    /// Up to `limit` log entries committed at or after `time`.
+    /// The events of up to `limit` log entries committed at or after `time`.
     public func readLog(from time: Timestamp, limit: Int = 1000) async throws(EventStoreError) -> [RecordedEvent] {
-        try await range(keys.log, orderId: nil, start: LogPosition(atOrAfter: time).description, end: "+", limit: limit)
+        try await logRange(start: LogPosition(atOrAfter: time).description, limit: limit)
+    }
+
+    private func logRange(start: String, limit: Int) async throws(EventStoreError) -> [RecordedEvent] {
+        let reply: RedisValue
+        do {
+            reply = try await redis.send("XRANGE", keys.log, start, "+", "COUNT", max(1, limit))
+        } catch {
+            throw EventStoreError.from(error)
+        }
+        guard let entries = reply.array else { throw .corrupt("XRANGE \(keys.log) returned \(reply)") }
+        var records: [Result<LogRecord, EventStoreError>] = []
+        records.reserveCapacity(entries.count)
+        for entry in entries { records.append(.success(try Self.decodeLogRecord(entry, key: keys.log))) }
+        return try await resolve(records).map { result throws(EventStoreError) in try result.get() }
+    }
+
+    // MARK: - Log entries: references to the order streams
+
+    /// What one log entry holds. The log is the bus: since library version 6 an entry names its
+    /// event (order, version, type) and the event itself is in the order's stream under the same
+    /// id, so every event is stored once; entries written before carry the whole event.
+    package enum LogRecord: Sendable {
+        case event(RecordedEvent)
+        case reference(orderId: String, version: Int, position: LogPosition)
+    }
+
+    package static func decodeLogRecord(_ entry: RedisValue, key: String) throws(EventStoreError) -> LogRecord {
+        guard let pair = entry.array, pair.count == 2, let id = pair[0].string,
+              let position = LogPosition(id), let list = pair[1].array else {
+            throw .corrupt("malformed entry in \(key): \(entry)")
+        }
+        var orderId: String?, version: Int?, hasData = false
+        for index in stride(from: 0, to: list.count - 1, by: 2) {
+            switch list[index].string {
+            case "orderId": orderId = list[index + 1].string
+            case "version": version = list[index + 1].string.flatMap { Int($0) }
+            case "data": hasData = true
+            default: break
+            }
+        }
+        if hasData { return .event(try decodeEntry(entry, orderId: nil, key: key)) }
+        guard let orderId, Identifier.isValid(orderId), let version else {
+            throw .corrupt("entry \(id) in \(key) names no order and version")
+        }
+        return .reference(orderId: orderId, version: version, position: position)
+    }
+
+    /// The events the records name, read from their orders' streams: one XRANGE per order (from
+    /// its first to its last position among the records), all in one pipelined round trip. A
+    /// reference its stream does not hold is a failure of its own; an outage throws.
+    package func resolve(_ records: [Result<LogRecord, EventStoreError>]) async throws(EventStoreError)
+        -> [Result<RecordedEvent, EventStoreError>] {
+        var spans: [String: (first: LogPosition, last: LogPosition)] = [:]
+        for case .success(.reference(let orderId, _, let position)) in records {
+            let span = spans[orderId] ?? (position, position)
+            spans[orderId] = (min(span.first, position), max(span.last, position))
+        }
+        var found: [LogPosition: RecordedEvent] = [:]
+        if !spans.isEmpty {
+            let orders = Array(spans.keys)
+            let replies: [RedisValue]
+            do {
+                replies = try await redis.pipeline(orders.map {
+                    RedisCommand("XRANGE", keys.stream($0), spans[$0]!.first.description, spans[$0]!.last.description)
+                })
+            } catch {
+                throw EventStoreError.from(error)
+            }
+            for (orderId, reply) in zip(orders, replies) {
+                for entry in reply.array ?? [] {
+                    if let event = try? Self.decodeEntry(entry, orderId: orderId, key: keys.stream(orderId)) {
+                        found[event.position] = event
+                    }
+                }
+            }
+        }
+        return records.map { record in
+            switch record {
+            case .failure(let error): return .failure(error)
+            case .success(.event(let event)): return .success(event)
+            case .success(.reference(let orderId, let version, let position)):
+                guard let event = found[position], event.version == version else {
+                    return .failure(.corrupt("log entry \(position) names version \(version) of order \(orderId), "
+                                             + "which its stream does not hold readably"))
+                }
+                return .success(event)
+            }
+        }
     }
 
     /// The position of the newest log entry, or nil when the log is empty.

@@ -1,6 +1,6 @@
 import Foundation
 import OrdersDomain
-import OrdersEventLog
+@testable import OrdersEventLog
 import OrdersWriteSide
 import OrdersReadSide
 import RedisClient
@@ -25,6 +25,37 @@ struct EventStoreTests {
         #expect(log == stream, "the log holds the same events, fields and positions")
         #expect(try await store.log.lastPosition() == second.positions.last)
         #expect(try await store.log.version(of: orderId) == 3)
+    }
+
+    /// The log names each event (order, version, type) and the order's stream holds it, once; a
+    /// log written before that (whole events on it) reads the same, mixed with references.
+    @Test func theLogHoldsReferencesAndOldWholeEntriesStillRead() async throws {
+        let store = try await makeStore()
+        let orderId = newOrderId()
+        let appended = try await store.append(orderId: orderId, expected: .noStream, events: [event("A")])
+        let fields = try await store.redis.send("XRANGE", store.keys.log, "-", "+").array?.first?.array?[1].array?.compactMap(\.string) ?? []
+        #expect(fields == ["orderId", orderId, "version", "1", "type", "A"])
+
+        // An entry as library version 5 wrote it: the whole event on the log and in the stream.
+        let older = newOrderId()
+        let wholeFields = ["type", "Old", "version", "1", "eventId", "e-old", "occurredAt", "2026-11-22T10:00:00.000Z",
+                           "data", "{}", "meta", #"{"schemaVersion":1}"#]
+        let position = try await store.redis.send(RedisCommand("XADD", [store.keys.log, "*", "orderId", older] + wholeFields))
+        try await store.redis.send(RedisCommand("XADD", [store.keys.stream(older), position.string!] + wholeFields))
+
+        let log = try await store.log.readLog(after: nil)
+        #expect(log.map(\.orderId) == [orderId, older])
+        #expect(log[0] == (try await store.log.events(of: orderId))[0])
+        #expect(log[1] == (try await store.log.events(of: older))[0])
+        #expect(log[0].position == appended.positions[0])
+
+        // A reference whose stream lost its event is an error of that entry alone.
+        try await store.redis.send("DEL", store.keys.stream(orderId))
+        let entries = try await LogEntry.entries(of: try await store.redis.send("XRANGE", store.keys.log, "-", "+"), in: store.log)
+        #expect(entries.count == 2)
+        guard case .failure = entries[0].event else { Issue.record("a dangling reference was read"); return }
+        guard case .success(let event) = entries[1].event else { Issue.record("the old entry was not read"); return }
+        #expect(event.type == "Old")
     }
 
     @Test func fiftyConcurrentWritersOneWinnerPerVersion() async throws {

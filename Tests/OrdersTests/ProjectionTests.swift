@@ -97,7 +97,7 @@ struct ProjectionTests {
         let projector = Projector(projection: OrderProjection(), log: store.log, settings: quickSettings("gap"))
         try await projector.createGroup()
 
-        let log = LogEntry.entries(of: try await store.redis.send("XRANGE", store.keys.log, "-", "+"), key: store.keys.log)
+        let log = try await LogEntry.entries(of: try await store.redis.send("XRANGE", store.keys.log, "-", "+"), in: store.log)
         #expect(log.count == 3)
         try await projector.process([log[2]]) // v3 arrives first: v1 and v2 are with another consumer
         let view = try await QueryHandler(log: store.log).order(created.orderId)
@@ -119,7 +119,7 @@ struct ProjectionTests {
         let orderBefore = try await dumpReadModel(store, order.view)
         let summaryBefore = try await dumpReadModel(store, summary.view)
 
-        let everything = LogEntry.entries(of: try await store.redis.send("XRANGE", store.keys.log, "-", "+"), key: store.keys.log)
+        let everything = try await LogEntry.entries(of: try await store.redis.send("XRANGE", store.keys.log, "-", "+"), in: store.log)
         try await order.process(everything)
         try await summary.process(everything.reversed())
         #expect(try await dumpReadModel(store, order.view) == orderBefore)
@@ -158,7 +158,7 @@ struct ProjectionTests {
     @Test func manyProjectorsApplyingTheSameEventsAtOnceCountThemOnce() async throws {
         let store = try await makeStore("race")
         let last = try await randomHistory(store, orders: 30, commands: 200, seed: 3)
-        let everything = LogEntry.entries(of: try await store.redis.send("XRANGE", store.keys.log, "-", "+"), key: store.keys.log)
+        let everything = try await LogEntry.entries(of: try await store.redis.send("XRANGE", store.keys.log, "-", "+"), in: store.log)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for racer in 0..<8 {
                 group.addTask {

@@ -12,7 +12,7 @@ Look at what is loaded with:  redis-cli FUNCTION LIST LIBRARYNAME orders
 
 -- Bump on any change to a function's keys, arguments or replies. A service refuses to run against
 -- a library older than the one it was built with (see orders_version and check_library).
-local LIBRARY_VERSION = 5
+local LIBRARY_VERSION = 6
 
 local function check_library(required)
   local wanted = tonumber(required)
@@ -44,8 +44,10 @@ Replies:
                                                      the first append's result returned
   {'conflict', currentVersion}                       the expected version did not match: nothing written
 
-The order stream's entry ids are the log's: each event has one position, the same in both
-streams. The log's next id is greater than every id already on the log, and every stream entry
+The log is the bus: its entry names the event (orderId, version, type) and the order's stream
+holds the event itself under the same entry id, so each event is stored once and has one
+position, the same in both streams (entries written before library version 6 carry the whole
+event too; readers take either). The log's next id is greater than every id already on the log, and every stream entry
 came from the log, so the stream XADD with that id cannot fail.
 ]]
 local function append(keys, args)
@@ -85,9 +87,8 @@ local function append(keys, args)
     local version = tostring(current + i + 1)
     local etype, event_id, occurred_at, data, meta =
       args[base], args[base + 1], args[base + 2], args[base + 3], args[base + 4]
-    local position = redis.call('XADD', log, '*',
-      'orderId', order_id, 'type', etype, 'version', version, 'eventId', event_id,
-      'occurredAt', occurred_at, 'data', data, 'meta', meta)
+    -- The log entry names the event; the event itself is in the order's stream, once.
+    local position = redis.call('XADD', log, '*', 'orderId', order_id, 'version', version, 'type', etype)
     redis.call('XADD', stream, position,
       'type', etype, 'version', version, 'eventId', event_id,
       'occurredAt', occurred_at, 'data', data, 'meta', meta)

@@ -35,7 +35,7 @@ public struct DeadLetters: Sendable {
     public func redrive<P: Projection>(_ letter: Letter, with projector: Projector<P>) async throws -> Bool {
         guard letter.projection == P.name else { return false }
         let reply = try await log.redis.send("XRANGE", log.keys.log, letter.logId, letter.logId)
-        guard let entry = LogEntry.entries(of: reply, key: log.keys.log).first,
+        guard let entry = try await LogEntry.entries(of: reply, in: log).first,
               case .success(let event) = entry.event else { return false }
         try await projector.process([entry])
         let (version, _) = try projector.projection.parse(

@@ -91,7 +91,7 @@ public final class Projector<P: Projection>: Sendable {
         let reply = try await reader.send("XREADGROUP", "GROUP", group, settings.consumer, "COUNT", settings.batchSize,
                                           "BLOCK", settings.block.milliseconds,
                                           "STREAMS", log.keys.log, ">")
-        let entries = LogEntry.streamEntries(of: reply, key: log.keys.log)
+        let entries = try await LogEntry.streamEntries(of: reply, in: log)
         if !entries.isEmpty { try await process(entries) }
         return entries.count
     }
@@ -238,7 +238,7 @@ public final class Projector<P: Projection>: Sendable {
         for (id, deliveries) in stalled.dead { try await deadLetter(id, deliveries: deliveries) }
         for (threshold, ids) in stalled.claims.sorted(by: { $0.key < $1.key }) {
             let claimed = try await log.redis.send(RedisCommand("XCLAIM", [log.keys.log, group, settings.consumer, String(threshold)] + ids))
-            let entries = LogEntry.entries(of: claimed, key: log.keys.log)
+            let entries = try await LogEntry.entries(of: claimed, in: log)
             if !entries.isEmpty { try await process(entries) }
         }
     }
@@ -248,7 +248,7 @@ public final class Projector<P: Projection>: Sendable {
     private func deadLetter(_ id: String, deliveries: Int) async throws {
         let original = try await log.redis.send("XRANGE", log.keys.log, id, id)
         let error: String
-        switch LogEntry.entries(of: original, key: log.keys.log).first?.event {
+        switch (try await LogEntry.entries(of: original, in: log)).first?.event {
         case .success(let event):
             do { _ = try OrderEventCoding.decode(type: event.type, data: event.data); error = "could not be applied" }
             catch let decodeError { error = "\(decodeError)" }
