@@ -40,7 +40,13 @@ struct SearchTests {
                 return words.allSatisfy { word in terms.contains { $0.starts(with: Array(word.utf8)) } }
             }.prefix(limit).map(\.orderId)
         }
-        let queries = ["ann", "blue", "blue ann", "mug tea", "sku", "example", "lee", "cy org", "lamp bob", "zzz", "a", "b 1"]
+        // Order ids' words too: a whole id, one of its inner groups, a group's beginning with a
+        // customer's word, a hex prefix shared by many ids.
+        let id = views[0].orderId
+        let groups = id.split(separator: "-").map(String.init)
+        let queries = ["ann", "blue", "blue ann", "mug tea", "sku", "example", "lee", "cy org", "lamp bob", "zzz", "a", "b 1",
+                       id, groups[2], String(groups[3].prefix(2)) + " " + (views[0].customerName.split(separator: " ").first.map(String.init) ?? ""),
+                       "4", "8"]
         for threshold in [100_000, 8, 0] {
             let handler = QueryHandler(log: store.log, searchIndexLimit: threshold)
             for query in queries {

@@ -14,7 +14,9 @@ public struct OrderProjection: Projection {
     ///    without decoding); the search index is one set of orders per word, under a sorted set
     ///    of the distinct words for prefix lookup (the one big `terms` sorted set cost Redis
     ///    ~6 µs a member to insert into).
-    public static let schemaVersion = 4
+    /// 5: the order id's words are entries `<word>\0<orderId>` of one sorted set (`id-words`)
+    ///    instead of five sets of one order each (~450 B less per order).
+    public static let schemaVersion = 5
 
     public init() {}
 
@@ -155,7 +157,7 @@ public struct OrderProjection: Projection {
         let added = new == nil ? [] : after.filter { !before.contains($0) }
         for entry in removed { changes.add("ZREM", entry.key, [entry.member]) }
         for entry in added { changes.add("ZADD", entry.key, [entry.score, entry.member]) }
-        let oldWords = old?.searchTerms ?? [], newWords = new?.searchTerms ?? []
+        let oldWords = old?.textWords ?? [], newWords = new?.textWords ?? []
         // A word's set loses the order; a set left empty takes its word out of the word list.
         for word in oldWords.subtracting(newWords).sorted() {
             changes.add("SREM", keys.word(word), [orderId])
@@ -175,14 +177,19 @@ public struct OrderProjection: Projection {
         let member: String
     }
 
-    /// The order's entries in the sorted-set indexes (the search words are apart: `searchTerms`).
+    /// The order's entries in the sorted-set indexes, its id's search words among them (the
+    /// other search words are sets: `textWords`).
     func indexEntries(_ view: OrderView, _ keys: ViewKeys) -> [IndexEntry] {
         let created = String(view.createdAt.milliseconds)
-        return [
+        var entries = [
             IndexEntry(key: keys.byStatus(view.status), score: created, member: view.orderId),
             IndexEntry(key: keys.byCustomer(view.customerEmail), score: created, member: view.orderId),
             IndexEntry(key: keys.byCreated, score: created, member: view.orderId),
             IndexEntry(key: keys.byTotal, score: String(view.total.cents), member: view.orderId),
         ]
+        for word in view.idWords.sorted() {
+            entries.append(IndexEntry(key: keys.idWords, score: "0", member: word + "\u{0}" + view.orderId))
+        }
+        return entries
     }
 }

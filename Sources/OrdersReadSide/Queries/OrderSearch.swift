@@ -12,20 +12,26 @@ extension QueryHandler {
         let words = TextFolding.words(query)
         guard !words.isEmpty else { throw ReadSideError.invalid("q must contain at least one letter or digit") }
         let keys = try await view(OrderProjection.name, applied: minPosition)
-        // The index's words each query word starts (0xFF never occurs in UTF-8, so "[word" …
-        // "[word\xFF" spans exactly them), and how many (word, order) entries they hold: the
-        // query word's selectivity. More words than `searchIndexLimit` means more entries too.
-        let lists = try await log.redis.pipeline(words.map {
-            RedisCommand("ZRANGE", keys.words, "[" + $0, Array(("[" + $0).utf8) + [0xFF], "BYLEX", "LIMIT", 0, searchIndexLimit + 1)
+        // What each query word starts in the index (0xFF never occurs in UTF-8, so "[word" …
+        // "[word\xFF" spans exactly that): words of customers and items, each with its set of
+        // orders, and words of order ids, each an entry `<word>\0<orderId>`. Together they tell
+        // how many (word, order) entries the query word reaches: its selectivity. More words or
+        // entries than `searchIndexLimit` means more than that many entries.
+        let reached = try await log.redis.pipeline(words.flatMap { word -> [RedisCommand] in
+            let range: [any RedisArgument] = ["[" + word, Array(("[" + word).utf8) + [0xFF], "BYLEX", "LIMIT", 0, searchIndexLimit + 1]
+            return [RedisCommand("ZRANGE", [keys.words] + range), RedisCommand("ZRANGE", [keys.idWords] + range)]
         }).map { try ($0.orThrow().array ?? []).compactMap(\.string) }
-        if lists.contains(where: \.isEmpty) { return [] }
-        let counted = lists.filter { $0.count <= searchIndexLimit }
-        var sizes = try await log.redis.pipeline(counted.flatMap { $0.map { RedisCommand("SCARD", keys.word($0)) } })
+        let lists = stride(from: 0, to: reached.count, by: 2).map { reached[$0] }
+        let idEntries = stride(from: 1, to: reached.count, by: 2).map { reached[$0] }
+        if words.indices.contains(where: { lists[$0].isEmpty && idEntries[$0].isEmpty }) { return [] }
+        func tooMany(_ index: Int) -> Bool { lists[index].count + idEntries[index].count > searchIndexLimit }
+        let counted = words.indices.filter { !tooMany($0) }
+        var sizes = try await log.redis.pipeline(counted.flatMap { lists[$0].map { RedisCommand("SCARD", keys.word($0)) } })
             .map { try $0.orThrow().int ?? 0 }[...]
-        let counts = lists.map { list -> Int in
-            guard list.count <= searchIndexLimit else { return Int.max }
-            defer { sizes = sizes.dropFirst(list.count) }
-            return sizes.prefix(list.count).reduce(0, +)
+        let counts = words.indices.map { index -> Int in
+            guard !tooMany(index) else { return Int.max }
+            defer { sizes = sizes.dropFirst(lists[index].count) }
+            return sizes.prefix(lists[index].count).reduce(0, +) + idEntries[index].count
         }
         // Fetching every match of a common word ("customer" in a shop of Customer N) and ranking
         // them all cost more than everything else the service does; so only selective words are
@@ -33,12 +39,18 @@ extension QueryHandler {
         let selective = words.indices.filter { counts[$0] <= searchIndexLimit }
         let common = words.indices.filter { counts[$0] > searchIndexLimit }.map { words[$0] }
         guard !selective.isEmpty else { return try await walkNewestFirst(matching: common, limit: limit, keys) }
-        let replies = try await log.redis.pipeline(selective.map {
-            RedisCommand("SUNION", lists[$0].map { keys.word($0) })
-        })
+        let withWords = selective.filter { !lists[$0].isEmpty }
+        let replies = try await log.redis.pipeline(withWords.map { RedisCommand("SUNION", lists[$0].map { keys.word($0) }) })
+        var fromSets: [Int: Set<String>] = [:]
+        for (index, reply) in zip(withWords, replies) {
+            fromSets[index] = Set(try (reply.orThrow().array ?? []).compactMap(\.string))
+        }
         var matches: Set<String>?
-        for reply in replies {
-            let ids = Set(try (reply.orThrow().array ?? []).compactMap(\.string))
+        for index in selective {
+            var ids = fromSets[index] ?? []
+            for entry in idEntries[index] {
+                if let separator = entry.utf8.firstIndex(of: 0) { ids.insert(String(entry[entry.utf8.index(after: separator)...])) }
+            }
             matches = matches.map { $0.intersection(ids) } ?? ids
         }
         // Rank the candidates by creation time (one ZMSCORE), then fetch records only as far as

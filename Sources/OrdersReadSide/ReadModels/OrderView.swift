@@ -54,11 +54,23 @@ public struct OrderView: Sendable, Hashable, Codable {
     /// into words too, so a whole text ("blue mug", "ann@example.com") would match exactly what
     /// its first word matches.
     public var searchTerms: Set<String> {
-        var terms = Set<String>()
-        for text in [customerName, customerEmail, orderId] + items.flatMap({ [$0.name, $0.sku] }) {
-            terms.formUnion(TextFolding.words(text))
+        textWords.union(idWords)
+    }
+
+    /// The words of what people typed (the customer's name and email, the items' names and
+    /// skus): each has a set of orders in the index.
+    public var textWords: Set<String> {
+        var words = Set<String>()
+        for text in [customerName, customerEmail] + items.flatMap({ [$0.name, $0.sku] }) {
+            words.formUnion(TextFolding.words(text))
         }
-        return terms
+        return words
+    }
+
+    /// The words of the order id (its five hex groups): random, so the index keeps them as
+    /// `<word>\0<orderId>` entries of one sorted set rather than five sets of one order each.
+    public var idWords: Set<String> {
+        Set(TextFolding.words(orderId))
     }
 }
 

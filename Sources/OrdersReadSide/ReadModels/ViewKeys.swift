@@ -11,7 +11,8 @@ import OrdersEventLog
 ///     orders:{0}:view:order:g1:by-created                  zset   orderId scored by createdAt
 ///     orders:{0}:view:order:g1:by-total                    zset   orderId scored by total (cents)
 ///     orders:{0}:view:order:g1:words                       zset   every distinct search word, all score 0 (prefix lookup)
-///     orders:{0}:view:order:g1:word:<word>                 set    the orderIds whose search words include <word>
+///     orders:{0}:view:order:g1:word:<word>                 set    the orderIds whose customer or item words include <word>
+///     orders:{0}:view:order:g1:id-words                    zset   "<word>\0<orderId>" for each word of each order id, score 0
 ///     orders:{0}:view:summary:g1:totals                    hash   orders, revenue (cents), revenueOrders, status:<s>
 ///     orders:{0}:view:summary:g1:orders                    hash   orderId → "version|status|cents|day|email" (what the order contributes)
 ///     orders:{0}:view:summary:g1:customers:revenue         zset   email scored by revenue (cents, as a double)
@@ -45,6 +46,7 @@ public struct ViewKeys: Sendable, Hashable {
     public var byTotal: String { prefix + "by-total" }
     public var words: String { prefix + "words" }
     public func word(_ word: String) -> String { prefix + "word:" + word }
+    public var idWords: String { prefix + "id-words" }
 
     // The summary projection's keys.
     public var totals: String { prefix + "totals" }
