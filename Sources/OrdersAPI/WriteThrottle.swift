@@ -37,7 +37,7 @@ public final class WriteThrottle: Sendable {
         let monitor = ProjectionMonitor(log: log)
         let generations = LiveGenerations(log: log, projections: projections)
         self.init(maxBacklog: maxBacklog) {
-            try await monitor.backlog(live: try await generations.live(projections.names))
+            try await monitor.backlog(live: try await generations.live(projections.names), upTo: maxBacklog + 1)
         }
     }
 

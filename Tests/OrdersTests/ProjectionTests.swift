@@ -149,10 +149,22 @@ struct ProjectionTests {
         var last: LogPosition?
         for _ in 0..<3 { last = try await handler.handle(.init(orderId: nil, command: createSample)).lastPosition }
         let monitor = ProjectionMonitor(log: store.log)
-        #expect(try await monitor.backlog(live: ["order": 1]) == 3)
+        #expect(try await monitor.backlog(live: ["order": 1], upTo: 100) == 3)
         try await drain(projector, upTo: last)
-        #expect(try await monitor.backlog(live: ["order": 1]) == 0)
-        #expect(try await monitor.backlog(live: ["order": 2]) == 0, "a generation with no group has no backlog to count")
+        #expect(try await monitor.backlog(live: ["order": 1], upTo: 100) == 0)
+        #expect(try await monitor.backlog(live: ["order": 2], upTo: 100) == 0, "a generation with no group has no backlog to count")
+
+        // Redis 7.0 can misestimate a group's read counter after loading its AOF, so that XINFO
+        // says the group is far behind while it is at the log's head: the backlog is counted.
+        try await store.redis.send("XGROUP", "SETID", store.keys.log, projector.group, last!.description, "ENTRIESREAD", 0)
+        let info = try await store.redis.send("XINFO", "GROUPS", store.keys.log).array?.first?.pairs ?? []
+        let bogus = info.first { $0.0.string == "lag" }?.1.int
+        #expect(bogus == 3, "XINFO now reports a lag that is not there")
+        #expect(try await monitor.backlog(live: ["order": 1], upTo: 100) == 0)
+        #expect(try await monitor.status(projection: "order", generation: 1).lagEvents == 0)
+        for _ in 0..<2 { _ = try await handler.handle(.init(orderId: nil, command: createSample)) }
+        #expect(try await monitor.backlog(live: ["order": 1], upTo: 100) == 2)
+        #expect(try await monitor.backlog(live: ["order": 1], upTo: 1) == 5, "past its limit the count gives way to XINFO's figure")
     }
 
     @Test func manyProjectorsApplyingTheSameEventsAtOnceCountThemOnce() async throws {
