@@ -45,9 +45,27 @@ extension RequestRouter {
         return Self.json(try await replay.start(what))
     }
 
-    func replayStatus() async throws -> Any {
-        guard let status = try await replay.status() else { return [String: Any]() }
-        return Self.json(status)
+    /// The replay's status; with `waitMs`, answered once the replay reaches one of the phases of
+    /// `untilPhase` (checked every 10 ms) or when the wait is over, so a client follows a replay
+    /// without polling on a timer of its own.
+    func replayStatus(_ request: RequestFields) async throws -> Any {
+        let wait = try request.optionalInt("waitMs") ?? 0
+        guard (0...10_000).contains(wait) else { throw APIError(.invalidRequest, "waitMs must be between 0 and 10000") }
+        var phases: Set<String> = []
+        if let list = request.object["untilPhase"] {
+            let names = list.array?.compactMap(\.string) ?? []
+            guard names.count == list.array?.count, names.allSatisfy({ ReplayStatus.Phase(rawValue: $0) != nil }) else {
+                throw APIError(.invalidRequest, "untilPhase must be a list of replay phases")
+            }
+            phases = Set(names)
+        }
+        let deadline = ContinuousClock.now + .milliseconds(Int64(wait))
+        while true {
+            let status = try await replay.status()
+            if let status, phases.contains(status.phase.rawValue) { return Self.json(status) }
+            guard ContinuousClock.now < deadline else { return status.map(Self.json) ?? [String: Any]() }
+            try await Task.sleep(for: .milliseconds(10))
+        }
     }
 
     static func json(_ status: ReplayStatus) -> [String: Any] {

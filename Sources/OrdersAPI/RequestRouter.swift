@@ -80,10 +80,10 @@ public final class RequestRouter: Sendable {
             return try await query(op, request)
         case "projectionStatus": return try await projectionStatus()
         case "replay": return try await startReplay(request)
-        case "replayStatus": return try await replayStatus()
+        case "replayStatus": return try await replayStatus(request)
         case "cancelReplay":
             try await replay.cancel()
-            return try await replayStatus()
+            return try await replayStatus(RequestFields(object: [:]))
         case "snapshot":
             let orderId = try request.string("orderId")
             guard Identifier.isValid(orderId) else { throw APIError(.notFound, "order \(orderId.prefix(80)) does not exist") }

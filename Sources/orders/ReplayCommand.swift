@@ -2,8 +2,11 @@ import Foundation
 import OrdersAPI
 
 /// `orders replay`: asks the server to replay, then follows it: a progress bar with events done of
-/// total, rate and ETA on a terminal, a plain line every 2 s otherwise. `--status` and `--cancel`
-/// look at or stop the running replay.
+/// total, rate and ETA on a terminal, a plain line every 2 s otherwise. It returns as soon as the
+/// result is live: a rebuild once it has switched (dropping the replaced generations goes on in
+/// the background, shown by `--status`). It learns of that from the server within ~10 ms
+/// (`replayStatus` with `waitMs`/`untilPhase`), not by polling on a timer. `--status` and
+/// `--cancel` look at or stop the running replay.
 enum ReplayCommand {
     static func run(_ arguments: Arguments) throws {
         let client = try ClientCommands.connect(arguments)
@@ -25,10 +28,11 @@ enum ReplayCommand {
         let id = started["id"] as? String
         let terminal = isatty(STDOUT_FILENO) == 1
         var lastPrinted = Date.distantPast
+        let live = ["cleaning", "done", "cancelled", "failed"]
         while true {
-            let status = try client.call("replayStatus") as? [String: Any] ?? [:]
+            let status = try client.call("replayStatus", ["waitMs": terminal ? 500 : 2000, "untilPhase": live]) as? [String: Any] ?? [:]
             let phase = status["phase"] as? String ?? "?"
-            let finished = ["done", "cancelled", "failed"].contains(phase) && status["id"] as? String == id
+            let finished = live.contains(phase) && status["id"] as? String == id
             if terminal {
                 // Written straight to the terminal: print's buffer would hold the bar until a newline.
                 FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + bar(status) + (finished ? "\n" : "")).utf8))
@@ -39,9 +43,9 @@ enum ReplayCommand {
             if finished {
                 if phase == "failed" { throw UsageError("the replay failed: \(status["error"] ?? "")") }
                 if phase == "cancelled" { print("cancelled; the live read models are as they were") }
+                if phase == "cleaning" { print("the new read models are live; the replaced generations are being dropped (orders replay --status)") }
                 return
             }
-            usleep(200_000)
         }
     }
 

@@ -9,6 +9,9 @@ public struct ReplayStatus: Sendable, Hashable {
     public enum Phase: String, Sendable {
         case reading, writing, catchingUp = "catching-up", switching, cleaning, done, cancelled, failed
         public var isFinished: Bool { self == .done || self == .cancelled || self == .failed }
+        /// The replay's result is what queries see: finished, or a rebuild past its switch
+        /// (only dropping the replaced generations is left, in the background).
+        public var isLive: Bool { isFinished || self == .cleaning }
     }
 
     public var id: String
