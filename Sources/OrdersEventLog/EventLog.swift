@@ -53,12 +53,26 @@ public final class EventLog: Sendable {
         try await logRange(start: position.map { "(\($0)" } ?? "-", limit: limit)
     }
 
-    /// The events of up to `limit` log entries committed at or after `time`.
-    public func readLog(from time: Timestamp, limit: Int = 1000) async throws(EventStoreError) -> [RecordedEvent] {
-        try await logRange(start: LogPosition(atOrAfter: time).description, limit: limit)
+    /// Which order each of up to `limit` log entries after `position` (or at or after `time`)
+    /// belongs to, and the entry's position: what the log itself holds, without reading the
+    /// events from the order streams.
+    public func logOrders(after position: LogPosition? = nil, from time: Timestamp? = nil,
+                          limit: Int = 1000) async throws(EventStoreError) -> [(position: LogPosition, orderId: String)] {
+        let start = position.map { "(\($0)" } ?? time.map { LogPosition(atOrAfter: $0).description } ?? "-"
+        return try await logRecords(start: start, limit: limit).map { record in
+            switch record {
+            case .event(let event): return (event.position, event.orderId)
+            case .reference(let orderId, _, let position): return (position, orderId)
+            }
+        }
     }
 
     private func logRange(start: String, limit: Int) async throws(EventStoreError) -> [RecordedEvent] {
+        let records = try await logRecords(start: start, limit: limit)
+        return try await resolve(records.map { .success($0) }).map { result throws(EventStoreError) in try result.get() }
+    }
+
+    private func logRecords(start: String, limit: Int) async throws(EventStoreError) -> [LogRecord] {
         let reply: RedisValue
         do {
             reply = try await redis.send("XRANGE", keys.log, start, "+", "COUNT", max(1, limit))
@@ -66,10 +80,10 @@ public final class EventLog: Sendable {
             throw EventStoreError.from(error)
         }
         guard let entries = reply.array else { throw .corrupt("XRANGE \(keys.log) returned \(reply)") }
-        var records: [Result<LogRecord, EventStoreError>] = []
+        var records: [LogRecord] = []
         records.reserveCapacity(entries.count)
-        for entry in entries { records.append(.success(try Self.decodeLogRecord(entry, key: keys.log))) }
-        return try await resolve(records).map { result throws(EventStoreError) in try result.get() }
+        for entry in entries { records.append(try Self.decodeLogRecord(entry, key: keys.log)) }
+        return records
     }
 
     // MARK: - Log entries: references to the order streams

@@ -190,8 +190,10 @@ struct EventStoreTests {
         #expect(all.map(\.position) == positions)
         for cut in [positions[0], positions[17], positions[41], positions.last!] {
             let time = cut.time
-            let fromTime = try await store.log.readLog(from: time)
-            #expect(fromTime == all.filter { $0.position.milliseconds >= UInt64(time.milliseconds) })
+            let fromTime = try await store.log.logOrders(from: time)
+            let expected = all.filter { $0.position.milliseconds >= UInt64(time.milliseconds) }
+            #expect(fromTime.map(\.position) == expected.map(\.position))
+            #expect(fromTime.map(\.orderId) == expected.map(\.orderId))
             #expect(fromTime.first?.position.milliseconds == cut.milliseconds)
         }
         // Paging the log by position visits every entry once, in order.
@@ -204,7 +206,7 @@ struct EventStoreTests {
             cursor = last.position
         }
         #expect(paged == all)
-        let afterLast = try await store.log.readLog(from: Timestamp(milliseconds: Int64(positions.last!.milliseconds) + 1))
+        let afterLast = try await store.log.logOrders(from: Timestamp(milliseconds: Int64(positions.last!.milliseconds) + 1))
         #expect(afterLast.isEmpty)
     }
 

@@ -7,16 +7,18 @@ import OrdersEventLog
 extension ReplayService {
     // MARK: - In place: from a time, or one order
 
-    /// Every order with an event at or after `time`, in the order of their first such event.
+    /// Every order with an event at or after `time`, in the order of their first such event:
+    /// read from the log's entries since then (which name their orders), so it costs what
+    /// changed since `time`, not what the store holds.
     func ordersChanged(since time: Timestamp, _ status: inout ReplayStatus) async throws -> [String] {
         var orderIds: [String] = []
         var seen = Set<String>()
         var cursor: LogPosition?
         while true {
-            let page = cursor == nil ? try await log.readLog(from: time, limit: Self.pageSize)
-                                     : try await log.readLog(after: cursor, limit: Self.pageSize)
+            let page = cursor == nil ? try await log.logOrders(from: time, limit: Self.pageSize)
+                                     : try await log.logOrders(after: cursor, limit: Self.pageSize)
             guard let last = page.last else { break }
-            for event in page where seen.insert(event.orderId).inserted { orderIds.append(event.orderId) }
+            for entry in page where seen.insert(entry.orderId).inserted { orderIds.append(entry.orderId) }
             cursor = last.position
             try await slot.checkpoint(&status)
         }
