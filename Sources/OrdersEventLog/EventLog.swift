@@ -45,6 +45,44 @@ public final class EventLog: Sendable {
         }
     }
 
+    /// The whole streams of several orders, in one pipelined round trip (a stream longer than a
+    /// page is read on page by page).
+    public func histories(of orderIds: [String], page: Int = 10_000) async throws(EventStoreError) -> [String: [RecordedEvent]] {
+        let replies: [RedisValue]
+        do {
+            replies = try await redis.pipeline(orderIds.map { RedisCommand("XRANGE", keys.stream($0), "-", "+", "COUNT", page) })
+        } catch {
+            throw EventStoreError.from(error)
+        }
+        var histories: [String: [RecordedEvent]] = [:]
+        for (orderId, reply) in zip(orderIds, replies) {
+            guard let entries = reply.array else { throw .corrupt("XRANGE \(keys.stream(orderId)) returned \(reply)") }
+            var events: [RecordedEvent] = []
+            events.reserveCapacity(entries.count)
+            for entry in entries { events.append(try Self.decodeEntry(entry, orderId: orderId, key: keys.stream(orderId))) }
+            if events.count == page, let last = events.last?.position {
+                events += try await self.events(of: orderId, after: last)
+            }
+            histories[orderId] = events
+        }
+        return histories
+    }
+
+    /// One step of a walk over every order that has a stream: the ids in one SCAN batch and the
+    /// cursor to go on from ("0" when the walk is over). Like SCAN, a walk may name an order twice.
+    public func orderStreams(from cursor: String, count: Int = 1000) async throws(EventStoreError) -> (next: String, orderIds: [String]) {
+        let reply: RedisValue
+        do {
+            reply = try await redis.send("SCAN", cursor, "MATCH", keys.prefix + "stream:*", "COUNT", count, "TYPE", "stream")
+        } catch {
+            throw EventStoreError.from(error)
+        }
+        guard let parts = reply.array, parts.count == 2, let next = parts[0].string else { throw .corrupt("SCAN returned \(reply)") }
+        let streamPrefix = keys.prefix + "stream:"
+        let ids = (parts[1].array ?? []).compactMap(\.string).filter { $0.hasPrefix(streamPrefix) }.map { String($0.dropFirst(streamPrefix.count)) }
+        return (next, ids)
+    }
+
     // MARK: - Reading the log
 
     /// The events of up to `limit` log entries after `position` (from the start when nil), in

@@ -10,57 +10,55 @@ struct DecodedEvent: Sendable {
     let event: OrderEvent?
 }
 
-/// One projection being rebuilt into a new generation (type-erased so one log pass feeds all).
+/// One projection being rebuilt into a new generation (type-erased so one pass over the orders
+/// feeds all).
 protocol RebuildTarget: Sendable {
     var name: String { get }
     var schema: Int { get }
     var generation: Int { get }
-    func fold(_ events: [DecodedEvent])
-    func write(redis: RedisClient, checkpoint: () async throws -> Void) async throws
+    /// Folds one order's whole history and writes the result (buffered).
+    func add(_ orderId: String, _ events: [DecodedEvent]) async throws
+    /// Writes what is still buffered (the summed counters among it).
+    func finish() async throws
     func createGroup(at position: LogPosition?) async throws
     func caughtUp(to position: LogPosition?) async throws -> Bool
     func step() async throws
 }
 
-/// Folds each order's final state in memory (the log is read in order from its start, so no
-/// gap ever needs an order's history), then writes each order once: the changes from nothing to
-/// its final state, through a `GenerationWriter` (where the summary's counters add up).
-final class Rebuild<P: Projection>: RebuildTarget {
+/// Folds one order at a time, from its whole stream, and writes its final state at once: the
+/// changes from nothing to that state, through a `GenerationWriter` (where the summary's
+/// counters add up). Nothing per order is kept after it is written, so memory does not grow
+/// with the store.
+final class Rebuild<P: Projection>: RebuildTarget, @unchecked Sendable {
+    // @unchecked: `writer` is used by one rebuild task at a time (orders are added in turn).
     let projector: Projector<P>
-    private let states = Mutex<[String: (version: Int, state: P.State?)]>([:])
+    private let writer: GenerationWriter
 
     init(_ projection: P, log: EventLog, generation: Int, settings: ProjectorSettings) {
         projector = Projector(projection: projection, log: log, generation: generation, settings: settings)
+        writer = GenerationWriter(redis: log.redis)
     }
 
     var name: String { P.name }
     var schema: Int { P.schemaVersion }
     var generation: Int { projector.view.generation }
 
-    func fold(_ events: [DecodedEvent]) {
+    func add(_ orderId: String, _ events: [DecodedEvent]) async throws {
         let projection = projector.projection
-        states.withLock { states in
-            for decoded in events {
-                let event = decoded.recorded
-                let (version, state) = states[event.orderId] ?? (0, nil)
-                // An event that cannot be read stops its order where it is, as in the live projector.
-                guard let next = projection.step(event, decoded: decoded.event, from: version, state) else { continue }
-                states[event.orderId] = next
-            }
+        var version = 0
+        var state: P.State?
+        for decoded in events {
+            // An event that cannot be read stops its order where it is, as in the live projector.
+            guard let next = projection.step(decoded.recorded, decoded: decoded.event, from: version, state) else { break }
+            (version, state) = next
         }
+        guard version > 0 else { return }
+        let view = projector.view
+        let (changes, guardValue) = projection.changes(for: orderId, from: nil, to: state, version: version, in: view)
+        try await writer.add(changes, guardLocation: projection.guardLocation(of: orderId, in: view), guardValue: guardValue)
     }
 
-    func write(redis: RedisClient, checkpoint: () async throws -> Void) async throws {
-        let writer = GenerationWriter(redis: redis)
-        let view = projector.view
-        let projection = projector.projection
-        var written = 0
-        for (orderId, entry) in states.withLock({ $0 }) {
-            let (changes, guardValue) = projection.changes(for: orderId, from: nil, to: entry.state, version: entry.version, in: view)
-            try await writer.add(changes, guardLocation: projection.guardLocation(of: orderId, in: view), guardValue: guardValue)
-            written += 1
-            if written % 5000 == 0 { try await checkpoint() }
-        }
+    func finish() async throws {
         try await writer.finish()
     }
 

@@ -3,7 +3,8 @@ import RedisClient
 import OrdersDomain
 import OrdersEventLog
 
-/// A full rebuild: fold the log in memory, write new generations, catch up, switch, clean.
+/// A full rebuild: fold every order from its own stream and write it at once, catch up, switch,
+/// clean.
 extension ReplayService {
     func runRebuild(_ targets: [any RebuildTarget], _ status: inout ReplayStatus) async throws {
         var phaseStarted = ContinuousClock.now
@@ -11,39 +12,40 @@ extension ReplayService {
             Log.info("replay.phase", ["id": status.id, "phase": phase, "ms": (ContinuousClock.now - phaseStarted).milliseconds])
             phaseStarted = .now
         }
-        // 1. Fold the log up to its head, in memory.
+        // 1. Every order, one SCAN batch at a time: read its whole stream, decode each event once,
+        // fold it for every projection side by side and write its final state. Events appended
+        // after `head` may be folded too: the catch-up below skips what a record's version holds.
+        // The next batch is read while this one is folded; memory holds a batch, not the store.
         let head = try await log.lastPosition()
         status.total = try await log.redis.send("XLEN", log.keys.log).int ?? 0
-        var cursor: LogPosition?
-        // The next page is read while this one is folded; events are decoded once for all
-        // projections, which fold side by side.
-        var page = head == nil ? [] : try await log.readLog(after: nil, limit: Self.pageSize)
-        while let head, let last = page.last {
-            let current = page.filter { $0.position <= head }
-            cursor = last.position
-            let reading: Task<[RecordedEvent], any Error> = Task { [log, cursor] in
-                last.position >= head ? [] : try await log.readLog(after: cursor, limit: Self.pageSize)
+        var seen = Set<String>() // SCAN may name an order twice; it must be added once
+        func nextBatch(_ cursor: String) async throws -> (next: String, histories: [String: [RecordedEvent]]) {
+            let (next, ids) = try await log.orderStreams(from: cursor)
+            return (next, try await log.histories(of: ids))
+        }
+        var batch = try await nextBatch("0")
+        while true {
+            let cursor = batch.next
+            let reading: Task<(next: String, histories: [String: [RecordedEvent]]), any Error>? =
+                cursor == "0" ? nil : Task { [self] in try await nextBatch(cursor) }
+            for (orderId, history) in batch.histories where seen.insert(orderId).inserted {
+                let decoded = history.map { DecodedEvent(recorded: $0, event: try? OrderEventCoding.decode(type: $0.type, data: $0.data)) }
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for target in targets { group.addTask { try await target.add(orderId, decoded) } }
+                    try await group.waitForAll()
+                }
+                status.done += history.count
             }
-            let decoded = current.map { DecodedEvent(recorded: $0, event: try? OrderEventCoding.decode(type: $0.type, data: $0.data)) }
-            await withTaskGroup(of: Void.self) { group in
-                for target in targets { group.addTask { target.fold(decoded) } }
-            }
-            status.done += current.count
             try await slot.checkpoint(&status)
-            page = try await reading.value
+            guard let reading else { break }
+            batch = try await reading.value
         }
         phaseDone("reading")
-        // 2. Write the new generations, side by side.
+        // 2. Write what is still buffered (the summed counters), side by side.
         status.phase = .writing
         try await slot.checkpoint(&status)
-        let writing = status
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for target in targets {
-                group.addTask {
-                    var progress = writing
-                    try await target.write(redis: self.log.redis) { try await self.slot.checkpoint(&progress) }
-                }
-            }
+            for target in targets { group.addTask { try await target.finish() } }
             try await group.waitForAll()
         }
         phaseDone("writing")
