@@ -5,11 +5,7 @@ import OrdersDomain
 ///
 ///     orders:{0}:stream:<orderId>     stream  one order's events, oldest first
 ///     orders:{0}:log                  stream  every event of the partition in commit order
-///     orders:{0}:commands:<start>     hash    commandId → first result, for the command ids first
-///                                             seen in the bucket starting at <start> (ISO-8601 UTC);
-///                                             dropped whole once its retention has passed
-///     orders:{0}:command:<commandId>  string  the same, one key per command id, as written before
-///                                             library version 7 (read for retries; expires)
+///     orders:{0}:command:<commandId>  string  first result of a command id (expires)
 ///     orders:{0}:snapshot:<orderId>   hash    the aggregate's state at a version
 ///     orders:{0}:dead-letter          stream  log entries a projector gave up on, with the error
 ///     orders:{0}:dead-letter:counts   hash    projection → entries it dead-lettered
@@ -34,10 +30,7 @@ public struct KeySchema: Sendable, Hashable {
 
     public var log: String { prefix + "log" }
     public func stream(_ orderId: String) -> String { prefix + "stream:" + orderId }
-    /// A command id's record as written before library version 7 (one key each).
     public func command(_ commandId: String) -> String { prefix + "command:" + commandId }
-    /// The hash of the command ids first seen in the bucket of time starting at `start`.
-    public func commands(since start: Timestamp) -> String { prefix + "commands:" + start.description }
     public func snapshot(_ orderId: String) -> String { prefix + "snapshot:" + orderId }
     public var deadLetter: String { prefix + "dead-letter" }
     public var deadLetterCounts: String { prefix + "dead-letter:counts" }

@@ -24,10 +24,7 @@ public final class EventStore: Sendable {
         self.log = EventLog(redis: redis, keys: keys)
         self.commandRetention = commandRetention
         self.maxEventBytes = maxEventBytes
-        self.buckets = CommandBuckets(keys: keys, retention: commandRetention)
     }
-
-    private let buckets: CommandBuckets
 
     // MARK: - Appending
 
@@ -37,19 +34,17 @@ public final class EventStore: Sendable {
     public func append(orderId: String, expected: ExpectedVersion, events: [NewEvent],
                        commandId: String? = nil) async throws(EventStoreError) -> AppendResult {
         try validate(orderId: orderId, events: events, commandId: commandId)
-        let now = Timestamp.now()
-        let lookup = commandId.map { buckets.lookup($0, at: now) } ?? []
         var command = RedisCommand.Builder(capacity: 512)
         command.append("FCALL")
         command.append("orders_append")
-        command.append(2 + lookup.count)
+        command.append(commandId == nil ? 2 : 3)
         command.append(keys.stream(orderId))
         command.append(keys.log)
-        for key in lookup { command.append(key) }
+        if let commandId { command.append(keys.command(commandId)) }
         command.append(FunctionLibrary.version)
         command.append(expected.argument)
         command.append(orderId)
-        command.append(String(buckets.expiry(at: now)))
+        command.append(Int(commandRetention.milliseconds))
         command.append(events.count)
         for event in events {
             command.append(event.type)
@@ -58,7 +53,6 @@ public final class EventStore: Sendable {
             command.append(event.data)
             command.append(Self.encode(event.metadata))
         }
-        if let commandId { command.append(commandId) }
         let reply: RedisValue
         do {
             reply = try await FunctionLibrary.call(command.command, on: redis)
@@ -119,15 +113,13 @@ public final class EventStore: Sendable {
     /// that the first attempt already changed.
     public func recordedResult(commandId: String) async throws(EventStoreError) -> AppendResult? {
         guard Identifier.isValid(commandId) else { return nil }
-        let lookup = buckets.lookup(commandId, at: .now())
-        let replies: [RedisValue]
+        let reply: RedisValue
         do {
-            replies = try await redis.pipeline(lookup.dropLast().map { RedisCommand("HGET", $0, commandId) }
-                                               + [RedisCommand("GET", lookup.last!)])
+            reply = try await redis.send("GET", keys.command(commandId))
         } catch {
             throw EventStoreError.from(error)
         }
-        guard let text = replies.lazy.compactMap(\.string).first else { return nil }
+        guard let text = reply.string else { return nil }
         // The function stores its reply without the leading kind: [orderId, version, position…].
         guard let parts = (try? JSON.parse(text))?.array, parts.count >= 3,
               let orderId = parts[0].string, let version = parts[1].int else {

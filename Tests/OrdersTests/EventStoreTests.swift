@@ -115,35 +115,8 @@ struct EventStoreTests {
         #expect(elsewhere.orderId == orderId && elsewhere.duplicate)
         #expect(try await store.log.version(of: orderId) == 2)
         #expect(try await store.log.readLog(after: nil).count == 2)
-        // Kept in the hash of its quarter of a day, which goes once the last id it can hold has
-        // been kept 24 hours: every id at least 24 hours, at most 30.
-        let now = Timestamp.now().milliseconds
-        let bucket = store.keys.commands(since: Timestamp(milliseconds: now - now % 21_600_000))
-        #expect(try await store.redis.send("HGET", bucket, commandId).string?.contains(orderId) == true)
-        let ttl = try await store.redis.send("PTTL", bucket).int ?? -1
-        #expect(ttl > 86_000_000 && ttl <= 108_000_000, "the bucket lives 24 to 30 hours")
-        #expect(try await store.redis.send("EXISTS", store.keys.command(commandId)) == .integer(0), "no key per command id")
-    }
-
-    /// A command id recorded by the previous layout (a key of its own) still makes a retry a
-    /// duplicate, for the day it is kept; so does one in an older bucket.
-    @Test func commandIdsOfThePreviousLayoutAndOlderBucketsStillCount() async throws {
-        let store = try await makeStore()
-        let orderId = newOrderId()
-        let position = try await store.append(orderId: orderId, expected: .noStream, events: [event("A")]).positions[0]
-        let legacy = "cmd-\(UUID().uuidString.prefix(8))"
-        try await store.redis.send("SET", store.keys.command(legacy), "[\"\(orderId)\",1,\"\(position)\"]", "PX", 60_000)
-        let retry = try await store.append(orderId: newOrderId(), expected: .noStream, events: [event("A")], commandId: legacy)
-        #expect(retry.duplicate && retry.orderId == orderId)
-        #expect(try await store.recordedResult(commandId: legacy)?.orderId == orderId)
-
-        let older = "cmd-\(UUID().uuidString.prefix(8))"
-        let now = Timestamp.now().milliseconds
-        let threeBucketsAgo = store.keys.commands(since: Timestamp(milliseconds: now - now % 21_600_000 - 3 * 21_600_000))
-        try await store.redis.send("HSET", threeBucketsAgo, older, "[\"\(orderId)\",1,\"\(position)\"]")
-        let again = try await store.append(orderId: newOrderId(), expected: .noStream, events: [event("A")], commandId: older)
-        #expect(again.duplicate && again.orderId == orderId)
-        #expect(try await store.log.readLog(after: nil).count == 1, "neither retry wrote anything")
+        let ttl = try await store.redis.send("PTTL", store.keys.command(commandId)).int ?? -1
+        #expect(ttl > 86_000_000 && ttl <= 86_400_000, "the command id is kept for 24 hours")
     }
 
     @Test func staleExpectedVersionsConflictAndWriteNothing() async throws {

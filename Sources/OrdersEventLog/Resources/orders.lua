@@ -12,7 +12,7 @@ Look at what is loaded with:  redis-cli FUNCTION LIST LIBRARYNAME orders
 
 -- Bump on any change to a function's keys, arguments or replies. A service refuses to run against
 -- a library older than the one it was built with (see orders_version and check_library).
-local LIBRARY_VERSION = 7
+local LIBRARY_VERSION = 6
 
 local function check_library(required)
   local wanted = tonumber(required)
@@ -28,17 +28,15 @@ orders_append: append a batch of events to one order's stream and to the global 
 
 KEYS[1]  the order's stream       <ns>:{p}:stream:<orderId>
 KEYS[2]  the global log           <ns>:{p}:log
-KEYS[3…] with a command id: the hashes that may hold it, newest first (the first is written to),
-         then its key of the previous layout <ns>:{p}:command:<commandId> (read only);
-         callers before library version 7 pass that key alone (KEYS[3], written to with PX)
+KEYS[3]  (optional) the command id record  <ns>:{p}:command:<commandId>
 
 ARGV[1]  library version the caller needs
 ARGV[2]  expected version: 'any', or the number of events the order must have now
          (0 means the order must not exist yet)
 ARGV[3]  order id (written on log entries)
-ARGV[4]  when the written hash may expire (epoch ms); before version 7: the record's TTL in ms
+ARGV[4]  how long to remember the command id, in milliseconds
 ARGV[5]  number of events n, then five arguments per event:
-         type, eventId, occurredAt, data, meta; with command-id hashes, the command id last
+         type, eventId, occurredAt, data, meta
 
 Replies:
   {'appended', orderId, newVersion, position1, …}    the events were written
@@ -55,26 +53,16 @@ came from the log, so the stream XADD with that id cannot fail.
 local function append(keys, args)
   local outdated = check_library(args[1])
   if outdated then return outdated end
-  local stream, log = keys[1], keys[2]
-  local expected, order_id = args[2], args[3]
+  local stream, log, command = keys[1], keys[2], keys[3]
+  local expected, order_id, command_ttl = args[2], args[3], tonumber(args[4])
   local count = tonumber(args[5])
-  -- A command id is remembered in time-bucket hashes (#keys > 3), or, for callers before
-  -- version 7, in a key of its own (#keys == 3).
-  local hashes = #keys > 3
-  local command_id = hashes and args[#args] or nil
-  if count == nil or count < 1 or #args ~= 5 + count * 5 + (hashes and 1 or 0) then
+  if count == nil or count < 1 or #args ~= 5 + count * 5 then
     return redis.error_reply('INVALID_APPEND expected ' .. tostring(args[5]) ..
       ' events but got ' .. (#args - 5) .. ' event arguments')
   end
 
-  if #keys >= 3 then
-    local first
-    if hashes then
-      for k = 3, #keys - 1 do
-        first = first or redis.call('HGET', keys[k], command_id)
-      end
-    end
-    first = first or redis.call('GET', keys[#keys])
+  if command then
+    local first = redis.call('GET', command)
     if first then
       local reply = cjson.decode(first)
       table.insert(reply, 1, 'duplicate')
@@ -107,11 +95,8 @@ local function append(keys, args)
     table.insert(result, position)
   end
 
-  if hashes then
-    redis.call('HSET', keys[3], command_id, cjson.encode(result))
-    redis.call('PEXPIREAT', keys[3], args[4])
-  elseif #keys == 3 then
-    redis.call('SET', keys[3], cjson.encode(result), 'PX', tonumber(args[4]))
+  if command then
+    redis.call('SET', command, cjson.encode(result), 'PX', command_ttl)
   end
   table.insert(result, 1, 'appended')
   return result
