@@ -49,6 +49,7 @@ struct DescriptorExhaustionTests {
         #expect(spent < 25, "CPU ticks in one second of exhaustion: \(spent) (a spinning accept loop uses ~100)")
         #expect(servedMeanwhile, "the connections it has are served")
         #expect(servedAfter, "new connections are accepted once descriptors are free")
+        #expect(service.isRunning, "orders serve died out of descriptors: see \(log.path) and a core dump in \(service.coreDirectory?.path ?? "-")")
     }
 
     private func eventuallyOnThread(_ body: () throws -> Void) throws -> Bool {

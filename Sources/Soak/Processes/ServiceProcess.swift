@@ -14,21 +14,37 @@ public final class ServiceProcess: @unchecked Sendable {
     /// Once it has run, it is restarted on the same port.
     private var startedBefore = false
 
-    /// `descriptorLimit` starts the service under that `ulimit -n`.
+    /// `descriptorLimit` starts the service under that `ulimit -n`. Out of descriptors, Swift's
+    /// crash reporter cannot run, so such a service dumps core into `coreDirectory` instead (the
+    /// kernel writes it whatever the limit).
     public init(binary: String, redis: RedisURL, namespace: String, extraArguments: [String] = [],
                 descriptorLimit: Int? = nil) throws {
         port = try RedisServerProcess.freePort()
+        let cores = FileManager.default.temporaryDirectory.appendingPathComponent("orders-serve-cores-\(namespace)")
+        coreDirectory = descriptorLimit == nil ? nil : cores
         command = { port in
             let serve = [binary, "serve", "--redis", redis.description, "--port", "\(port)", "--namespace", namespace] + extraArguments
             guard let descriptorLimit else { return serve }
-            return ["/bin/sh", "-c", "ulimit -n \(descriptorLimit) && exec \"$0\" \"$@\""] + serve
+            try? FileManager.default.createDirectory(at: cores, withIntermediateDirectories: true)
+            return ["/bin/sh", "-c", "cd '\(cores.path)' && ulimit -c unlimited; export SWIFT_BACKTRACE=enable=no; "
+                        + "ulimit -n \(descriptorLimit) && exec \"$0\" \"$@\""] + serve
         }
         log = FileManager.default.temporaryDirectory.appendingPathComponent("orders-serve-\(namespace)-\(port).log")
     }
 
-    deinit { kill() }
+    deinit {
+        kill()
+        // Kept only when it holds a core dump.
+        if let coreDirectory, (try? FileManager.default.contentsOfDirectory(atPath: coreDirectory.path))?.isEmpty ?? false {
+            try? FileManager.default.removeItem(at: coreDirectory)
+        }
+    }
 
     public var pid: pid_t? { child?.pid }
+    /// Where a service started with a descriptor limit dumps core if it crashes.
+    public let coreDirectory: URL?
+    /// Whether the service is still running (false once it exited or crashed).
+    public var isRunning: Bool { child?.isRunning ?? false }
 
     /// Starts the service and waits (up to `within`) until it answers `health`. If it exits
     /// because its port was taken meanwhile (tests start processes in parallel), it is started
