@@ -23,6 +23,18 @@ final class Acceptor: EventLoopSource, @unchecked Sendable {
     private var pausedUntil: ContinuousClock.Instant?
     private var pauseLogged = false
 
+    /// Descriptors never given to clients: a process at its descriptor limit cannot reconnect to
+    /// Redis, and libdispatch (under Swift's concurrency runtime) kills the process when it cannot
+    /// open /proc/<tid>/stat to watch its worker threads (a core dump showed
+    /// `_dispatch_workq_monitor_pools` trapping). A connection whose descriptor falls in the
+    /// reserve is closed at once and accepting pauses, as when accept itself fails with EMFILE.
+    static let reservedDescriptors: Int32 = 16
+    private let descriptorCeiling: Int32 = {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return Int32.max }
+        return Int32(clamping: limit.rlim_cur) - reservedDescriptors
+    }()
+
     init(listener: Int32, loop: EventLoop, server: ServerShared) {
         self.listener = listener
         self.loop = loop
@@ -41,13 +53,18 @@ final class Acceptor: EventLoopSource, @unchecked Sendable {
             if fd < 0 {
                 switch errno {
                 case EINTR, ECONNABORTED: continue
-                case EMFILE, ENFILE, ENOBUFS, ENOMEM: pause(errno)
+                case EMFILE, ENFILE, ENOBUFS, ENOMEM: pause(String(cString: strerror(errno)))
                 default: // EAGAIN: every waiting client is accepted, so an exhaustion is over
                     if pauseLogged {
                         pauseLogged = false
                         Log.info("server.accept_resumed", ["connections": server.openConnections.load(ordering: .relaxed)])
                     }
                 }
+                return
+            }
+            guard fd < descriptorCeiling else {
+                Glibc.close(fd)
+                pause("the last \(Self.reservedDescriptors) descriptors are kept for the service itself")
                 return
             }
             guard server.connectionOpened() else {
@@ -77,14 +94,14 @@ final class Acceptor: EventLoopSource, @unchecked Sendable {
 
     /// Out of descriptors: stop watching the listener (pending clients wait in the backlog) and
     /// keep serving the connections we have; `resume` tries again.
-    private func pause(_ error: Int32) {
+    private func pause(_ reason: String) {
         guard listener >= 0, pausedUntil == nil else { return }
         loop.deregister(listener, token: token)
         pausedUntil = .now + .milliseconds(500)
         server.acceptPaused.store(true, ordering: .relaxed)
         if !pauseLogged {
             pauseLogged = true
-            Log.warning("server.accept_paused", ["reason": String(cString: strerror(error)), "connections": server.openConnections.load(ordering: .relaxed),
+            Log.warning("server.accept_paused", ["reason": reason, "connections": server.openConnections.load(ordering: .relaxed),
                                                  "advice": "raise the descriptor limit (ulimit -n)"])
         }
     }
