@@ -1,6 +1,7 @@
 import CLinux
 import EventLoops
 import OrdersDomain
+import OrdersAPI
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -188,19 +189,7 @@ final class LoadConnection: EventLoopSource, TurnEndFlushing, @unchecked Sendabl
     }
 
     private static func connect(host: String, port: Int) throws -> Int32 {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var result: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, String(port), &hints, &result) == 0, let info = result else {
-            throw BenchmarkError("cannot resolve \(host)")
-        }
-        defer { freeaddrinfo(result) }
-        let fd = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0, Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
-            throw BenchmarkError("cannot connect to \(host):\(port): \(String(cString: strerror(errno)))")
-        }
-        var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        let fd = try OrdersClient.connectedSocket(host: host, port: port)
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         return fd
     }

@@ -1,5 +1,6 @@
 import Foundation
 import OrdersAPI
+import OrdersReadSide
 
 /// `orders replay`: asks the server to replay, then follows it: a progress bar with events done of
 /// total, rate and ETA on a terminal, a plain line every 2 s otherwise. It returns as soon as the
@@ -28,7 +29,7 @@ enum ReplayCommand {
         let id = started["id"] as? String
         let terminal = isatty(STDOUT_FILENO) == 1
         var lastPrinted = Date.distantPast
-        let live = ["cleaning", "done", "cancelled", "failed"]
+        let live = ReplayStatus.Phase.allCases.filter(\.isLive).map(\.rawValue)
         while true {
             let status = try client.call("replayStatus", ["waitMs": terminal ? 500 : 2000, "untilPhase": live]) as? [String: Any] ?? [:]
             let phase = status["phase"] as? String ?? "?"

@@ -27,6 +27,21 @@ public final class OrdersClient {
     /// Connects to `host:port`, with `timeout` for connecting and for each reply.
     public init(host: String = "127.0.0.1", port: Int = 7480, token: String? = nil,
                 timeout: Duration = .seconds(30)) throws {
+        // The socket stays in a local until it is connected: a class whose properties are all set
+        // runs deinit when its initializer throws, and deinit closing an fd already closed here
+        // would close whatever socket another thread had been given that number meanwhile.
+        let socketFD = try Self.connectedSocket(host: host, port: port, timeout: timeout)
+        self.fd = socketFD
+        self.host = host
+        self.port = port
+        self.token = token
+    }
+
+    deinit { Glibc.close(fd) }
+
+    /// A TCP socket connected to `host:port` (TCP_NODELAY; `timeout` for sends and receives), for
+    /// this client and for drivers that keep their own sockets.
+    public static func connectedSocket(host: String, port: Int, timeout: Duration = .seconds(30)) throws -> Int32 {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -35,9 +50,6 @@ public final class OrdersClient {
             throw Failure(code: .unavailable, message: "cannot resolve \(host)")
         }
         defer { freeaddrinfo(result) }
-        // The socket stays in a local until it is connected: a class whose properties are all set
-        // runs deinit when its initializer throws, and deinit closing an fd already closed here
-        // would close whatever socket another thread had been given that number meanwhile.
         let socketFD = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
         guard socketFD >= 0 else { throw Failure(code: .unavailable, message: "socket() failed") }
         let ms = Int(timeout.milliseconds)
@@ -51,13 +63,8 @@ public final class OrdersClient {
             Glibc.close(socketFD)
             throw Failure(code: .unavailable, message: "cannot connect to \(host):\(port): \(reason)")
         }
-        self.fd = socketFD
-        self.host = host
-        self.port = port
-        self.token = token
+        return socketFD
     }
-
-    deinit { Glibc.close(fd) }
 
     /// Sends one request and returns its `result`, or throws its error.
     public func call(_ op: String, _ parameters: [String: Any] = [:]) throws -> Any {

@@ -13,7 +13,7 @@ extension ReplayService {
             phaseStarted = .now
         }
         // 1. Every order, one SCAN batch at a time: read its whole stream, decode each event once,
-        // fold it for every projection side by side and write its final state. Events appended
+        // fold it for every projection and write its final state. Events appended
         // after `head` may be folded too: the catch-up below skips what a record's version holds.
         // The next batch is read while this one is folded; memory holds a batch, not the store.
         let head = try await log.lastPosition()
@@ -30,10 +30,7 @@ extension ReplayService {
                 cursor == "0" ? nil : Task { [self] in try await nextBatch(cursor) }
             for (orderId, history) in batch.histories where seen.insert(orderId).inserted {
                 let decoded = history.map { DecodedEvent(recorded: $0, event: try? OrderEventCoding.decode(type: $0.type, data: $0.data)) }
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    for target in targets { group.addTask { try await target.add(orderId, decoded) } }
-                    try await group.waitForAll()
-                }
+                for target in targets { try await target.add(orderId, decoded) }
                 status.done += history.count
             }
             try await slot.checkpoint(&status)

@@ -6,7 +6,7 @@ import OrdersEventLog
 /// What a replay is doing, kept in `orders:{0}:view:replay` so any instance (and `orders replay
 /// --status`) can see it, and so a replay whose process died is noticed (its heartbeat stops).
 public struct ReplayStatus: Sendable, Hashable {
-    public enum Phase: String, Sendable {
+    public enum Phase: String, Sendable, CaseIterable {
         case reading, writing, catchingUp = "catching-up", switching, cleaning, done, cancelled, failed
         public var isFinished: Bool { self == .done || self == .cancelled || self == .failed }
         /// The replay's result is what queries see: finished, or a rebuild past its switch
