@@ -51,20 +51,21 @@ final class RedisLoopConnections: Sendable {
 
     func submit(_ commands: [RedisCommand]) async throws -> [RedisValue] {
         let id = nextWaiterId.wrappingAdd(1, ordering: .relaxed).oldValue
-        if let loop = group.current {
-            let slot = slots[loop.index]
-            return try await withTaskCancellationHandler {
-                try await withUnsafeThrowingContinuation { continuation in
-                    slot.submit(commands, id: id, continuation: continuation)
-                }
-            } onCancel: {
-                slot.loop.execute { slot.cancel(id) }
-            }
-        }
-        let slot = slots[group.next().index]
+        let slot = slots[(group.current ?? group.next()).index]
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { continuation in
-                slot.loop.execute { slot.submit(commands, id: id, continuation: continuation) }
+                // A task cancelled before its command left does not send it (a cancel after this
+                // reaches the loop behind the command, and finds its waiter).
+                if Task.isCancelled {
+                    continuation.resume(throwing: CancellationError())
+                    return
+                }
+                // On the slot's own loop the command joins this turn at once; elsewhere it hops.
+                if slot.loop.inEventLoop {
+                    slot.submit(commands, id: id, continuation: continuation)
+                } else {
+                    slot.loop.execute { slot.submit(commands, id: id, continuation: continuation) }
+                }
             }
         } onCancel: {
             slot.loop.execute { slot.cancel(id) }

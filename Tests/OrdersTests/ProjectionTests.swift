@@ -232,7 +232,7 @@ struct ProjectionTests {
                                               events: [event("OrderExploded", data: "{\"boom\":true}")])
         // A claim wait well above the time between the two instances' moves, even on a busy machine.
         func settings(_ consumer: String) -> ProjectorSettings {
-            ProjectorSettings(consumer: consumer, batchSize: 50, block: .milliseconds(20), claimAfter: .milliseconds(500), maxDeliveries: 3)
+            ProjectorSettings(consumer: consumer, batchSize: 50, block: .milliseconds(20), claimAfter: .milliseconds(1500), maxDeliveries: 3)
         }
         let first = Projector(projection: OrderProjection(), log: store.log, settings: settings("first"))
         let second = Projector(projection: OrderProjection(), log: store.log, settings: settings("second"))
