@@ -12,7 +12,7 @@ final class Acceptor: EventLoopSource, @unchecked Sendable {
     let loop: EventLoop
     private let server: ServerShared
     /// The loops' connection owners, set before `start`.
-    var parts: [ConnectionLoop] = []
+    var parts: [any ConnectionAdopting] = []
     private var ticker: UInt64?
     private var listener: Int32
     private var token: UInt64 = 0

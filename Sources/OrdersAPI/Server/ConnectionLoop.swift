@@ -5,25 +5,27 @@ import OrdersEventLog
 import Glibc
 #endif
 
-/// The line server's connections on one event loop: reading, splitting lines, starting each
-/// request's task on the loop, writing answers, backpressure, timeouts and the graceful stop.
+/// A server's connections on one event loop: reading, framing requests (`P.Framing`), starting
+/// each request's task on the loop, writing answers, backpressure, timeouts and the graceful stop.
 ///
 /// Everything here runs on the loop's thread. A request's task runs there too (the loop is its
 /// executor preference), so its answer goes straight into the connection's buffer, and every
 /// answer of a turn leaves in one `send` per connection at the turn's end.
-final class ConnectionLoop: @unchecked Sendable {
+final class ConnectionLoop<P: WireProtocol>: ConnectionAdopting, @unchecked Sendable {
     // @unchecked: every property is touched only on `loop`'s thread.
     let loop: EventLoop
     private let server: ServerShared
-    private var connections: [ObjectIdentifier: LineConnection] = [:]
+    private let wire: P
+    private var connections: [ObjectIdentifier: Connection<P>] = [:]
     private var readBuffer = [UInt8](repeating: 0, count: 64 << 10)
     private var lastSweep = ContinuousClock.now
     private var stopDeadline: ContinuousClock.Instant?
     private var stopped: (@Sendable () -> Void)?
 
-    init(loop: EventLoop, server: ServerShared) {
+    init(loop: EventLoop, server: ServerShared, wire: P) {
         self.loop = loop
         self.server = server
+        self.wire = wire
     }
 
     /// Called once on the loop's thread before connections arrive.
@@ -39,14 +41,14 @@ final class ConnectionLoop: @unchecked Sendable {
             server.connectionClosed()
             return
         }
-        let connection = LineConnection(fd: fd, owner: self)
+        let connection = Connection(fd: fd, owner: self, framing: wire.makeFraming())
         connections[ObjectIdentifier(connection)] = connection
         connection.token = loop.register(fd, events: EPOLLIN.rawValue, source: connection)
     }
 
     // MARK: - Events
 
-    func handle(_ events: UInt32, on connection: LineConnection) {
+    func handle(_ events: UInt32, on connection: Connection<P>) {
         if events & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
             read(connection)
         }
@@ -57,24 +59,22 @@ final class ConnectionLoop: @unchecked Sendable {
     }
 
     /// The turn is over: send what it answered.
-    func flushed(_ connection: LineConnection) {
+    func flushed(_ connection: Connection<P>) {
         guard !connection.closed else { return }
         if !connection.flush() { close(connection); return }
         settle(connection)
     }
 
-    private func read(_ connection: LineConnection) {
-        let limit = server.configuration.maxLineBytes
+    private func read(_ connection: Connection<P>) {
         while connection.reading && !connection.closed {
             let received = readBuffer.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress, $0.count, 0) }
             if received > 0 && (connection.closeAfterFlush || connection.lingering) {
-                continue // the rest of a refused line: dropped unread
+                continue // the rest of a refused request: dropped unread
             }
             if received > 0 {
                 connection.lastActivity = .now
                 connection.framing.append(readBuffer[0..<received])
-                for line in connection.framing.takeLines() { dispatch(line, on: connection) }
-                if connection.framing.partialLineExceeds(limit) { refuseTooLarge(connection) }
+                takeRequests(connection)
                 settle(connection)
                 if received < readBuffer.count { return }
             } else if received == 0 {
@@ -90,45 +90,55 @@ final class ConnectionLoop: @unchecked Sendable {
         }
     }
 
-    private func dispatch(_ line: [UInt8], on connection: LineConnection) {
-        guard !connection.closeAfterFlush else { return }
-        if line.count > server.configuration.maxLineBytes {
-            refuseTooLarge(connection)
-            return
-        }
-        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return } // blank lines are ignored
-        connection.inFlight += 1
-        let handler = server.handler
-        Task(executorPreference: loop) { [self] in
-            let response = await handler(line)
-            if loop.inEventLoop {
-                answer(connection, response)
-            } else {
-                loop.execute { [self] in answer(connection, response) }
+    /// Starts the requests that are complete in the connection's input, as many as the protocol
+    /// lets be in flight; the rest wait in the input until answers go out.
+    private func takeRequests(_ connection: Connection<P>) {
+        while !connection.closeAfterFlush && connection.inFlight < wire.maxInFlight {
+            switch connection.framing.next() {
+            case .needMore: return
+            case .request(let request): dispatch(request, on: connection)
+            case .interim(let bytes): queue(bytes, on: connection)
+            case .refuse(let bytes):
+                connection.closeAfterFlush = true
+                queue(bytes, on: connection)
             }
         }
     }
 
-    private func answer(_ connection: LineConnection, _ response: [UInt8]) {
+    private func dispatch(_ request: P.Framing.Request, on connection: Connection<P>) {
+        connection.inFlight += 1
+        let wire = wire
+        Task(executorPreference: loop) { [self] in
+            let answer = await wire.respond(to: request)
+            if loop.inEventLoop {
+                self.answer(connection, answer)
+            } else {
+                loop.execute { [self] in self.answer(connection, answer) }
+            }
+        }
+    }
+
+    private func answer(_ connection: Connection<P>, _ answer: WireAnswer) {
         guard !connection.closed else { return }
         connection.inFlight -= 1
-        connection.output.append(contentsOf: response)
-        connection.output.append(UInt8(ascii: "\n"))
+        // After a refusal, requests that were in flight still get their answers (the line
+        // protocol's answers carry their ids); no new request is taken.
+        if answer.close { connection.closeAfterFlush = true }
+        queue(answer.bytes, on: connection)
+        takeRequests(connection)
+    }
+
+    /// Adds bytes to the connection's output; they leave at the end of the loop's turn.
+    private func queue(_ bytes: [UInt8], on connection: Connection<P>) {
+        connection.output.append(contentsOf: bytes)
         if !connection.flushScheduled {
             connection.flushScheduled = true
             loop.flushAtTurnEnd(connection)
         }
     }
 
-    private func refuseTooLarge(_ connection: LineConnection) {
-        connection.framing.reset()
-        connection.closeAfterFlush = true
-        connection.output.append(contentsOf: server.tooLarge)
-        connection.output.append(UInt8(ascii: "\n"))
-    }
-
     /// Closes a finished connection, or sets what epoll watches from its buffers and counters.
-    private func settle(_ connection: LineConnection) {
+    private func settle(_ connection: Connection<P>) {
         guard !connection.closed else { return }
         if connection.closeAfterFlush || connection.peerClosed {
             _ = connection.flush()
@@ -149,7 +159,7 @@ final class ConnectionLoop: @unchecked Sendable {
         let configuration = server.configuration
         let read = !connection.peerClosed
             && (connection.lingering || (!connection.closeAfterFlush
-                && connection.inFlight < configuration.maxInFlightPerConnection
+                && connection.inFlight < wire.maxInFlight
                 && connection.pendingOutput < configuration.maxPendingOutputBytes))
         let write = connection.pendingOutput > 0
         guard read != connection.reading || write != connection.writing else { return }
@@ -159,7 +169,7 @@ final class ConnectionLoop: @unchecked Sendable {
                     events: (read ? EPOLLIN.rawValue : 0) | (write ? EPOLLOUT.rawValue : 0))
     }
 
-    private func close(_ connection: LineConnection) {
+    private func close(_ connection: Connection<P>) {
         guard !connection.closed else { return }
         connection.closed = true
         loop.deregister(connection.fd, token: connection.token)
@@ -202,14 +212,21 @@ final class ConnectionLoop: @unchecked Sendable {
     }
 
     /// Closes connections idle past the timeout, lingering ones whose peer has not closed within a
-    /// few seconds of our last answer, and ones whose current line is not complete in time.
+    /// few seconds of our last answer, and ones whose current request is not complete in time
+    /// (with the protocol's answer for that, if it has one).
     private func closeIdleConnections(now: ContinuousClock.Instant) {
         let configuration = server.configuration
         for connection in Array(connections.values) {
-            let idle = connection.inFlight == 0 && connection.pendingOutput == 0
-                && now - connection.lastActivity > (connection.lingering ? .seconds(5) : configuration.idleTimeout)
-            let slowLine = connection.framing.partialSince.map { now - $0 > configuration.lineTimeout } ?? false
-            if idle || slowLine { close(connection) }
+            let quiet = connection.inFlight == 0 && connection.pendingOutput == 0
+            let idle = quiet && now - connection.lastActivity > (connection.lingering ? .seconds(5) : configuration.idleTimeout)
+            let stalled = connection.inFlight == 0 && !connection.closeAfterFlush && !connection.lingering
+                && (connection.framing.partialSince.map { now - $0 > configuration.lineTimeout } ?? false)
+            if stalled, let bytes = wire.stalledAnswer {
+                connection.closeAfterFlush = true
+                queue(bytes, on: connection)
+            } else if idle || stalled {
+                close(connection)
+            }
         }
     }
 }

@@ -1,8 +1,9 @@
-/// Limits and addresses of the line-protocol server.
+/// Limits and addresses of a server (the line protocol's, HTTP's).
 public struct ServerConfiguration: Sendable {
     public var host: String
     public var port: Int
-    /// Longest request line in bytes; a longer one gets `too_large` and the connection is closed.
+    /// Longest request line (HTTP: request body) in bytes; a longer one is refused and the
+    /// connection is closed.
     public var maxLineBytes: Int
     /// Requests of one connection being handled at once; past it the server stops reading that
     /// connection until responses go out (backpressure).
@@ -12,7 +13,7 @@ public struct ServerConfiguration: Sendable {
     public var maxPendingOutputBytes: Int
     /// A connection with no traffic and nothing in flight for this long is closed.
     public var idleTimeout: Duration
-    /// A request line must be complete this long after its first byte arrived, else the
+    /// A request must be complete this long after its first byte arrived, else the
     /// connection is closed: a client sending a byte now and then (slow-loris) cannot hold a
     /// connection and its buffer for the whole idle timeout.
     public var lineTimeout: Duration

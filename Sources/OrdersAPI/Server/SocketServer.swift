@@ -4,30 +4,30 @@ import EventLoops
 import Glibc
 #endif
 
-/// A TCP server for newline-delimited requests, on the event loops of a group.
+/// A TCP server on the event loops of a group, speaking `P` (the line protocol, HTTP).
 ///
 /// One loop accepts and hands connections to the loops in turn; each loop then owns its
-/// connections for good (`ConnectionLoop`): it reads them, starts each request line's task on
-/// itself, and writes the answers. A connection may have many requests in flight; answers come
-/// back in completion order (the protocol's `id` pairs them).
+/// connections for good (`ConnectionLoop`): it reads them, starts each request's task on
+/// itself, and writes the answers. How many requests of one connection are in flight at once, and
+/// so whether answers keep the requests' order, is the protocol's choice.
 ///
-/// Bounds: a line longer than `maxLineBytes` gets the `tooLarge` answer and the connection is
-/// closed once its answers are out; a connection with too many requests in flight or too much
-/// unsent output is not read until that drains (backpressure); idle connections are closed.
-public final class LineServer: Sendable {
-    public typealias Handler = @Sendable (_ line: [UInt8]) async -> [UInt8]
-
+/// Bounds: a request over the protocol's limits gets its refusal and the connection is closed
+/// once its answers are out; a connection with too many requests in flight or too much unsent
+/// output is not read until that drains (backpressure); idle connections are closed, and so are
+/// ones whose request stalls half-way.
+public final class SocketServer<P: WireProtocol>: Sendable {
     public let configuration: ServerConfiguration
+    private let wire: P
     private let shared: ServerShared
     private let group: EventLoopGroup
-    private let running = Mutex<(acceptor: Acceptor, parts: [ConnectionLoop])?>(nil)
+    private let running = Mutex<(acceptor: Acceptor, parts: [ConnectionLoop<P>])?>(nil)
     private let port = Atomic<Int>(0)
 
-    /// `tooLarge` is the full response line sent before closing a connection whose line is too long.
-    public init(configuration: ServerConfiguration, loops: EventLoopGroup, tooLarge: [UInt8], handler: @escaping Handler) {
+    public init(configuration: ServerConfiguration, loops: EventLoopGroup, wire: P) {
         self.configuration = configuration
         self.group = loops
-        self.shared = ServerShared(configuration: configuration, handler: handler, tooLarge: tooLarge)
+        self.wire = wire
+        self.shared = ServerShared(configuration: configuration)
     }
 
     /// The port bound by `start` (useful with port 0).
@@ -40,7 +40,7 @@ public final class LineServer: Sendable {
         let bound = try ListeningSocket.localPort(listener)
         port.store(bound, ordering: .relaxed)
         let acceptor = Acceptor(listener: listener, loop: group.loops[0], server: shared)
-        let parts = group.loops.map { ConnectionLoop(loop: $0, server: shared) }
+        let parts = group.loops.map { ConnectionLoop(loop: $0, server: shared, wire: wire) }
         acceptor.parts = parts
         shared.acceptor.withLock { $0 = acceptor }
         for part in parts { part.loop.execute { part.start() } }
@@ -92,20 +92,34 @@ public final class LineServer: Sendable {
     }
 }
 
-/// What the acceptor and every loop's connections share: the settings, the handler, and the
-/// counters that span loops.
+/// The line protocol's server.
+public typealias LineServer = SocketServer<LineProtocol>
+
+extension SocketServer where P == LineProtocol {
+    /// `tooLarge` is the full response line sent before closing a connection whose line is too long.
+    public convenience init(configuration: ServerConfiguration, loops: EventLoopGroup, tooLarge: [UInt8],
+                            handler: @escaping LineProtocol.Handler) {
+        self.init(configuration: configuration, loops: loops,
+                  wire: LineProtocol(configuration: configuration, tooLarge: tooLarge, handler: handler))
+    }
+}
+
+/// A loop's owner of connections, as the acceptor hands them out.
+protocol ConnectionAdopting: AnyObject, Sendable {
+    var loop: EventLoop { get }
+    func adopt(_ fd: Int32)
+}
+
+/// What the acceptor and every loop's connections share: the settings and the counters that
+/// span loops.
 final class ServerShared: Sendable {
     let configuration: ServerConfiguration
-    let handler: LineServer.Handler
-    let tooLarge: [UInt8]
     let openConnections = Atomic<Int>(0)
     let acceptPaused = Atomic<Bool>(false)
     let acceptor = Mutex<Acceptor?>(nil)
 
-    init(configuration: ServerConfiguration, handler: @escaping LineServer.Handler, tooLarge: [UInt8]) {
+    init(configuration: ServerConfiguration) {
         self.configuration = configuration
-        self.handler = handler
-        self.tooLarge = tooLarge
     }
 
     /// Counts a new connection; false when the server is full (it is refused).

@@ -7,22 +7,22 @@ import Glibc
 /// One client connection's buffers and counters. Owned by one event loop: only that loop's thread
 /// reads, writes or changes it (`@unchecked Sendable` only so a request's task, which runs on the
 /// same loop, can carry it).
-final class LineConnection: EventLoopSource, TurnEndFlushing, @unchecked Sendable {
+final class Connection<P: WireProtocol>: EventLoopSource, TurnEndFlushing, @unchecked Sendable {
     let fd: Int32
-    unowned let owner: ConnectionLoop
+    unowned let owner: ConnectionLoop<P>
     /// The epoll token of `fd` on the owner's loop.
     var token: UInt64 = 0
     /// Closed by the server; answers that complete later are dropped.
     var closed = false
     var flushScheduled = false
-    var framing = LineFraming()
+    var framing: P.Framing
     var output: [UInt8] = []
     var outputOffset = 0
     var inFlight = 0
     var lastActivity = ContinuousClock.now
     /// The peer closed its side; close ours once every response is written.
     var peerClosed = false
-    /// A fatal protocol error was answered; close once that answer is written.
+    /// The last answer is queued (a refusal, or one that closes); close once it is written.
     var closeAfterFlush = false
     /// Our side is shut down for writing (the last answer is out); what the peer still sends is
     /// read and dropped until it closes, so closing never resets the connection (a reset would
@@ -32,9 +32,10 @@ final class LineConnection: EventLoopSource, TurnEndFlushing, @unchecked Sendabl
     var reading = true
     var writing = false
 
-    init(fd: Int32, owner: ConnectionLoop) {
+    init(fd: Int32, owner: ConnectionLoop<P>, framing: P.Framing) {
         self.fd = fd
         self.owner = owner
+        self.framing = framing
     }
 
     func handleEvents(_ events: UInt32) { owner.handle(events, on: self) }
