@@ -144,7 +144,7 @@ public final class RequestRouter: Sendable {
         return Array(#"{"id":null,"ok":false,"error":{"code":"internal","message":"unencodable response"}}"#.utf8)
     }
 
-    private static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
         let x = Array(a.utf8), y = Array(b.utf8)
         guard x.count == y.count else { return false }
         return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0

@@ -22,8 +22,9 @@ struct CommandSpec {
     }
 
     static let all: [String: CommandSpec] = [
-        "serve": CommandSpec(options: ["redis", "host", "port", "namespace", "redis-wait", "max-backlog", "loops", "shutdown-grace"],
-                             flags: ["api-only", "projectors-only", "auto-rebuild"]),
+        "serve": CommandSpec(options: ["redis", "host", "port", "http-port", "namespace", "redis-wait", "max-backlog", "loops",
+                                       "shutdown-grace"],
+                             flags: ["api-only", "projectors-only", "auto-rebuild", "public-metrics"]),
         "create": command(options: ["customer", "email", "item"], positional: 0...0),
         "set-status": command(positional: 2...2),
         "cancel": command(options: ["reason"], positional: 1...1),

@@ -22,6 +22,10 @@ enum Serve {
         guard let port = Int(arguments.option("port") ?? env["ORDERS_PORT"] ?? "7480"), (0...65535).contains(port) else {
             throw UsageError("--port must be a number from 0 to 65535")
         }
+        guard let httpPort = Int(arguments.option("http-port") ?? env["ORDERS_HTTP_PORT"] ?? "7481"), (0...65535).contains(httpPort) else {
+            throw UsageError("--http-port must be a number from 0 (no HTTP) to 65535")
+        }
+        let publicMetrics = arguments.flag("public-metrics") || env["ORDERS_PUBLIC_METRICS"] == "1"
         let namespace = arguments.option("namespace") ?? env["ORDERS_NAMESPACE"] ?? "orders"
         guard KeySchema.isValidNamespace(namespace) else {
             throw UsageError("--namespace may hold letters, digits, '-', '_' and '.' only")
@@ -65,6 +69,7 @@ enum Serve {
         let runProjectors = !arguments.flag("api-only")
 
         var serverTask: Task<Void, any Error>?
+        var httpTask: Task<Void, any Error>?
         var throttleTask: Task<Void, Never>?
         if runAPI {
             let repository = OrderRepository(store: store)
@@ -79,6 +84,15 @@ enum Serve {
             serverTask = Task { try await lineServer.run(grace: grace) }
             Log.info("server.started", ["host": host, "port": bound, "redis": url, "namespace": namespace, "loops": loopCount,
                                         "functionLibrary": FunctionLibrary.version, "auth": token == nil ? "off" : "token"])
+            if httpPort > 0 {
+                let configuration = ServerConfiguration(host: host, port: httpPort)
+                let httpServer = HTTPServer(configuration: configuration, loops: loops,
+                                            wire: HTTPProtocol(router: HTTPRouter(api: router, publicMetrics: publicMetrics),
+                                                               configuration: configuration))
+                let boundHTTP = try httpServer.start()
+                httpTask = Task { try await httpServer.run(grace: grace) }
+                Log.info("server.http_started", ["host": host, "port": boundHTTP, "publicMetrics": publicMetrics])
+            }
         }
         let generations = LiveGenerations(log: operatorLog)
         try await generations.initialize()
@@ -120,7 +134,9 @@ enum Serve {
         Log.info("server.stopping", ["signal": signal])
         // Stops accepting, answers what was received (within the grace), closes the connections.
         serverTask?.cancel()
+        httpTask?.cancel()
         try? await serverTask?.value
+        try? await httpTask?.value
         throttleTask?.cancel()
         // A projector finishes the batch it is on (applied entries are acknowledged), then stops.
         for task in projectorTasks { task.cancel() }

@@ -15,10 +15,13 @@ final class TestServer: Sendable {
     let store: EventStore
     let server: LineServer
     let port: Int
+    /// The HTTP API on the same loops and handlers.
+    let http: HTTPServer
+    let httpPort: Int
     private let projectors: [Task<Void, Never>]
 
     init(token: String? = nil, configuration: ServerConfiguration = ServerConfiguration(host: "127.0.0.1", port: 0),
-         redis url: RedisURL? = nil, namespace: String? = nil) async throws {
+         redis url: RedisURL? = nil, namespace: String? = nil, publicMetrics: Bool = false) async throws {
         // What orders serve does: requests and projectors on event loops, each with its own
         // Redis connection.
         let redis = RedisClient(RedisConfiguration(url: try url ?? TestRedis.url(), commandTimeout: TestRedis.commandTimeout),
@@ -34,6 +37,10 @@ final class TestServer: Sendable {
             await router.respond(to: $0)
         }
         port = try server.start()
+        let httpConfiguration = ServerConfiguration(host: "127.0.0.1", port: 0, lineTimeout: configuration.lineTimeout)
+        http = HTTPServer(configuration: httpConfiguration, loops: ClientKind.testLoops,
+                          wire: HTTPProtocol(router: HTTPRouter(api: router, publicMetrics: publicMetrics), configuration: httpConfiguration))
+        httpPort = try http.start()
         let settings = ProjectorSettings(consumer: "test", block: .milliseconds(50))
         let order = Projector(projection: OrderProjection(), log: store.log, settings: settings)
         let summary = Projector(projection: SummaryProjection(), log: store.log, settings: settings)
@@ -47,8 +54,13 @@ final class TestServer: Sendable {
         try OrdersClient(host: "127.0.0.1", port: port, token: token, timeout: .seconds(20))
     }
 
+    func httpClient() throws -> HTTPTestClient {
+        try HTTPTestClient(port: httpPort)
+    }
+
     func stop() async {
         await server.shutdown()
+        await http.shutdown()
         for task in projectors { task.cancel() }
         for task in projectors { await task.value }
     }

@@ -31,7 +31,7 @@ struct UpgradeTests {
         let live = ViewKeys.live(old.keys)
         try await old.redis.send("HSET", live, "order", 1, "order:schema", 4, "summary", 1, "summary:schema", 2)
         try await old.redis.send("ZADD", ViewKeys(keys: old.keys, projection: "order", generation: 1).terms, 0, "mug\u{0}o-1")
-        #expect(try await LiveGenerations(log: old.log).schemaMismatches().map(\.projection) == ["order"])
+        #expect(try await LiveGenerations(log: old.log).schemaMismatches().map(\.projection).sorted() == ["order", "summary"])
 
         // The documented upgrade: `orders replay` (a full rebuild of both projections).
         try await ReplayService(log: old.log, dropGrace: .zero).rebuild(["order", "summary"])

@@ -28,6 +28,8 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         case replayRunning = "replay_running"
         /// The server requires a token and the request's was missing or wrong.
         case unauthorized
+        /// HTTP only: the body is declared as something other than JSON.
+        case unsupportedMediaType = "unsupported_media_type"
         case `internal`
     }
 

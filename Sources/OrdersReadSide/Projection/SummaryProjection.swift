@@ -12,7 +12,9 @@ public struct SummaryProjection: Projection {
     /// 2: customers' revenue is ranked by its exact sum (`customers:revenue-cents`), names are no
     /// longer kept here (topCustomers names a customer by their newest order), and customers are
     /// keyed by their folded email (`TextFolding`).
-    public static let schemaVersion = 2
+    /// 3: the totals hold each status's order amounts (`amount:<status>`, cents), for REST's
+    ///    `revenueByStatus`.
+    public static let schemaVersion = 3
 
     public init() {}
 
@@ -69,6 +71,8 @@ public struct SummaryProjection: Projection {
             deltas[Delta(command: "HINCRBY", key: keys.totals, field: "orders"), default: 0] += sign
             deltas[Delta(command: "HINCRBY", key: keys.totals, field: "status:" + contribution.status.rawValue), default: 0] += sign
             deltas[Delta(command: "HINCRBY", key: keys.totals, field: "revenue"), default: 0] += sign * revenue
+            deltas[Delta(command: "HINCRBY", key: keys.totals, field: "amount:" + contribution.status.rawValue), default: 0]
+                += sign * contribution.total.cents
             if contribution.status != .cancelled {
                 deltas[Delta(command: "HINCRBY", key: keys.totals, field: "revenueOrders"), default: 0] += sign
             }

@@ -169,3 +169,39 @@ extension QueryHandler {
         return Page(orders: page, nextCursor: next, examined: examined)
     }
 }
+
+extension QueryHandler {
+    /// How many orders match `filter`, and whether that is exact. A filter of one kind (a status,
+    /// a customer, a creation-time range, an amount range) is counted by its index (ZCOUNT);
+    /// one that combines kinds is counted by walking the listing, up to `countBudget` orders
+    /// examined, past which the count is a lower bound (`exact` false).
+    public func count(_ filter: ListFilter, minPosition: LogPosition? = nil,
+                      countBudget: Int = 100_000) async throws -> (count: Int, exact: Bool) {
+        let keys = try await view(OrderProjection.name, applied: minPosition)
+        if filter.isEmpty { return (0, true) }
+        let lower = filter.createdFrom.map { String($0.milliseconds) } ?? "-inf"
+        let upper = filter.createdTo.map { String($0.milliseconds) } ?? "+inf"
+        let hasTimeRange = filter.createdFrom != nil || filter.createdTo != nil
+        let index: (key: String, low: String, high: String)?
+        switch (filter.status, filter.customerEmail, filter.hasAmountRange) {
+        case (nil, nil, false): index = (keys.byCreated, lower, upper)
+        case (let status?, nil, false): index = (keys.byStatus(status), lower, upper)
+        case (nil, let email?, false): index = (keys.byCustomer(email), lower, upper)
+        case (nil, nil, true) where !hasTimeRange:
+            index = (keys.byTotal, filter.minTotal.map { String($0.cents) } ?? "-inf", filter.maxTotal.map { String($0.cents) } ?? "+inf")
+        default: index = nil
+        }
+        if let index {
+            return (try await log.redis.send("ZCOUNT", index.key, index.low, index.high).int ?? 0, true)
+        }
+        var counted = 0, examined = 0
+        var cursor: String?
+        repeat {
+            let page = try await list(filter, limit: 1000, cursor: cursor, minPosition: nil)
+            counted += page.orders.count
+            examined += page.examined
+            cursor = page.nextCursor
+        } while cursor != nil && examined < countBudget
+        return (counted, cursor == nil)
+    }
+}

@@ -8,6 +8,8 @@ extension QueryHandler {
     public struct Summary: Sendable, Hashable {
         public var totalOrders: Int
         public var ordersByStatus: [OrderStatus: Int]
+        /// The orders' amounts by the status they are in (cancelled ones included).
+        public var amountByStatus: [OrderStatus: Money]
         /// Total of every order that is not cancelled (open and delivered alike).
         public var revenue: Money
         /// `revenue` over the orders it counts, rounded half-up to the cent; zero with none.
@@ -26,7 +28,11 @@ extension QueryHandler {
         let replies = try await log.redis.pipeline([RedisCommand("HGETALL", keys.totals), RedisCommand("HGETALL", keys.days)])
         let totals = Self.counters(try replies[0].orThrow())
         var byStatus: [OrderStatus: Int] = [:]
-        for status in OrderStatus.allCases { byStatus[status] = Int(totals["status:" + status.rawValue] ?? 0) }
+        var amounts: [OrderStatus: Money] = [:]
+        for status in OrderStatus.allCases {
+            byStatus[status] = Int(totals["status:" + status.rawValue] ?? 0)
+            amounts[status] = Money(cents: totals["amount:" + status.rawValue] ?? 0)
+        }
         let revenue = totals["revenue"] ?? 0
         let counted = totals["revenueOrders"] ?? 0
         let average = counted > 0 ? (revenue * 2 + counted) / (counted * 2) : 0
@@ -39,7 +45,8 @@ extension QueryHandler {
             if parts[0] == "orders" { entry.orders = Int(value) } else { entry.revenue = Money(cents: value) }
             days[day] = entry
         }
-        return Summary(totalOrders: Int(totals["orders"] ?? 0), ordersByStatus: byStatus, revenue: Money(cents: revenue),
+        return Summary(totalOrders: Int(totals["orders"] ?? 0), ordersByStatus: byStatus, amountByStatus: amounts,
+                       revenue: Money(cents: revenue),
                        averageOrderValue: Money(cents: average),
                        days: days.values.filter { $0.orders != 0 || $0.revenue != .zero }.sorted { $0.day < $1.day })
     }

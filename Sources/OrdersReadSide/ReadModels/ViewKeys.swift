@@ -13,7 +13,7 @@ import OrdersEventLog
 ///     orders:{0}:view:order:g1:words                       zset   every distinct search word, all score 0 (prefix lookup)
 ///     orders:{0}:view:order:g1:word:<word>                 set    the orderIds whose customer or item words include <word>
 ///     orders:{0}:view:order:g1:id-words                    zset   "<word>\0<orderId>" for each word of each order id, score 0
-///     orders:{0}:view:summary:g1:totals                    hash   orders, revenue (cents), revenueOrders, status:<s>
+///     orders:{0}:view:summary:g1:totals                    hash   orders, revenue (cents), revenueOrders, status:<s>, amount:<s> (cents)
 ///     orders:{0}:view:summary:g1:orders                    hash   orderId → "version|status|cents|day|email" (what the order contributes)
 ///     orders:{0}:view:summary:g1:customers:revenue         zset   email scored by revenue (cents, as a double)
 ///     orders:{0}:view:summary:g1:customers:revenue-cents   hash   email → revenue in cents, exact

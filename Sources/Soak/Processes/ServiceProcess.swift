@@ -8,8 +8,10 @@ public final class ServiceProcess: @unchecked Sendable {
     // @unchecked: a suite starts and kills it from one task at a time.
     /// Chosen free; chosen again if another process took it before the service bound it.
     public private(set) var port: Int
+    /// The HTTP API's port, chosen the same way.
+    public private(set) var httpPort: Int
     public let log: URL
-    private let command: (Int) -> [String]
+    private let command: (Int, Int) -> [String]
     private var child: ChildProcess?
     /// Once it has run, it is restarted on the same port.
     private var startedBefore = false
@@ -20,10 +22,12 @@ public final class ServiceProcess: @unchecked Sendable {
     public init(binary: String, redis: RedisURL, namespace: String, extraArguments: [String] = [],
                 descriptorLimit: Int? = nil) throws {
         port = try RedisServerProcess.freePort()
+        httpPort = try RedisServerProcess.freePort()
         let cores = FileManager.default.temporaryDirectory.appendingPathComponent("orders-serve-cores-\(namespace)")
         coreDirectory = descriptorLimit == nil ? nil : cores
-        command = { port in
-            let serve = [binary, "serve", "--redis", redis.description, "--port", "\(port)", "--namespace", namespace] + extraArguments
+        command = { port, httpPort in
+            let serve = [binary, "serve", "--redis", redis.description, "--port", "\(port)", "--http-port", "\(httpPort)",
+                         "--namespace", namespace] + extraArguments
             guard let descriptorLimit else { return serve }
             try? FileManager.default.createDirectory(at: cores, withIntermediateDirectories: true)
             return ["/bin/sh", "-c", "cd '\(cores.path)' && ulimit -c unlimited; export SWIFT_BACKTRACE=enable=no; "
@@ -52,7 +56,7 @@ public final class ServiceProcess: @unchecked Sendable {
     public func start(within limit: Duration = .seconds(30)) async throws {
         for _ in 0..<5 {
             let logged = (try? Data(contentsOf: log).count) ?? 0
-            let started = try ChildProcess.spawn(command(port), log: log)
+            let started = try ChildProcess.spawn(command(port, httpPort), log: log)
             child = started
             let deadline = ContinuousClock.now + limit
             while started.isRunning {
@@ -73,6 +77,7 @@ public final class ServiceProcess: @unchecked Sendable {
                 try await Task.sleep(for: .milliseconds(100)) // a restart keeps its port: clients know it
             } else {
                 port = try RedisServerProcess.freePort()
+                httpPort = try RedisServerProcess.freePort()
             }
         }
         throw Exited()

@@ -1,0 +1,146 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// One HTTP/1.1 response, written as bytes by `encode`.
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+    /// Close the connection once this is sent (whatever the request asked).
+    public var close: Bool
+
+    public init(status: Int, contentType: String? = "application/json", headers: [(String, String)] = [],
+                body: [UInt8] = [], close: Bool = false) {
+        self.status = status
+        self.headers = headers.map { (name: $0.0, value: $0.1) }
+        if let contentType { self.headers.append((name: "Content-Type", value: contentType)) }
+        self.body = body
+        self.close = close
+    }
+
+    /// The status line, headers (with Date, Content-Length and Connection) and, unless the
+    /// request was HEAD, the body.
+    public func encode(keepAlive: Bool, head: Bool = false) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(body.count + 160 + headers.count * 32)
+        bytes += "HTTP/1.1 \(status) \(Self.reason(status))\r\n".utf8
+        bytes += "Date: ".utf8
+        bytes += HTTPDate.now()
+        bytes += "\r\n".utf8
+        for header in headers {
+            bytes += header.name.utf8
+            bytes += ": ".utf8
+            bytes += header.value.utf8
+            bytes += "\r\n".utf8
+        }
+        // 1xx and 204 carry no body and no length; everything else says its length, HEAD too.
+        if status >= 200 && status != 204 && status != 304 {
+            bytes += "Content-Length: \(body.count)\r\n".utf8
+        }
+        if !keepAlive || close { bytes += "Connection: close\r\n".utf8 }
+        bytes += "\r\n".utf8
+        if !head { bytes += body }
+        return bytes
+    }
+
+    /// `{"code":…,"error":…}` with `extra` fields, sorted by key.
+    public static func error(_ status: Int, code: String, message: String, extra: [(String, String)] = [],
+                             headers: [(String, String)] = [], close: Bool = false) -> HTTPResponse {
+        var json = JSONBytes()
+        json.object([("code", .string(code)), ("error", .string(message))] + extra.map { ($0.0, .string($0.1)) })
+        return HTTPResponse(status: status, headers: headers, body: json.bytes, close: close)
+    }
+
+    static func reason(_ status: Int) -> String {
+        switch status {
+        case 100: "Continue"
+        case 200: "OK"
+        case 201: "Created"
+        case 202: "Accepted"
+        case 204: "No Content"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 408: "Request Timeout"
+        case 409: "Conflict"
+        case 411: "Length Required"
+        case 412: "Precondition Failed"
+        case 413: "Content Too Large"
+        case 414: "URI Too Long"
+        case 415: "Unsupported Media Type"
+        case 417: "Expectation Failed"
+        case 431: "Request Header Fields Too Large"
+        case 500: "Internal Server Error"
+        case 501: "Not Implemented"
+        case 503: "Service Unavailable"
+        case 505: "HTTP Version Not Supported"
+        default: "Status \(status)"
+        }
+    }
+}
+
+/// A tiny JSON writer for the HTTP layer's own answers (errors, probes), sorted keys.
+struct JSONBytes {
+    enum Value {
+        case string(String)
+        case raw(String)
+    }
+
+    private(set) var bytes: [UInt8] = []
+
+    mutating func object(_ fields: [(String, Value)]) {
+        bytes.append(UInt8(ascii: "{"))
+        for (index, field) in fields.sorted(by: { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }).enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            string(field.0)
+            bytes.append(UInt8(ascii: ":"))
+            switch field.1 {
+            case .string(let text): string(text)
+            case .raw(let json): bytes += json.utf8
+            }
+        }
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    mutating func string(_ text: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": bytes += #"\""#.utf8
+            case "\\": bytes += #"\\"#.utf8
+            case "\n": bytes += #"\n"#.utf8
+            case "\r": bytes += #"\r"#.utf8
+            case "\t": bytes += #"\t"#.utf8
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                bytes += ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).utf8
+            default: bytes += String(scalar).utf8
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}
+
+/// The `Date` header's value (IMF-fixdate, UTC), formatted once per second.
+enum HTTPDate {
+    private static let cache = Mutex<(second: Int, text: [UInt8])>((-1, []))
+
+    static func now() -> [UInt8] {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        let second = spec.tv_sec
+        if let cached = cache.withLock({ $0.second == second ? $0.text : nil }) { return cached }
+        var time = time_t(second)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        let text = Array("\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT".utf8)
+        cache.withLock { $0 = (second, text) }
+        return text
+    }
+}

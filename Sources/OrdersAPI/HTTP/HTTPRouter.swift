@@ -1,0 +1,171 @@
+import OrdersDomain
+import OrdersEventLog
+import OrdersReadSide
+import RedisClient
+
+/// Routes HTTP requests to the same handlers the line protocol uses (`RequestRouter`), and gives
+/// their outcomes the statuses a REST client expects. Nothing a client sends can make it throw:
+/// every failure is an answer with a status and a `{code, error}` body.
+public final class HTTPRouter: Sendable {
+    let api: RequestRouter
+    /// The probes and metrics answer without a token even when one is configured.
+    let publicMetrics: Bool
+    /// `/health/ready` fails when a projection's lag is above this.
+    let readyLag: Duration
+
+    public init(api: RequestRouter, publicMetrics: Bool = false, readyLag: Duration = .seconds(30)) {
+        self.api = api
+        self.publicMetrics = publicMetrics
+        self.readyLag = readyLag
+    }
+
+    /// One request of a route: its path parameters, query and body.
+    struct Call {
+        let request: HTTPRequest
+        let parameters: [String: String]
+        let query: [String: String]
+    }
+
+    typealias Handler = @Sendable (HTTPRouter, Call) async throws -> HTTPResponse
+
+    struct Route {
+        /// Literal segments, and ":name" for a parameter.
+        let pattern: [String]
+        let methods: [String: Handler]
+        /// Probes and metrics: open without a token when the operator says so.
+        var probe = false
+    }
+
+    static let routes: [Route] = [
+        Route(pattern: ["health", "live"], methods: ["GET": { r, _ in r.live() }], probe: true),
+        Route(pattern: ["health", "ready"], methods: ["GET": { r, _ in await r.ready() }], probe: true),
+        Route(pattern: ["api", "v1", "orders"], methods: ["GET": { r, c in try await r.listOrders(c) }]),
+        Route(pattern: ["api", "v1", "orders", "order"], methods: ["POST": { r, c in try await r.createOrder(c) }]),
+        Route(pattern: ["api", "v1", "orders", "order", ":id"],
+              methods: ["GET": { r, c in try await r.getOrder(c) }, "DELETE": { r, c in try await r.deleteOrder(c) }]),
+        Route(pattern: ["api", "v1", "orders", "order", ":id", "status"], methods: ["PUT": { r, c in try await r.updateStatus(c) }]),
+        Route(pattern: ["api", "v1", "orders", "order", ":id", "cancel"], methods: ["PUT": { r, c in try await r.cancelOrder(c) }]),
+        Route(pattern: ["api", "v1", "orders", "order", ":id", "history"], methods: ["GET": { r, c in try await r.history(c) }]),
+        Route(pattern: ["api", "v1", "orders", "order", ":id", "as-of"], methods: ["GET": { r, c in try await r.asOf(c) }]),
+        Route(pattern: ["api", "v1", "orders", "status", ":status"], methods: ["GET": { r, c in try await r.ordersByStatus(c) }]),
+        Route(pattern: ["api", "v1", "orders", "customer", ":email"], methods: ["GET": { r, c in try await r.ordersByCustomer(c) }]),
+        Route(pattern: ["api", "v1", "orders", "search"], methods: ["GET": { r, c in try await r.search(c) }]),
+        Route(pattern: ["api", "v1", "orders", "summary"], methods: ["GET": { r, c in try await r.summary(c) }]),
+        Route(pattern: ["api", "v1", "orders", "top-customers"], methods: ["GET": { r, c in try await r.topCustomers(c) }]),
+        Route(pattern: ["api", "v1", "projections"], methods: ["GET": { r, _ in try await r.projections() }]),
+        Route(pattern: ["api", "v1", "dead-letters"], methods: ["GET": { r, c in try await r.deadLetters(c) }]),
+        Route(pattern: ["api", "v1", "dead-letters", "redrive"], methods: ["POST": { r, c in try await r.redrive(c) }]),
+        Route(pattern: ["api", "v1", "replay"], methods: ["GET": { r, c in try await r.replayStatus(c) },
+                                                         "POST": { r, c in try await r.startReplay(c) },
+                                                         "DELETE": { r, _ in try await r.cancelReplay() }]),
+    ]
+
+    public func respond(to request: HTTPRequest) async -> HTTPResponse {
+        guard let segments = request.pathSegments else {
+            return HTTPResponse.error(400, code: "invalid_request", message: "the path is not valid percent-encoded UTF-8")
+        }
+        guard let query = request.queryParameters else {
+            return HTTPResponse.error(400, code: "invalid_request", message: "the query is not valid percent-encoded UTF-8")
+        }
+        guard let (route, parameters) = Self.match(segments) else {
+            return HTTPResponse.error(404, code: "not_found", message: "no such path: \(request.path.prefix(120))")
+        }
+        let method = request.method == "HEAD" ? "GET" : request.method
+        guard let handler = route.methods[method] else {
+            var allowed = route.methods.keys.sorted()
+            if allowed.contains("GET") { allowed.append("HEAD") }
+            return HTTPResponse.error(405, code: "method_not_allowed",
+                                      message: "\(request.method.prefix(20)) is not allowed here; use \(allowed.joined(separator: ", "))",
+                                      headers: [("Allow", allowed.joined(separator: ", "))])
+        }
+        if let token = api.token, !(route.probe && publicMetrics) {
+            guard let given = Self.bearerToken(request), RequestRouter.constantTimeEqual(given, token) else {
+                return HTTPResponse.error(401, code: "unauthorized", message: "a valid bearer token is required",
+                                          headers: [("WWW-Authenticate", "Bearer")])
+            }
+        }
+        do {
+            return try await handler(self, Call(request: request, parameters: parameters, query: query))
+        } catch {
+            return Self.response(for: Self.apiError(error))
+        }
+    }
+
+    static func match(_ segments: [String]) -> (Route, [String: String])? {
+        for route in routes where route.pattern.count == segments.count {
+            var parameters: [String: String] = [:]
+            var matched = true
+            for (part, segment) in zip(route.pattern, segments) {
+                if part.hasPrefix(":") {
+                    parameters[String(part.dropFirst())] = segment
+                } else if part != segment {
+                    matched = false
+                    break
+                }
+            }
+            if matched { return (route, parameters) }
+        }
+        return nil
+    }
+
+    static func bearerToken(_ request: HTTPRequest) -> String? {
+        guard let value = request.header("authorization") else { return nil }
+        let parts = value.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return String(parts[1]).trimmingSpaces
+    }
+
+    // MARK: - Errors
+
+    static func apiError(_ error: any Error) -> APIError {
+        switch error {
+        case let error as APIError: error
+        case let error as EventStoreError: APIError(error)
+        case let error as ReadSideError: APIError(error)
+        case let error as RedisError: APIError(EventStoreError.from(error))
+        default: APIError.unexpected(error)
+        }
+    }
+
+    /// The status each error code has over HTTP.
+    static func status(of code: APIError.Code) -> Int {
+        switch code {
+        case .invalidJSON, .invalidRequest, .validationFailed: 400
+        case .unauthorized: 401
+        case .notFound: 404
+        case .invalidTransition, .replayRunning: 409
+        case .concurrencyConflict: 412
+        case .tooLarge: 413
+        case .unsupportedMediaType: 415
+        case .staleRead, .unavailable: 503
+        case .internal: 500
+        }
+    }
+
+    static func response(for error: APIError) -> HTTPResponse {
+        var extra: [(String, JSONBytes.Value)] = []
+        for (key, value) in error.details.sorted(by: { $0.key < $1.key }) {
+            switch value {
+            case let number as Int: extra.append((key, .raw(String(number))))
+            default: extra.append((key, .string("\(value)")))
+            }
+        }
+        var json = JSONBytes()
+        json.object([("code", .string(error.code.rawValue)), ("error", .string(error.message))] + extra)
+        var headers: [(String, String)] = []
+        if error.code == .concurrencyConflict, let actual = error.details["actualVersion"] as? Int {
+            headers.append(("ETag", "\"\(actual)\""))
+        }
+        if error.code == .unavailable || error.code == .staleRead { headers.append(("Retry-After", "1")) }
+        return HTTPResponse(status: status(of: error.code), headers: headers, body: json.bytes)
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        var text = self[...]
+        while text.first == " " || text.first == "\t" { text = text.dropFirst() }
+        while text.last == " " || text.last == "\t" { text = text.dropLast() }
+        return String(text)
+    }
+}
