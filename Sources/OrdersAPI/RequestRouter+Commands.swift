@@ -59,12 +59,16 @@ extension RequestRouter {
     func execute(_ request: CommandHandler.Request) async throws(APIError) -> AppendResult {
         do {
             await throttle?.admit()
-            return try await commands.handle(request)
+            let result = try await commands.handle(request)
+            metrics.command(outcome: result.duplicate ? "duplicate" : "appended", events: result.duplicate ? 0 : result.positions.count)
+            return result
         } catch {
-            switch error {
-            case .domain(let domain): throw APIError(domain)
-            case .store(let store): throw APIError(store)
+            let refusal = switch error {
+            case .domain(let domain): APIError(domain)
+            case .store(let store): APIError(store)
             }
+            metrics.command(outcome: refusal.code.rawValue)
+            throw refusal
         }
     }
 }

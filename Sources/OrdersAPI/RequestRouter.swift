@@ -18,10 +18,13 @@ public final class RequestRouter: Sendable {
     let token: String?
     /// Holds commands back while the read models are too far behind (nil: never).
     let throttle: WriteThrottle?
+    /// What requests and commands count, for `/metrics` (shared with the HTTP router).
+    public let metrics: ServiceMetrics
 
     public init(commands: CommandHandler, queries: QueryHandler, replay: ReplayService, token: String? = nil,
-                throttle: WriteThrottle? = nil) {
+                throttle: WriteThrottle? = nil, metrics: ServiceMetrics = ServiceMetrics()) {
         self.throttle = throttle
+        self.metrics = metrics
         self.commands = commands
         self.queries = queries
         self.replay = replay
@@ -30,32 +33,43 @@ public final class RequestRouter: Sendable {
         self.token = token
     }
 
+    /// The operations a request may name (anything else is counted as `unknown`).
+    static let operations: Set<String> = [
+        "createOrder", "updateStatus", "cancelOrder", "deleteOrder", "getOrder", "listOrders", "ordersByStatus",
+        "ordersByCustomer", "summary", "topCustomers", "search", "projectionStatus", "replay", "replayStatus",
+        "cancelReplay", "snapshot", "deadLetters", "redriveDeadLetters", "orderHistory", "orderAsOf", "health",
+    ]
+
+    /// Answers one request line and counts it (`ServiceMetrics.request`).
     public func respond(to line: [UInt8]) async -> [UInt8] {
+        let start = ContinuousClock.now
+        let (operation, outcome, answer) = await answer(line)
+        metrics.request(protocol: "line", operation: operation, outcome: outcome, seconds: (ContinuousClock.now - start).seconds)
+        return answer
+    }
+
+    private func answer(_ line: [UInt8]) async -> (operation: String, outcome: String, [UInt8]) {
         let parsed: (value: JSON, raw: ArraySlice<UInt8>?)
         do {
             parsed = try JSON.parse(bytes: line, rawValueOf: "id")
         } catch {
-            return Self.encode(id: RawJSON.null, error: APIError(.invalidJSON, "the request is not valid JSON (one UTF-8 JSON object per line): \(error)"))
+            let error = APIError(.invalidJSON, "the request is not valid JSON (one UTF-8 JSON object per line): \(error)")
+            return ("unknown", error.code.rawValue, Self.encode(id: RawJSON.null, error: error))
         }
         guard case .object(let object) = parsed.value else {
-            return Self.encode(id: RawJSON.null, error: APIError(.invalidRequest, "a request must be a JSON object"))
+            let error = APIError(.invalidRequest, "a request must be a JSON object")
+            return ("unknown", error.code.rawValue, Self.encode(id: RawJSON.null, error: error))
         }
+        var operation = "unknown"
+        if case .string(let op)? = object["op"], Self.operations.contains(op) { operation = op }
         // The id goes back exactly as the client wrote it, byte for byte.
         let id = parsed.raw.map { RawJSON(Array($0)) } ?? RawJSON.null
         do {
             let result = try await route(RequestFields(object: object))
-            return Self.encode(id: id, result: result)
-        } catch let error as APIError {
-            return Self.encode(id: id, error: error)
-        } catch let error as EventStoreError {
-            return Self.encode(id: id, error: APIError(error))
-        } catch let error as ReadSideError {
-            return Self.encode(id: id, error: APIError(error))
-        } catch let error as RedisError {
-            // A query or operator call that reached Redis directly: an outage is `unavailable`.
-            return Self.encode(id: id, error: APIError(EventStoreError.from(error)))
+            return (operation, "ok", Self.encode(id: id, result: result))
         } catch {
-            return Self.encode(id: id, error: APIError.unexpected(error))
+            let refusal = HTTPRouter.apiError(error)
+            return (operation, refusal.code.rawValue, Self.encode(id: id, error: refusal))
         }
     }
 

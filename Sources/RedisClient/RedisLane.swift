@@ -32,6 +32,8 @@ final class RedisLane: @unchecked Sendable {
 
     private var connection: RedisConnection?
     private var backoff: Duration
+    /// Connected at least once: a later connect is a reconnect (counted in `RedisStatistics`).
+    private var hasConnected = false
     private var nextConnectAttempt = ContinuousClock.now
     private var lastConnectError: RedisError?
 
@@ -149,6 +151,8 @@ final class RedisLane: @unchecked Sendable {
                                                  connectTimeout: configuration.connectTimeout,
                                                  commandTimeout: configuration.commandTimeout)
             self.connection = connection
+            if hasConnected { RedisStatistics.reconnected() }
+            hasConnected = true
             backoff = configuration.reconnectBackoff.lowerBound
             lastConnectError = nil
             return connection

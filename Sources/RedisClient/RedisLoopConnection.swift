@@ -31,6 +31,8 @@ final class RedisLoopConnection: EventLoopSource, TurnEndFlushing {
     private var waiters = WaiterQueue()
     private var connectDeadline = ContinuousClock.now
     private var backoff: Duration
+    /// Connected at least once: a later connect is a reconnect (counted in `RedisStatistics`).
+    private var hasConnected = false
     private var retryAt: ContinuousClock.Instant?
     private var connectError: RedisError?
     private var ticker: UInt64?
@@ -148,6 +150,8 @@ final class RedisLoopConnection: EventLoopSource, TurnEndFlushing {
     }
 
     private func connected() {
+        if hasConnected { RedisStatistics.reconnected() }
+        hasConnected = true
         state = .ready
         backoff = configuration.reconnectBackoff.lowerBound
         connectError = nil

@@ -81,6 +81,7 @@ enum Serve {
             let lineServer = LineServer(configuration: ServerConfiguration(host: host, port: port), loops: loops,
                                         tooLarge: RequestRouterLimits.tooLargeResponse) { await router.respond(to: $0) }
             let bound = try lineServer.start()
+            router.metrics.watchConnections(of: "line") { lineServer.openConnections }
             serverTask = Task { try await lineServer.run(grace: grace) }
             Log.info("server.started", ["host": host, "port": bound, "redis": url, "namespace": namespace, "loops": loopCount,
                                         "functionLibrary": FunctionLibrary.version, "auth": token == nil ? "off" : "token"])
@@ -90,6 +91,7 @@ enum Serve {
                                             wire: HTTPProtocol(router: HTTPRouter(api: router, publicMetrics: publicMetrics),
                                                                configuration: configuration))
                 let boundHTTP = try httpServer.start()
+                router.metrics.watchConnections(of: "http") { httpServer.openConnections }
                 httpTask = Task { try await httpServer.run(grace: grace) }
                 Log.info("server.http_started", ["host": host, "port": boundHTTP, "publicMetrics": publicMetrics])
             }

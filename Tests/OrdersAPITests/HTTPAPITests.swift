@@ -165,6 +165,39 @@ struct HTTPAPITests {
         #expect(try await server.logLength == 0)
     }
 
+    @Test func metricsCountRequestsCommandsAndProjectionsAndPassPromtool() async throws {
+        let server = try await TestServer()
+        defer { Task { await server.stop() } }
+        let scrapes = try await onThreads(1) { _ -> String in
+            let http = try server.httpClient()
+            let created = try http.request("POST", "/api/v1/orders/order", body: Self.order, headers: [("Idempotency-Key", "metrics-1")])
+            _ = try http.request("POST", "/api/v1/orders/order", body: Self.order, headers: [("Idempotency-Key", "metrics-1")])
+            let orderId = created.json?["orderId"]?.string ?? ""
+            _ = try http.request("PUT", "/api/v1/orders/order/\(orderId)/status", body: #"{"status":"confirmed"}"#, headers: [("If-Match", "\"7\"")])
+            _ = try server.client().call("getOrder", ["orderId": orderId, "minPosition": created.headers["orders-log-position"] ?? ""])
+            let scraped = try http.request("GET", "/metrics")
+            #expect(scraped.status == 200 && scraped.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8")
+            return scraped.text
+        }
+        let text = scrapes.first ?? ""
+        let lines = Set(text.split(separator: "\n").map(String.init))
+        for sample in [
+            #"orders_commands_total{outcome="appended"} 1"#, #"orders_commands_total{outcome="duplicate"} 1"#,
+            #"orders_commands_total{outcome="concurrency_conflict"} 1"#, "orders_events_appended_total 1",
+            "orders_concurrency_conflicts_total 1", "orders_idempotent_duplicates_total 1",
+            #"orders_request_duration_seconds_count{protocol="http",operation="createOrder",outcome="ok"} 2"#,
+            #"orders_request_duration_seconds_count{protocol="http",operation="updateStatus",outcome="concurrency_conflict"} 1"#,
+            #"orders_request_duration_seconds_count{protocol="line",operation="getOrder",outcome="ok"} 1"#,
+            #"orders_open_connections{server="http"} 1"#, "orders_redis_up 1",
+            #"orders_projection_generation{projection="order"} 1"#, #"orders_projection_dead_letters{projection="summary"} 0"#,
+        ] {
+            #expect(lines.contains(sample), "missing: \(sample)")
+        }
+        #expect(text.contains(#"orders_projection_lag_events{projection="order"} "#))
+        let check = try Self.promtool(text)
+        #expect(check.status == 0, "promtool: \(check.output)")
+    }
+
     @Test func aTokenGuardsTheAPIAndThePublicProbesWhenAskedTo() async throws {
         let guarded = try await TestServer(token: "s3cret")
         let open = try await TestServer(token: "s3cret", publicMetrics: true)
@@ -179,8 +212,30 @@ struct HTTPAPITests {
             let probes = try open.httpClient()
             #expect(try probes.request("GET", "/health/live").status == 200)
             #expect(try probes.request("GET", "/health/ready").status == 200)
+            #expect(try probes.request("GET", "/metrics").status == 200)
+            #expect(try http.request("GET", "/metrics").status == 401)
             #expect(try probes.request("GET", "/api/v1/orders").status == 401)
         }
+    }
+}
+
+extension HTTPAPITests {
+    /// `promtool check metrics` (Debian's prometheus package, installed by Scripts/bootstrap) on
+    /// `text`: its exit status and what it printed.
+    static func promtool(_ text: String) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/promtool")
+        process.arguments = ["check", "metrics"]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        input.fileHandleForWriting.write(Data(text.utf8))
+        try input.fileHandleForWriting.close()
+        let printed = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: printed, as: UTF8.self))
     }
 }
 

@@ -41,6 +41,9 @@ final class TestServer: Sendable {
         http = HTTPServer(configuration: httpConfiguration, loops: ClientKind.testLoops,
                           wire: HTTPProtocol(router: HTTPRouter(api: router, publicMetrics: publicMetrics), configuration: httpConfiguration))
         httpPort = try http.start()
+        let (line, http) = (server, http)
+        router.metrics.watchConnections(of: "line") { line.openConnections }
+        router.metrics.watchConnections(of: "http") { http.openConnections }
         let settings = ProjectorSettings(consumer: "test", block: .milliseconds(50))
         let order = Projector(projection: OrderProjection(), log: store.log, settings: settings)
         let summary = Projector(projection: SummaryProjection(), log: store.log, settings: settings)

@@ -10,6 +10,8 @@ public struct HTTPResponse: Sendable {
     public var body: [UInt8]
     /// Close the connection once this is sent (whatever the request asked).
     public var close: Bool
+    /// The `code` of an error answer (for the metrics' outcome label).
+    public var errorCode: String?
 
     public init(status: Int, contentType: String? = "application/json", headers: [(String, String)] = [],
                 body: [UInt8] = [], close: Bool = false) {
@@ -50,7 +52,9 @@ public struct HTTPResponse: Sendable {
                              headers: [(String, String)] = [], close: Bool = false) -> HTTPResponse {
         var json = JSONBytes()
         json.object([("code", .string(code)), ("error", .string(message))] + extra.map { ($0.0, .string($0.1)) })
-        return HTTPResponse(status: status, headers: headers, body: json.bytes, close: close)
+        var response = HTTPResponse(status: status, headers: headers, body: json.bytes, close: close)
+        response.errorCode = code
+        return response
     }
 
     static func reason(_ status: Int) -> String {

@@ -32,8 +32,11 @@ extension HTTPRouter {
         }
         guard reasons.isEmpty else {
             var json = JSONBytes()
-            json.object([("reasons", .raw("[" + reasons.map { "\"\($0)\"" }.joined(separator: ",") + "]")), ("status", .string("not ready"))])
-            return HTTPResponse(status: 503, body: json.bytes)
+            json.object([("code", .string("not_ready")), ("error", .string(reasons.joined(separator: "; "))),
+                         ("status", .string("not ready"))])
+            var response = HTTPResponse(status: 503, headers: [("Retry-After", "5")], body: json.bytes)
+            response.errorCode = "not_ready"
+            return response
         }
         return HTTPResponse(status: 200, body: Array(#"{"status":"ready"}"#.utf8))
     }

@@ -28,66 +28,97 @@ public final class HTTPRouter: Sendable {
 
     typealias Handler = @Sendable (HTTPRouter, Call) async throws -> HTTPResponse
 
+    /// What one method of a route does: its operation's name (the line protocol's, for metrics)
+    /// and its handler.
+    struct Endpoint {
+        let operation: String
+        let handler: Handler
+        init(_ operation: String, _ handler: @escaping Handler) {
+            self.operation = operation
+            self.handler = handler
+        }
+    }
+
     struct Route {
         /// Literal segments, and ":name" for a parameter.
         let pattern: [String]
-        let methods: [String: Handler]
+        let methods: [String: Endpoint]
         /// Probes and metrics: open without a token when the operator says so.
         var probe = false
     }
 
     static let routes: [Route] = [
-        Route(pattern: ["health", "live"], methods: ["GET": { r, _ in r.live() }], probe: true),
-        Route(pattern: ["health", "ready"], methods: ["GET": { r, _ in await r.ready() }], probe: true),
-        Route(pattern: ["api", "v1", "orders"], methods: ["GET": { r, c in try await r.listOrders(c) }]),
-        Route(pattern: ["api", "v1", "orders", "order"], methods: ["POST": { r, c in try await r.createOrder(c) }]),
+        Route(pattern: ["health", "live"], methods: ["GET": Endpoint("live") { r, _ in r.live() }], probe: true),
+        Route(pattern: ["health", "ready"], methods: ["GET": Endpoint("ready") { r, _ in await r.ready() }], probe: true),
+        Route(pattern: ["metrics"], methods: ["GET": Endpoint("metrics") { r, _ in await r.metrics() }], probe: true),
+        Route(pattern: ["api", "v1", "orders"], methods: ["GET": Endpoint("listOrders") { r, c in try await r.listOrders(c) }]),
+        Route(pattern: ["api", "v1", "orders", "order"], methods: ["POST": Endpoint("createOrder") { r, c in try await r.createOrder(c) }]),
         Route(pattern: ["api", "v1", "orders", "order", ":id"],
-              methods: ["GET": { r, c in try await r.getOrder(c) }, "DELETE": { r, c in try await r.deleteOrder(c) }]),
-        Route(pattern: ["api", "v1", "orders", "order", ":id", "status"], methods: ["PUT": { r, c in try await r.updateStatus(c) }]),
-        Route(pattern: ["api", "v1", "orders", "order", ":id", "cancel"], methods: ["PUT": { r, c in try await r.cancelOrder(c) }]),
-        Route(pattern: ["api", "v1", "orders", "order", ":id", "history"], methods: ["GET": { r, c in try await r.history(c) }]),
-        Route(pattern: ["api", "v1", "orders", "order", ":id", "as-of"], methods: ["GET": { r, c in try await r.asOf(c) }]),
-        Route(pattern: ["api", "v1", "orders", "status", ":status"], methods: ["GET": { r, c in try await r.ordersByStatus(c) }]),
-        Route(pattern: ["api", "v1", "orders", "customer", ":email"], methods: ["GET": { r, c in try await r.ordersByCustomer(c) }]),
-        Route(pattern: ["api", "v1", "orders", "search"], methods: ["GET": { r, c in try await r.search(c) }]),
-        Route(pattern: ["api", "v1", "orders", "summary"], methods: ["GET": { r, c in try await r.summary(c) }]),
-        Route(pattern: ["api", "v1", "orders", "top-customers"], methods: ["GET": { r, c in try await r.topCustomers(c) }]),
-        Route(pattern: ["api", "v1", "projections"], methods: ["GET": { r, _ in try await r.projections() }]),
-        Route(pattern: ["api", "v1", "dead-letters"], methods: ["GET": { r, c in try await r.deadLetters(c) }]),
-        Route(pattern: ["api", "v1", "dead-letters", "redrive"], methods: ["POST": { r, c in try await r.redrive(c) }]),
-        Route(pattern: ["api", "v1", "replay"], methods: ["GET": { r, c in try await r.replayStatus(c) },
-                                                         "POST": { r, c in try await r.startReplay(c) },
-                                                         "DELETE": { r, _ in try await r.cancelReplay() }]),
+              methods: ["GET": Endpoint("getOrder") { r, c in try await r.getOrder(c) },
+                        "DELETE": Endpoint("deleteOrder") { r, c in try await r.deleteOrder(c) }]),
+        Route(pattern: ["api", "v1", "orders", "order", ":id", "status"],
+              methods: ["PUT": Endpoint("updateStatus") { r, c in try await r.updateStatus(c) }]),
+        Route(pattern: ["api", "v1", "orders", "order", ":id", "cancel"],
+              methods: ["PUT": Endpoint("cancelOrder") { r, c in try await r.cancelOrder(c) }]),
+        Route(pattern: ["api", "v1", "orders", "order", ":id", "history"],
+              methods: ["GET": Endpoint("orderHistory") { r, c in try await r.history(c) }]),
+        Route(pattern: ["api", "v1", "orders", "order", ":id", "as-of"],
+              methods: ["GET": Endpoint("orderAsOf") { r, c in try await r.asOf(c) }]),
+        Route(pattern: ["api", "v1", "orders", "status", ":status"],
+              methods: ["GET": Endpoint("ordersByStatus") { r, c in try await r.ordersByStatus(c) }]),
+        Route(pattern: ["api", "v1", "orders", "customer", ":email"],
+              methods: ["GET": Endpoint("ordersByCustomer") { r, c in try await r.ordersByCustomer(c) }]),
+        Route(pattern: ["api", "v1", "orders", "search"], methods: ["GET": Endpoint("search") { r, c in try await r.search(c) }]),
+        Route(pattern: ["api", "v1", "orders", "summary"], methods: ["GET": Endpoint("summary") { r, c in try await r.summary(c) }]),
+        Route(pattern: ["api", "v1", "orders", "top-customers"],
+              methods: ["GET": Endpoint("topCustomers") { r, c in try await r.topCustomers(c) }]),
+        Route(pattern: ["api", "v1", "projections"], methods: ["GET": Endpoint("projectionStatus") { r, _ in try await r.projections() }]),
+        Route(pattern: ["api", "v1", "dead-letters"], methods: ["GET": Endpoint("deadLetters") { r, c in try await r.deadLetters(c) }]),
+        Route(pattern: ["api", "v1", "dead-letters", "redrive"],
+              methods: ["POST": Endpoint("redriveDeadLetters") { r, c in try await r.redrive(c) }]),
+        Route(pattern: ["api", "v1", "replay"], methods: ["GET": Endpoint("replayStatus") { r, c in try await r.replayStatus(c) },
+                                                         "POST": Endpoint("replay") { r, c in try await r.startReplay(c) },
+                                                         "DELETE": Endpoint("cancelReplay") { r, _ in try await r.cancelReplay() }]),
     ]
 
+    /// Answers one request and counts it (`ServiceMetrics.request`): its operation, or `unrouted`
+    /// for a path or method without one, and its outcome, `ok` or the error's code.
     public func respond(to request: HTTPRequest) async -> HTTPResponse {
+        let start = ContinuousClock.now
+        let (operation, response) = await route(request)
+        let outcome = response.status < 400 ? "ok" : response.errorCode ?? "status_\(response.status)"
+        api.metrics.request(protocol: "http", operation: operation, outcome: outcome, seconds: (ContinuousClock.now - start).seconds)
+        return response
+    }
+
+    private func route(_ request: HTTPRequest) async -> (operation: String, HTTPResponse) {
         guard let segments = request.pathSegments else {
-            return HTTPResponse.error(400, code: "invalid_request", message: "the path is not valid percent-encoded UTF-8")
+            return ("unrouted", HTTPResponse.error(400, code: "invalid_request", message: "the path is not valid percent-encoded UTF-8"))
         }
         guard let query = request.queryParameters else {
-            return HTTPResponse.error(400, code: "invalid_request", message: "the query is not valid percent-encoded UTF-8")
+            return ("unrouted", HTTPResponse.error(400, code: "invalid_request", message: "the query is not valid percent-encoded UTF-8"))
         }
         guard let (route, parameters) = Self.match(segments) else {
-            return HTTPResponse.error(404, code: "not_found", message: "no such path: \(request.path.prefix(120))")
+            return ("unrouted", HTTPResponse.error(404, code: "not_found", message: "no such path: \(request.path.prefix(120))"))
         }
         let method = request.method == "HEAD" ? "GET" : request.method
-        guard let handler = route.methods[method] else {
+        guard let endpoint = route.methods[method] else {
             var allowed = route.methods.keys.sorted()
             if allowed.contains("GET") { allowed.append("HEAD") }
-            return HTTPResponse.error(405, code: "method_not_allowed",
-                                      message: "\(request.method.prefix(20)) is not allowed here; use \(allowed.joined(separator: ", "))",
-                                      headers: [("Allow", allowed.joined(separator: ", "))])
+            return ("unrouted", HTTPResponse.error(405, code: "method_not_allowed",
+                                                   message: "\(request.method.prefix(20)) is not allowed here; use \(allowed.joined(separator: ", "))",
+                                                   headers: [("Allow", allowed.joined(separator: ", "))]))
         }
         if let token = api.token, !(route.probe && publicMetrics) {
             guard let given = Self.bearerToken(request), RequestRouter.constantTimeEqual(given, token) else {
-                return HTTPResponse.error(401, code: "unauthorized", message: "a valid bearer token is required",
-                                          headers: [("WWW-Authenticate", "Bearer")])
+                return (endpoint.operation, HTTPResponse.error(401, code: "unauthorized", message: "a valid bearer token is required",
+                                                               headers: [("WWW-Authenticate", "Bearer")]))
             }
         }
         do {
-            return try await handler(self, Call(request: request, parameters: parameters, query: query))
+            return (endpoint.operation, try await endpoint.handler(self, Call(request: request, parameters: parameters, query: query)))
         } catch {
-            return Self.response(for: Self.apiError(error))
+            return (endpoint.operation, Self.response(for: Self.apiError(error)))
         }
     }
 
@@ -157,8 +188,14 @@ public final class HTTPRouter: Sendable {
             headers.append(("ETag", "\"\(actual)\""))
         }
         if error.code == .unavailable || error.code == .staleRead { headers.append(("Retry-After", "1")) }
-        return HTTPResponse(status: status(of: error.code), headers: headers, body: json.bytes)
+        var response = HTTPResponse(status: status(of: error.code), headers: headers, body: json.bytes)
+        response.errorCode = error.code.rawValue
+        return response
     }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 extension String {

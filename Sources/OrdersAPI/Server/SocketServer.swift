@@ -30,6 +30,9 @@ public final class SocketServer<P: WireProtocol>: Sendable {
         self.shared = ServerShared(configuration: configuration)
     }
 
+    /// Client connections open now.
+    public var openConnections: Int { shared.openConnections.load(ordering: .relaxed) }
+
     /// The port bound by `start` (useful with port 0).
     public var boundPort: Int { port.load(ordering: .relaxed) }
 
