@@ -56,6 +56,11 @@ struct HTTPFramingTests {
         }
     }
 
+    @Test func aLaterMinorVersionIsServedAsHTTP11() {
+        let got = requests(steps("GET /a HTTP/1.2\r\nHost: x\r\n\r\n"))
+        #expect(got.count == 1 && got.first?.keepAlive == true)
+    }
+
     @Test func expectContinueIsAnsweredOnceTheHeadIsIn() {
         let got = steps("PUT /a HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n", chunk: 10)
         guard case .interim(let bytes)? = got.first else { Issue.record("no 100 Continue"); return }
@@ -74,6 +79,8 @@ struct HTTPFramingTests {
             ("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n", 413),
             ("GET /a HTTP/1.1\r\n\r\n", 400),
             ("GET /a HTTP/2.0\r\nHost: x\r\n\r\n", 505),
+            ("GET /a HTTP/1x1\r\nHost: x\r\n\r\n", 400),
+            ("GET /a HTTP/1.10\r\nHost: x\r\n\r\n", 400),
             ("GET /a\r\nHost: x\r\n\r\n", 400),
             ("GET  /a HTTP/1.1\r\nHost: x\r\n\r\n", 400),
             ("G(T /a HTTP/1.1\r\nHost: x\r\n\r\n", 400),

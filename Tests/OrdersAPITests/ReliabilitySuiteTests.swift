@@ -45,9 +45,14 @@ struct ReliabilitySuiteTests {
         try await run(RebuildUnderQueriesSuite(orders: 300, writers: 8))
     }
 
-    /// Mutated and random lines with idle and slow-loris connections open: documented codes only,
-    /// nothing written by an invalid request, the server alive and serving.
+    /// Mutated and random lines and HTTP messages with idle and slow-loris connections open:
+    /// documented codes only, nothing written by an invalid request, the server alive and serving.
     @Test func hostileInput() async throws {
-        try await run(HostileInputSuite(requests: 5_000, idleConnections: 200))
+        try await run(HostileInputSuite(requests: 5_000, httpRequests: 1_000, idleConnections: 200))
+    }
+
+    /// A real Prometheus scrapes the service under load and counts the events the log holds.
+    @Test func metricsScrapedByPrometheus() async throws {
+        try await run(MetricsSuite(workers: 4, commands: 400, duration: .seconds(30)))
     }
 }

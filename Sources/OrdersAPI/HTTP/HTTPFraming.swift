@@ -138,13 +138,17 @@ public struct HTTPFraming: RequestFraming {
               parts[1].allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
             return .refused(Self.refusal(400, "the request line must be METHOD SP target SP HTTP-version"))
         }
-        let version = String(decoding: parts[2], as: UTF8.self)
-        guard version.hasPrefix("HTTP/"), version.count == 8 else {
+        // HTTP-version = "HTTP/" DIGIT "." DIGIT; a later 1.x is served as 1.1 (RFC 9110 §2.5).
+        let version = Array(parts[2])
+        let isDigit = { (byte: UInt8) in byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+        guard version.count == 8, version.starts(with: Array("HTTP/".utf8)), isDigit(version[5]), version[6] == UInt8(ascii: "."),
+              isDigit(version[7]) else {
             return .refused(Self.refusal(400, "the request line must end with an HTTP version like HTTP/1.1"))
         }
-        guard version == "HTTP/1.1" || version == "HTTP/1.0" else {
+        guard version[5] == UInt8(ascii: "1") else {
             return .refused(Self.refusal(505, "this server speaks HTTP/1.1 and HTTP/1.0"))
         }
+        let http10 = version[7] == UInt8(ascii: "0")
         var target = String(decoding: parts[1], as: UTF8.self)
         if target.hasPrefix("http://") || target.hasPrefix("https://") {
             // Absolute form: the path is what follows the authority.
@@ -175,8 +179,8 @@ public struct HTTPFraming: RequestFraming {
         var request = HTTPRequest(method: method, path: path, query: query, headers: headers, body: [], keepAlive: true)
         let connection = Set((request.header("connection") ?? "").lowercased().split(separator: ",")
             .map { $0.trimmingCharacters(in: " \t") })
-        request.keepAlive = version == "HTTP/1.1" ? !connection.contains("close") : connection.contains("keep-alive")
-        if version == "HTTP/1.1" && request.header("host") == nil {
+        request.keepAlive = http10 ? connection.contains("keep-alive") : !connection.contains("close")
+        if !http10 && request.header("host") == nil {
             return .refused(Self.refusal(400, "HTTP/1.1 requests must carry a Host header"))
         }
         let lengths = headers.filter { $0.name == "content-length" }.map(\.value)

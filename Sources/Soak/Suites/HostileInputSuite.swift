@@ -6,21 +6,25 @@ import OrdersReadSide
 import OrdersAPI
 import Synchronization
 
-/// Suite 5: a protocol fuzzer (random and mutated valid requests, pipelined) while 1,000 idle
-/// connections and a few slow-loris clients (a byte a second, never a newline) hold sockets open.
+/// Suite 5: a protocol fuzzer (random and mutated valid requests, pipelined) on the line
+/// protocol and on HTTP (`HTTPMutants`), while 1,000 idle connections and a few slow-loris
+/// clients of each protocol (a byte a second, never a complete request) hold sockets open.
 /// Every complete request gets one response with a documented code, the server's memory stays
 /// bounded, no invalid request writes an event, and a valid client keeps being served.
 public struct HostileInputSuite: Sendable {
     public var requests: Int
+    /// Hostile HTTP messages, each on a connection of its own.
+    public var httpRequests: Int
     public var fuzzers: Int
     public var idleConnections: Int
     public var slowClients: Int
     /// Growth of the server's resident memory that counts as unbounded.
     public var memoryLimit: Int
 
-    public init(requests: Int = 100_000, fuzzers: Int = 4, idleConnections: Int = 1000, slowClients: Int = 5,
+    public init(requests: Int = 100_000, httpRequests: Int = 20_000, fuzzers: Int = 4, idleConnections: Int = 1000, slowClients: Int = 5,
                 memoryLimit: Int = 256 << 20) {
         self.requests = requests
+        self.httpRequests = httpRequests
         self.fuzzers = fuzzers
         self.idleConnections = idleConnections
         self.slowClients = slowClients
@@ -44,6 +48,7 @@ public struct HostileInputSuite: Sendable {
         try await service.start()
         defer { service.kill() }
         let port = service.port
+        let httpPort = service.httpPort
         let store = environment.store(namespace)
         // One order for the mutants to aim at (they may delete it), one for the valid client.
         let orders = try await onThreads(1) { _ in
@@ -64,9 +69,15 @@ public struct HostileInputSuite: Sendable {
             try await onThreads(1) { _ -> Int in
                 let idle = try (0..<idleConnections).map { _ in try OrdersClient(port: port, timeout: .seconds(1)) }
                 let slow = try (0..<slowClients).map { _ in try OrdersClient(port: port, timeout: .seconds(1)) }
+                let slowHTTP = try (0..<slowClients).map { _ in try OrdersClient(port: httpPort, timeout: .seconds(1)) }
                 var bytes = 0
+                var header = Array("GET /health/live HTTP/1.1\r\nX-Slow: ".utf8)
+                header += Array(repeating: UInt8(ascii: "a"), count: 1 << 20)
+                var sentHTTP = 0
                 while shared.fuzzing.load(ordering: .relaxed) {
                     for client in slow { if (try? client.sendRaw([UInt8(ascii: "{")])) != nil { bytes += 1 } }
+                    for client in slowHTTP { if (try? client.sendRaw([header[sentHTTP % header.count]])) != nil { bytes += 1 } }
+                    sentHTTP += 1
                     shared.peak.max(service.residentBytes ?? 0)
                     for _ in 0..<10 where shared.fuzzing.load(ordering: .relaxed) {
                         usleep(100_000)
@@ -90,8 +101,12 @@ public struct HostileInputSuite: Sendable {
                 return (latencies, creates)
             }[0]
         }
-        let outcomes = try await onThreads(fuzzers) { [requests, fuzzers] worker in
-            try Self.fuzz(port: port, orderId: orderId, count: requests / fuzzers, seed: UInt64(worker) + 1)
+        let outcomes = try await onThreads(fuzzers) { [requests, httpRequests, fuzzers] worker in
+            // Half the fuzzers speak the line protocol, half HTTP (at least one each).
+            let http = worker % 2 == 1
+            let share = max(1, http ? fuzzers / 2 : (fuzzers + 1) / 2)
+            return http ? try Self.fuzzHTTP(port: httpPort, orderId: orderId, count: httpRequests / share, seed: UInt64(worker) + 1)
+                        : try Self.fuzz(port: port, orderId: orderId, count: requests / share, seed: UInt64(worker) + 1)
         }
         shared.fuzzing.store(false, ordering: .relaxed)
         let slowBytes = try await holders.value
@@ -114,7 +129,7 @@ public struct HostileInputSuite: Sendable {
         let growth = shared.peak.load(ordering: .relaxed) - baseline
         if growth > memoryLimit { report.failures.append("server memory grew by \(growth >> 20) MiB") }
         let before = Self.percentile(latencyBefore, 0.99), during = Self.percentile(latencyDuring, 0.99)
-        report.notes.append("\(report.sent) fuzzed lines, \(idleConnections) idle and \(slowClients) slow-loris connections (\(slowBytes) bytes trickled): server RSS \(baseline >> 20) MiB before, peak \(shared.peak.load(ordering: .relaxed) >> 20) MiB")
+        report.notes.append("\(report.sent) fuzzed lines and HTTP messages, \(idleConnections) idle and \(slowClients) slow-loris connections of each protocol (\(slowBytes) bytes trickled): server RSS \(baseline >> 20) MiB before, peak \(shared.peak.load(ordering: .relaxed) >> 20) MiB")
         report.notes.append("valid client p99 \(Int(before.seconds * 1000)) ms before, \(Int(during.seconds * 1000)) ms during (\(latencyDuring.count) requests)")
         report.seconds = (ContinuousClock.now - started).seconds
         return report
