@@ -46,9 +46,12 @@ let package = Package(
         // The read side: projections, the projector runtime, read models, queries, replay. It reads
         // the log and never reaches the write side.
         .target(name: "OrdersReadSide", dependencies: ["OrdersDomain", "OrdersEventLog", "RedisClient"]),
-        // The API: wire types, the line-protocol TCP server, the request router, a Swift client.
+        // The API: a socket server on the event loops with two wire protocols (the NDJSON lines,
+        // HTTP/1.1), the routers to the same handlers (REST, probes, metrics), the OpenAPI
+        // document (Resources/openapi.json), a Swift client.
         .target(name: "OrdersAPI", dependencies: ["OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide",
-                                                  "RedisClient", "EventLoops", "CLinux"]),
+                                                  "RedisClient", "EventLoops", "CLinux"],
+                resources: [.embedInCode("Resources/openapi.json")]),
         // `orders`: the service (`orders serve`) and a client for every operation.
         .executableTarget(name: "orders", dependencies: ["EventLoops", "OrdersAPI", "OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "RedisClient"]),
         // The benchmark driver (Scripts/bench runs it against a release build).

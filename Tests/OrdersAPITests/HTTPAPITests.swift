@@ -209,6 +209,8 @@ struct HTTPAPITests {
             #expect(try http.request("GET", "/api/v1/orders", headers: [("Authorization", "Bearer wrong")]).status == 401)
             #expect(try http.request("GET", "/api/v1/orders", headers: [("Authorization", "Bearer s3cret")]).status == 200)
             #expect(try http.request("GET", "/health/live").status == 401)
+            let document = try http.request("GET", "/openapi.json")
+            #expect(document.status == 200 && document.body == OpenAPIDocument.bytes, "the document needs no token")
             let probes = try open.httpClient()
             #expect(try probes.request("GET", "/health/live").status == 200)
             #expect(try probes.request("GET", "/health/ready").status == 200)

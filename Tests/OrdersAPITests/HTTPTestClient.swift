@@ -1,6 +1,7 @@
 import Foundation
 import OrdersAPI
 import OrdersDomain
+import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -42,14 +43,22 @@ final class HTTPTestClient {
         }
     }
 
-    /// Sends one request (with Host, and Content-Length for a body) and reads its answer.
-    func request(_ method: String, _ path: String, body: String? = nil, headers: [(String, String)] = []) throws -> Response {
+    /// Sends one request (with Host, and Content-Length for a body) and reads its answer, which
+    /// must conform to the OpenAPI document (an issue is recorded if not).
+    func request(_ method: String, _ path: String, body: String? = nil, headers: [(String, String)] = [],
+                 sourceLocation: SourceLocation = #_sourceLocation) throws -> Response {
         var raw = "\(method) \(path) HTTP/1.1\r\nHost: test\r\n"
         for (name, value) in headers { raw += "\(name): \(value)\r\n" }
-        if let body { raw += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n" }
+        let declaresType = headers.contains { $0.0.lowercased() == "content-type" }
+        if let body { raw += (declaresType ? "" : "Content-Type: application/json\r\n") + "Content-Length: \(body.utf8.count)\r\n" }
         raw += "\r\n" + (body ?? "")
         try send(raw)
-        return try readResponse(head: method == "HEAD")
+        let response = try readResponse(head: method == "HEAD")
+        if let problem = OpenAPIConformance.shared.problem(method: method, path: path, status: response.status,
+                                                            contentType: response.headers["content-type"], body: response.body) {
+            Issue.record("the answer is not what openapi.json says: \(problem)", sourceLocation: sourceLocation)
+        }
+        return response
     }
 
     /// Reads one response: its head, then `Content-Length` bytes of body (none after HEAD).

@@ -45,12 +45,17 @@ public final class HTTPRouter: Sendable {
         let methods: [String: Endpoint]
         /// Probes and metrics: open without a token when the operator says so.
         var probe = false
+        /// Open without a token always (the OpenAPI document: it holds no data).
+        var open = false
     }
 
     static let routes: [Route] = [
         Route(pattern: ["health", "live"], methods: ["GET": Endpoint("live") { r, _ in r.live() }], probe: true),
         Route(pattern: ["health", "ready"], methods: ["GET": Endpoint("ready") { r, _ in await r.ready() }], probe: true),
         Route(pattern: ["metrics"], methods: ["GET": Endpoint("metrics") { r, _ in await r.metrics() }], probe: true),
+        Route(pattern: ["openapi.json"], methods: ["GET": Endpoint("openapi") { _, _ in
+            HTTPResponse(status: 200, body: OpenAPIDocument.bytes)
+        }], open: true),
         Route(pattern: ["api", "v1", "orders"], methods: ["GET": Endpoint("listOrders") { r, c in try await r.listOrders(c) }]),
         Route(pattern: ["api", "v1", "orders", "order"], methods: ["POST": Endpoint("createOrder") { r, c in try await r.createOrder(c) }]),
         Route(pattern: ["api", "v1", "orders", "order", ":id"],
@@ -109,7 +114,7 @@ public final class HTTPRouter: Sendable {
                                                    message: "\(request.method.prefix(20)) is not allowed here; use \(allowed.joined(separator: ", "))",
                                                    headers: [("Allow", allowed.joined(separator: ", "))]))
         }
-        if let token = api.token, !(route.probe && publicMetrics) {
+        if let token = api.token, !route.open, !(route.probe && publicMetrics) {
             guard let given = Self.bearerToken(request), RequestRouter.constantTimeEqual(given, token) else {
                 return (endpoint.operation, HTTPResponse.error(401, code: "unauthorized", message: "a valid bearer token is required",
                                                                headers: [("WWW-Authenticate", "Bearer")]))
