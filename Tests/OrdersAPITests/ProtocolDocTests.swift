@@ -33,7 +33,7 @@ struct ProtocolDocTests {
                 try client.sendRaw(Array(line.utf8) + [0x0a])
                 let answer = try JSONSerialization.jsonObject(with: Data(try client.receiveLine()!))
                 let pattern = try JSONSerialization.jsonObject(with: Data(expected.utf8))
-                if let problem = match(pattern, answer, &captured, path: "") {
+                if let problem = matchExample(pattern, answer, &captured, path: "") {
                     mismatches.append("\(request.prefix(60))…: \(problem)")
                 }
             }
@@ -43,8 +43,9 @@ struct ProtocolDocTests {
     }
 }
 
-/// Nil when `answer` matches `pattern`, else where and how it differs.
-private func match(_ pattern: Any, _ answer: Any, _ captured: inout [String: Any], path: String) -> String? {
+/// Nil when `answer` matches `pattern` (a documented example: `"…"` matches anything, `"$name"`
+/// captures or must equal a captured value), else where and how it differs.
+func matchExample(_ pattern: Any, _ answer: Any, _ captured: inout [String: Any], path: String) -> String? {
     if let text = pattern as? String {
         if text == "…" { return nil }
         if text.hasPrefix("$") {
@@ -62,14 +63,14 @@ private func match(_ pattern: Any, _ answer: Any, _ captured: inout [String: Any
             return "\(path): keys \(actual.keys.sorted()) instead of \(object.keys.sorted())"
         }
         for (key, value) in object {
-            if let problem = match(value, actual[key]!, &captured, path: path + "." + key) { return problem }
+            if let problem = matchExample(value, actual[key]!, &captured, path: path + "." + key) { return problem }
         }
         return nil
     }
     if let list = pattern as? [Any] {
         guard let actual = answer as? [Any], actual.count == list.count else { return "\(path): expected \(list.count) elements, got \(answer)" }
         for (index, element) in list.enumerated() {
-            if let problem = match(element, actual[index], &captured, path: "\(path)[\(index)]") { return problem }
+            if let problem = matchExample(element, actual[index], &captured, path: "\(path)[\(index)]") { return problem }
         }
         return nil
     }
