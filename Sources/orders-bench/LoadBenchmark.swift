@@ -30,8 +30,17 @@ struct LoadBenchmark {
     var rate: Int? = nil
     /// Stop after this many requests in all (as well as after `duration`, whichever comes first).
     var requestLimit: Int? = nil
+    /// Send the load's requests over HTTP to this address instead (create and get only); the
+    /// lag probes and the seed orders still use the line protocol at `host:port`.
+    var http: (host: String, port: Int)? = nil
+
+    struct UnsupportedOverHTTP: Error, CustomStringConvertible {
+        let scenario: String
+        var description: String { "the \(scenario) scenario is not sent over HTTP (create and get are)" }
+    }
 
     func run() throws -> [String: Double] {
+        if http != nil && scenario != "create" && scenario != "get" { throw UnsupportedOverHTTP(scenario: scenario) }
         let seedIds = scenario == "reads" || scenario == "get" ? try createSeedOrders(500) : []
         let hot = HotOrders(try scenario == "contended" ? createSeedOrders(10) : [])
         let stop = Atomic<Bool>(false)

@@ -19,6 +19,9 @@ final class LoadConnection: EventLoopSource, TurnEndFlushing, @unchecked Sendabl
     private var token: UInt64 = 0
     private var slots: [Slot]
     private var sent: [Int: (slot: Int, op: String, at: ContinuousClock.Instant)] = [:]
+    /// Over HTTP: ids of the requests in flight, in the order sent (answers come in that order).
+    private var httpOrder: [Int] = []
+    private var httpFirst = 0
     private var nextId = 1
     private var output: [UInt8] = []
     private var outputOffset = 0
@@ -40,7 +43,7 @@ final class LoadConnection: EventLoopSource, TurnEndFlushing, @unchecked Sendabl
         self.onFinish = onFinish
         slots = (0..<load.depth).map { Slot(seed: index * load.depth + $0) }
         nextSend = Array(repeating: .now, count: load.depth)
-        fd = try Self.connect(host: load.host, port: load.port)
+        fd = try load.http.map { try Self.connect(host: $0.host, port: $0.port) } ?? Self.connect(host: load.host, port: load.port)
     }
 
     /// On the loop's thread: starts every slot.
@@ -67,13 +70,19 @@ final class LoadConnection: EventLoopSource, TurnEndFlushing, @unchecked Sendabl
         }
         let (op, parameters) = load.scenario == "contended" ? plan.hot.next(load.itemsPerOrder, &slots[slot])
                                                             : slots[slot].next(load.scenario, plan.seedIds, load.itemsPerOrder)
-        var request = parameters
-        request["op"] = .string(op)
-        request["id"] = JSON(nextId)
         sent[nextId] = (slot, op, now)
+        if load.http != nil {
+            // The HTTP load runs only the scenarios whose operations HTTP sends (checked up front).
+            output += HTTPLoadEncoding.request(op, parameters) ?? []
+            httpOrder.append(nextId)
+        } else {
+            var request = parameters
+            request["op"] = .string(op)
+            request["id"] = JSON(nextId)
+            output += JSON.object(request).encoded
+            output.append(UInt8(ascii: "\n"))
+        }
         nextId += 1
-        output += JSON.object(request).encoded
-        output.append(UInt8(ascii: "\n"))
         if !flushScheduled {
             flushScheduled = true
             loop.flushAtTurnEnd(self)
@@ -109,6 +118,25 @@ final class LoadConnection: EventLoopSource, TurnEndFlushing, @unchecked Sendabl
             slots[entry.slot].restart()
         }
         sendNext(entry.slot)
+    }
+
+    /// Over HTTP: each complete answer in the input belongs to the oldest request in flight.
+    private func readHTTPAnswers() {
+        var start = 0
+        while httpFirst < httpOrder.count, let (status, length) = HTTPLoadEncoding.answer(in: input[start...]) {
+            start += length
+            let id = httpOrder[httpFirst]
+            httpFirst += 1
+            guard let entry = sent.removeValue(forKey: id) else { continue }
+            record(entry)
+            if status >= 400 || status == 0 { errors += 1 }
+            sendNext(entry.slot)
+        }
+        input.removeFirst(start)
+        if httpFirst > 1024 {
+            httpOrder.removeFirst(httpFirst)
+            httpFirst = 0
+        }
     }
 
     private func record(_ entry: (slot: Int, op: String, at: ContinuousClock.Instant)) {
@@ -150,6 +178,11 @@ final class LoadConnection: EventLoopSource, TurnEndFlushing, @unchecked Sendabl
             let received = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if received > 0 {
                 input += buffer[0..<received]
+                if load.http != nil {
+                    readHTTPAnswers()
+                    if received < buffer.count { return }
+                    continue
+                }
                 var start = 0
                 while let newline = input[start...].firstIndex(of: UInt8(ascii: "\n")) {
                     answer(input[start..<newline])

@@ -12,6 +12,7 @@ import RedisClient
 ///   orders-bench lag [--redis URL] [--rate COMMANDS_PER_SECOND] [--seconds S]
 ///   orders-bench rebuild [--redis URL] [--events N]
 ///   orders-bench load [--server HOST:PORT] [--scenario create|mix|reads|contended] [--connections N] [--depth D]
+///                     [--http HOST:PORT]  (create and get over HTTP; --server still runs the probes)
 ///                     [--seconds S] [--requests N] [--items N] [--rate REQUESTS_PER_SECOND]
 /// Prints one JSON object of figures on stdout.
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -44,6 +45,13 @@ do {
         guard let colon = server.lastIndex(of: ":"), let port = Int(server[server.index(after: colon)...]) else {
             throw BenchmarkError("--server must be host:port")
         }
+        var http: (host: String, port: Int)?
+        if let address = option("--http") {
+            guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
+                throw BenchmarkError("--http must be host:port")
+            }
+            http = (String(address[..<colon]), port)
+        }
         let figures = try LoadBenchmark(host: String(server[..<colon]), port: port,
                                         connections: Int(option("--connections") ?? "") ?? 16,
                                         depth: Int(option("--depth") ?? "") ?? 1,
@@ -51,7 +59,7 @@ do {
                                         scenario: option("--scenario") ?? "create",
                                         itemsPerOrder: Int(option("--items") ?? "") ?? 2,
                                         rate: option("--rate").flatMap { Int($0) },
-                                        requestLimit: option("--requests").flatMap { Int($0) }).run()
+                                        requestLimit: option("--requests").flatMap { Int($0) }, http: http).run()
         let json = try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])
         print(String(decoding: json, as: UTF8.self))
     case "lag":
@@ -67,6 +75,7 @@ do {
                    orders-bench rebuild [--redis URL] [--events N]
                    orders-bench load [--server HOST:PORT] [--scenario create|mix|reads|contended] [--connections N]
                                      [--depth D] [--seconds S] [--requests N] [--items N] [--rate REQUESTS_PER_SECOND]
+                                     [--http HOST:PORT]
 
             """.utf8))
         exit(2)

@@ -25,6 +25,7 @@ public struct HTTPFraming: RequestFraming {
     var pending: (request: HTTPRequest, length: Int)?
     var continueSent = false
     public private(set) var partialSince: ContinuousClock.Instant?
+    public var bufferedBytes: Int { input.count - start }
 
     public init(maxHeadBytes: Int = 16 << 10, maxHeaderFields: Int = 100, maxBodyBytes: Int = 1 << 20) {
         self.maxHeadBytes = maxHeadBytes
@@ -149,21 +150,25 @@ public struct HTTPFraming: RequestFraming {
             return .refused(Self.refusal(505, "this server speaks HTTP/1.1 and HTTP/1.0"))
         }
         let http10 = version[7] == UInt8(ascii: "0")
-        var target = String(decoding: parts[1], as: UTF8.self)
-        if target.hasPrefix("http://") || target.hasPrefix("https://") {
-            // Absolute form: the path is what follows the authority.
-            let afterScheme = target[target.index(target.firstIndex(of: ":")!, offsetBy: 3)...]
-            target = afterScheme.firstIndex(of: "/").map { String(afterScheme[$0...]) } ?? "/"
+        // The target, split at "?" on its bytes: absolute form keeps only what follows the authority.
+        var targetBytes = parts[1]
+        if targetBytes.starts(with: "http://".utf8) || targetBytes.starts(with: "https://".utf8) {
+            let afterScheme = targetBytes.index(targetBytes.firstIndex(of: UInt8(ascii: ":"))!, offsetBy: 3)
+            let rest = targetBytes[afterScheme...]
+            targetBytes = rest.firstIndex(of: UInt8(ascii: "/")).map { rest[$0...] } ?? ArraySlice("/".utf8)
         }
-        guard target.hasPrefix("/") || target == "*" else {
+        guard targetBytes.first == UInt8(ascii: "/") || targetBytes.elementsEqual("*".utf8) else {
             return .refused(Self.refusal(400, "the request target must be a path starting with /"))
         }
+        let questionMark = targetBytes.firstIndex(of: UInt8(ascii: "?"))
+        let path = String(decoding: targetBytes[..<(questionMark ?? targetBytes.endIndex)], as: UTF8.self)
+        let query = questionMark.map { String(decoding: targetBytes[($0 + 1)...], as: UTF8.self) }
         var headers: [(name: String, value: String)] = []
         for line in lines.dropFirst() {
             guard headers.count < maxHeaderFields else {
                 return .refused(Self.refusal(431, "the request has more than \(maxHeaderFields) header fields"))
             }
-            guard let colon = line.firstIndex(of: UInt8(ascii: ":")), let name = Self.token(line[line.startIndex..<colon]) else {
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")), let name = Self.fieldName(line[line.startIndex..<colon]) else {
                 return .refused(Self.refusal(400, "a header field must be name: value (no folded lines, no space before the colon)"))
             }
             var value = line[(colon + 1)...]
@@ -172,13 +177,12 @@ public struct HTTPFraming: RequestFraming {
             guard value.allSatisfy({ $0 >= 0x20 || $0 == 0x09 }), !value.contains(0x7f) else {
                 return .refused(Self.refusal(400, "header field \(name) holds control characters"))
             }
-            headers.append((name.lowercased(), String(decoding: value, as: UTF8.self)))
+            headers.append((name, String(decoding: value, as: UTF8.self)))
         }
-        let query = target.firstIndex(of: "?").map { String(target[target.index(after: $0)...]) }
-        let path = target.firstIndex(of: "?").map { String(target[..<$0]) } ?? target
         var request = HTTPRequest(method: method, path: path, query: query, headers: headers, body: [], keepAlive: true)
-        let connection = Set((request.header("connection") ?? "").lowercased().split(separator: ",")
-            .map { $0.trimmingCharacters(in: " \t") })
+        let connection = request.header("connection").map { value in
+            value.lowercased().split(separator: ",").map { $0.trimmingCharacters(in: " \t") }
+        } ?? []
         request.keepAlive = http10 ? connection.contains("keep-alive") : !connection.contains("close")
         if !http10 && request.header("host") == nil {
             return .refused(Self.refusal(400, "HTTP/1.1 requests must carry a Host header"))
@@ -213,6 +217,12 @@ public struct HTTPFraming: RequestFraming {
     private static func token(_ bytes: ArraySlice<UInt8>) -> String? {
         guard !bytes.isEmpty, bytes.allSatisfy(isTokenCharacter) else { return nil }
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// A field name, lower-cased (names are case-insensitive; tokens are ASCII).
+    private static func fieldName(_ bytes: ArraySlice<UInt8>) -> String? {
+        guard !bytes.isEmpty, bytes.allSatisfy(isTokenCharacter) else { return nil }
+        return String(decoding: bytes.map { $0 >= 0x41 && $0 <= 0x5a ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
 
     private static func isTokenCharacter(_ byte: UInt8) -> Bool {

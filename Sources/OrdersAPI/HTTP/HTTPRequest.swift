@@ -21,8 +21,12 @@ public struct HTTPRequest: Sendable {
     /// when a segment is not valid percent-encoded UTF-8.
     public var pathSegments: [String]? {
         var segments: [String] = []
-        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
-            guard let decoded = PercentDecoding.decode(part, plusIsSpace: false) else { return nil }
+        for part in path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
+            if !part.contains(UInt8(ascii: "%")) {
+                segments.append(String(decoding: part, as: UTF8.self)) // nothing to decode (the request line is ASCII)
+                continue
+            }
+            guard let decoded = PercentDecoding.decode(Substring(part), plusIsSpace: false) else { return nil }
             segments.append(decoded)
         }
         return segments

@@ -27,7 +27,7 @@ public struct HTTPResponse: Sendable {
     public func encode(keepAlive: Bool, head: Bool = false) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(body.count + 160 + headers.count * 32)
-        bytes += "HTTP/1.1 \(status) \(Self.reason(status))\r\n".utf8
+        bytes += Self.statusLines[status] ?? Array("HTTP/1.1 \(status) \(Self.reason(status))\r\n".utf8)
         bytes += "Date: ".utf8
         bytes += HTTPDate.now()
         bytes += "\r\n".utf8
@@ -56,6 +56,11 @@ public struct HTTPResponse: Sendable {
         response.errorCode = code
         return response
     }
+
+    /// The status lines of the statuses this server sends, built once.
+    static let statusLines: [Int: [UInt8]] = Dictionary(uniqueKeysWithValues: [
+        100, 200, 201, 202, 204, 400, 401, 404, 405, 408, 409, 411, 412, 413, 414, 415, 417, 431, 500, 501, 503, 505,
+    ].map { ($0, Array("HTTP/1.1 \($0) \(reason($0))\r\n".utf8)) })
 
     static func reason(_ status: Int) -> String {
         switch status {

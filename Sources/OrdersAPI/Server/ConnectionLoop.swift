@@ -157,9 +157,13 @@ final class ConnectionLoop<P: WireProtocol>: ConnectionAdopting, @unchecked Send
             }
         }
         let configuration = server.configuration
+        // A connection at its in-flight limit is still read while the requests waiting in its
+        // input are under the size of one request: an HTTP connection (one request at a time)
+        // is not taken out of epoll and put back for every request, and a client pipelining
+        // without end still cannot grow the input past that bound.
         let read = !connection.peerClosed
             && (connection.lingering || (!connection.closeAfterFlush
-                && connection.inFlight < wire.maxInFlight
+                && (connection.inFlight < wire.maxInFlight || connection.framing.bufferedBytes < configuration.maxLineBytes)
                 && connection.pendingOutput < configuration.maxPendingOutputBytes))
         let write = connection.pendingOutput > 0
         guard read != connection.reading || write != connection.writing else { return }

@@ -6,6 +6,7 @@ public struct LineFraming: RequestFraming {
     /// Where to resume looking for a newline in `input`, so a long line is scanned once.
     var scanFrom = 0
     public private(set) var partialSince: ContinuousClock.Instant?
+    public var bufferedBytes: Int { input.count - start }
     /// Longest line content accepted; a longer one is refused with `tooLarge`.
     let limit: Int
     let tooLarge: [UInt8]

@@ -43,4 +43,6 @@ public protocol RequestFraming {
     mutating func next() -> FramingStep<Request>
     /// When the first byte of the request now being received arrived (nil between requests).
     var partialSince: ContinuousClock.Instant? { get }
+    /// Bytes received and not yet taken as requests.
+    var bufferedBytes: Int { get }
 }

@@ -38,7 +38,7 @@ public struct OrderProjection: Projection {
     }
 
     /// Reads a record's `doc`. Hand-coded (see `JSON`): the projector reads one per order per batch.
-    static func decode(_ doc: [UInt8]) throws -> OrderView {
+    public static func decode(_ doc: [UInt8]) throws -> OrderView {
         let json = try JSON.parse(bytes: doc)
         func fail(_ field: String) -> ReadSideError { .corrupt("record doc lacks a valid \(field)") }
         func time(_ value: JSON?, _ field: String) throws -> Timestamp {
