@@ -3,7 +3,7 @@ import Soak
 
 /// The reliability suites, full size, against a private redis-server and the `orders` binary
 /// built beside this one. Usage:
-///   orders-soak [--suites 1,2,3,4,5,6,7] [--small]
+///   orders-soak [--suites 1,2,3,4,5,6,7,8] [--small]
 /// Prints one table (sent, acknowledged, lost, duplicated, crashes survived, bad inputs, rebuild
 /// equal) and exits non-zero if any suite failed. Bounded: every suite has a duration cap, and a
 /// suite that would start after `budget` is reported as not run.
@@ -12,7 +12,7 @@ func option(_ name: String) -> String? {
     guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
     return arguments[index + 1]
 }
-let chosen = Set((option("--suites") ?? "1,2,3,4,5,6,7").split(separator: ",").compactMap { Int($0) })
+let chosen = Set((option("--suites") ?? "1,2,3,4,5,6,7,8").split(separator: ",").compactMap { Int($0) })
 let small = arguments.contains("--small")
 let budget = Duration.seconds(Int(option("--budget-seconds") ?? "") ?? 540)
 
@@ -34,6 +34,7 @@ let suites: [(Int, String, any SoakSuite)] = [
     (5, "5 hostile input", small ? HostileInputSuite(requests: 5_000, httpRequests: 1_000, idleConnections: 200) : HostileInputSuite()),
     (6, "6 rebuild under queries", small ? RebuildUnderQueriesSuite(orders: 500) : RebuildUnderQueriesSuite()),
     (7, "7 metrics scraped", small ? MetricsSuite(workers: 4, commands: 400, duration: .seconds(30)) : MetricsSuite()),
+    (8, "8 OpenAPI fuzzer", small ? OpenAPIFuzzSuite(requests: 500) : OpenAPIFuzzSuite()),
 ]
 var reports: [SuiteReport] = []
 for (number, name, suite) in suites where chosen.contains(number) {

@@ -1,111 +1,28 @@
-import Foundation
 import OrdersAPI
-import OrdersDomain
 import Testing
-#if canImport(Glibc)
-import Glibc
-#endif
+import TestSupport
 
-/// A plain HTTP/1.1 client on one socket, for tests that need to see exactly what goes over the
-/// wire: raw requests, pipelining, and whether the server closes.
+/// The tests' HTTP client: an `HTTPConnection` whose every answer must conform to the OpenAPI
+/// document (an issue is recorded where one does not).
 final class HTTPTestClient {
-    let fd: Int32
-    private var buffer: [UInt8] = []
+    let connection: HTTPConnection
+    typealias Response = HTTPConnection.Response
 
     init(port: Int, timeout: Duration = .seconds(20)) throws {
-        fd = try OrdersClient.connectedSocket(host: "127.0.0.1", port: port, timeout: timeout)
+        connection = try HTTPConnection(port: port, timeout: timeout)
     }
 
-    deinit { close(fd) }
+    func send(_ raw: String) throws { try connection.send(raw) }
+    func readResponse(head: Bool = false) throws -> Response { try connection.readResponse(head: head) }
+    func serverCloses() -> Bool { connection.serverCloses() }
 
-    struct Response {
-        var status: Int
-        /// Lower-cased names.
-        var headers: [String: String]
-        var body: [UInt8]
-        var text: String { String(decoding: body, as: UTF8.self) }
-        var json: JSON? { try? JSON.parse(bytes: body) }
-        /// `data` of a `{"data": …}` answer.
-        var data: JSON? { json?["data"] }
-    }
-
-    struct Closed: Error {}
-    struct TimedOut: Error {}
-
-    func send(_ raw: String) throws { try send(Array(raw.utf8)) }
-
-    func send(_ bytes: [UInt8]) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
-            guard sent > 0 else { throw Closed() }
-            offset += sent
-        }
-    }
-
-    /// Sends one request (with Host, and Content-Length for a body) and reads its answer, which
-    /// must conform to the OpenAPI document (an issue is recorded if not).
     func request(_ method: String, _ path: String, body: String? = nil, headers: [(String, String)] = [],
                  sourceLocation: SourceLocation = #_sourceLocation) throws -> Response {
-        var raw = "\(method) \(path) HTTP/1.1\r\nHost: test\r\n"
-        for (name, value) in headers { raw += "\(name): \(value)\r\n" }
-        let declaresType = headers.contains { $0.0.lowercased() == "content-type" }
-        if let body { raw += (declaresType ? "" : "Content-Type: application/json\r\n") + "Content-Length: \(body.utf8.count)\r\n" }
-        raw += "\r\n" + (body ?? "")
-        try send(raw)
-        let response = try readResponse(head: method == "HEAD")
+        let response = try connection.request(method, path, body: body, headers: headers)
         if let problem = OpenAPIConformance.shared.problem(method: method, path: path, status: response.status,
                                                             contentType: response.headers["content-type"], body: response.body) {
             Issue.record("the answer is not what openapi.json says: \(problem)", sourceLocation: sourceLocation)
         }
         return response
-    }
-
-    /// Reads one response: its head, then `Content-Length` bytes of body (none after HEAD).
-    func readResponse(head: Bool = false) throws -> Response {
-        var end: Int?
-        while end == nil {
-            if let found = Self.find([13, 10, 13, 10], in: buffer) { end = found; break }
-            try fill()
-        }
-        let headText = String(decoding: buffer[0..<end!], as: UTF8.self)
-        buffer.removeFirst(end! + 4)
-        var lines = headText.components(separatedBy: "\r\n")
-        let statusLine = lines.removeFirst().split(separator: " ")
-        guard statusLine.count >= 2, let status = Int(statusLine[1]) else { throw Closed() }
-        var headers: [String: String] = [:]
-        for line in lines {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        }
-        let length = head ? 0 : Int(headers["content-length"] ?? "0") ?? 0
-        while buffer.count < length { try fill() }
-        let body = Array(buffer.prefix(length))
-        buffer.removeFirst(length)
-        return Response(status: status, headers: headers, body: body)
-    }
-
-    /// True when the server closes the connection (reads reach its end) before the socket's
-    /// timeout; what it still sends first is skipped.
-    func serverCloses() -> Bool {
-        while true {
-            do { try fill() } catch is Closed { return true } catch { return false }
-        }
-    }
-
-    private func fill() throws {
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        let received = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        if received < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { throw TimedOut() }
-        guard received > 0 else { throw Closed() }
-        buffer += chunk[0..<received]
-    }
-
-    private static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        for index in 0...(haystack.count - needle.count) where haystack[index..<(index + needle.count)].elementsEqual(needle) {
-            return index
-        }
-        return nil
     }
 }

@@ -51,6 +51,11 @@ struct ReliabilitySuiteTests {
         try await run(HostileInputSuite(requests: 5_000, httpRequests: 1_000, idleConnections: 200))
     }
 
+    /// A fuzzer driven by the OpenAPI document alone finds no 5xx and no answer outside it.
+    @Test func openAPIFuzzer() async throws {
+        try await run(OpenAPIFuzzSuite(requests: 600))
+    }
+
     /// A real Prometheus scrapes the service under load and counts the events the log holds.
     @Test func metricsScrapedByPrometheus() async throws {
         try await run(MetricsSuite(workers: 4, commands: 400, duration: .seconds(30)))

@@ -6,25 +6,25 @@ import OrdersDomain
 /// path, the response of a status, and validates the body against its schema (the JSON Schema
 /// subset the document uses: $ref, type, properties, required, additionalProperties, items, enum,
 /// pattern, oneOf, minimum, maximum, minLength, minItems, format date-time).
-struct OpenAPIConformance {
-    static let shared = OpenAPIConformance()
+public struct OpenAPIConformance: Sendable {
+    public static let shared = OpenAPIConformance()
 
-    let document: JSON
+    public let document: JSON
 
-    init() {
+    public init() {
         document = (try? JSON.parse(bytes: OpenAPIDocument.bytes)) ?? .null
     }
 
     /// Statuses any request may get whatever its operation (the document's description lists them).
-    static let generic: Set<Int> = [404, 405, 408, 411, 413, 414, 417, 431, 505]
+    public static let generic: Set<Int> = [404, 405, 408, 411, 413, 414, 417, 431, 505]
 
-    var paths: [String: JSON] {
+    public var paths: [String: JSON] {
         if case .object(let paths)? = document["paths"] { return paths }
         return [:]
     }
 
     /// The path template a concrete path matches ("/api/v1/orders/order/{id}").
-    func template(for path: String) -> String? {
+    public func template(for path: String) -> String? {
         let segments = path.split(separator: "?", maxSplits: 1).first.map { $0.split(separator: "/").map(String.init) } ?? []
         return paths.keys.first { template in
             let parts = template.split(separator: "/").map(String.init)
@@ -33,7 +33,7 @@ struct OpenAPIConformance {
     }
 
     /// What is wrong with an answer, or nil when it conforms.
-    func problem(method: String, path: String, status: Int, contentType: String?, body: [UInt8]) -> String? {
+    public func problem(method: String, path: String, status: Int, contentType: String?, body: [UInt8]) -> String? {
         guard let template = template(for: path) else {
             // No route: 404, or 400 for a path that is not valid percent-encoded UTF-8.
             return status == 404 || status == 400 ? nil : "\(path) is not in the document but answered \(status)"
@@ -60,7 +60,7 @@ struct OpenAPIConformance {
         return validate(value, schema, at: "body").map { "\(method) \(template) \(status): \($0)" }
     }
 
-    func resolve(_ reference: String) -> JSON? {
+    public func resolve(_ reference: String) -> JSON? {
         guard reference.hasPrefix("#/") else { return nil }
         var node: JSON? = document
         for part in reference.dropFirst(2).split(separator: "/") { node = node?[String(part)] }
@@ -68,7 +68,7 @@ struct OpenAPIConformance {
     }
 
     /// The first way `value` breaks `schema`, or nil.
-    func validate(_ value: JSON, _ schema: JSON, at where: String) -> String? {
+    public func validate(_ value: JSON, _ schema: JSON, at where: String) -> String? {
         if let reference = schema["$ref"]?.string {
             guard let target = resolve(reference) else { return "\(`where`): unresolved \(reference)" }
             return validate(value, target, at: `where`)

@@ -1,0 +1,228 @@
+import Foundation
+import OrdersAPI
+import OrdersDomain
+
+/// Suite 8: a generic fuzzer driven by the OpenAPI document alone. For each request it picks an
+/// operation of the document, fills its path, query and header parameters and its body from
+/// their schemas (mostly valid values, sometimes broken ones: wrong types, out of range, missing
+/// required fields, garbage strings), sends it, and requires an answer the document describes
+/// for that operation and status, and never a 5xx. Order ids and log positions come from orders
+/// it created first, so commands and read-your-writes reach real orders. (A log position from
+/// the future would make a query wait its 2 s and answer 503 `stale_read`, as documented: the
+/// fuzzer does not invent positions.)
+public struct OpenAPIFuzzSuite: Sendable {
+    public var requests: Int
+
+    public init(requests: Int = 5_000) {
+        self.requests = requests
+    }
+
+    public func run(_ environment: SoakEnvironment) async throws -> SuiteReport {
+        var report = SuiteReport(suite: "8 OpenAPI fuzzer")
+        let started = ContinuousClock.now
+        let service = try environment.service(environment.namespace("openapi"))
+        try await service.start()
+        defer { service.kill() }
+        let port = service.httpPort
+        let outcome = try await onThreads(1) { [requests] _ in try Self.fuzz(port: port, requests: requests) }[0]
+        report.sent = outcome.sent
+        report.badInputs = outcome.broken
+        report.failures += outcome.problems.prefix(8)
+        if outcome.problems.count > 8 { report.failures.append("… and \(outcome.problems.count - 8) more") }
+        if !service.isRunning { report.failures.append("the server died"); report.crashes += 1 }
+        let statuses = outcome.statuses.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+        report.notes.append("\(outcome.sent) requests over \(outcome.operations) operations (\(outcome.broken) with a broken value); statuses \(statuses)")
+        report.seconds = (ContinuousClock.now - started).seconds
+        return report
+    }
+
+    struct Outcome: Sendable {
+        var sent = 0
+        var broken = 0
+        var operations = 0
+        var statuses: [Int: Int] = [:]
+        var problems: [String] = []
+    }
+
+    static func fuzz(port: Int, requests: Int) throws -> Outcome {
+        let conformance = OpenAPIConformance.shared
+        var outcome = Outcome()
+        var connection = try HTTPConnection(port: port)
+        // Real orders to aim at.
+        var orderIds: [String] = [], positions: [String] = []
+        for index in 0..<10 {
+            let created = try connection.request("POST", "/api/v1/orders/order", body:
+                #"{"customerName":"Fuzz \#(index)","customerEmail":"fuzz\#(index)@example.com","items":[{"productId":"P-\#(index)","productName":"Thing","quantity":1,"price":"3.50"}]}"#)
+            if let id = created.json?["orderId"]?.string { orderIds.append(id) }
+            if let position = created.headers["orders-log-position"] { positions.append(position) }
+        }
+        var operations: [(template: String, method: String, operation: JSON)] = []
+        for (template, item) in conformance.paths {
+            if case .object(let methods) = item { for (method, operation) in methods { operations.append((template, method, operation)) } }
+        }
+        operations.sort { ($0.template, $0.method) < ($1.template, $1.method) }
+        outcome.operations = operations.count
+        var sampler = SchemaSampler(conformance: conformance, generator: SeededGenerator(seed: 8), orderIds: orderIds, positions: positions)
+
+        for _ in 0..<requests {
+            let (template, method, operation) = operations[sampler.int(operations.count)]
+            var broken = false
+            var path = template
+            var query: [String] = []
+            var headers: [(String, String)] = []
+            for parameter in operation["parameters"]?.array ?? [] {
+                let resolved = parameter["$ref"]?.string.flatMap(conformance.resolve) ?? parameter
+                guard let name = resolved["name"]?.string, let place = resolved["in"]?.string else { continue }
+                let required = resolved["required"] == .bool(true)
+                if !required && sampler.int(2) == 0 { continue }
+                let valid = sampler.int(5) != 0
+                if !valid { broken = true }
+                let text = sampler.parameter(name, resolved["schema"] ?? .null, valid: valid)
+                switch place {
+                case "path": path = path.replacingOccurrences(of: "{\(name)}", with: SchemaSampler.percentEncoded(text))
+                case "query": query.append("\(SchemaSampler.percentEncoded(name))=\(SchemaSampler.percentEncoded(text))")
+                case "header": headers.append((name, text.filter { $0 != "\r" && $0 != "\n" }))
+                default: break
+                }
+            }
+            var body: String?
+            if let schema = operation["requestBody"]?["content"]?["application/json"]?["schema"] {
+                let required = operation["requestBody"]?["required"] == .bool(true)
+                if required || sampler.int(3) != 0 {
+                    let valid = sampler.int(4) != 0
+                    if !valid { broken = true }
+                    body = String(decoding: sampler.value(schema, valid: valid, depth: 0).encoded, as: UTF8.self)
+                }
+            }
+            if broken { outcome.broken += 1 }
+            let target = path + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
+            let verb = method.uppercased()
+            let response: HTTPConnection.Response
+            do {
+                response = try connection.request(verb, target, body: body, headers: headers)
+            } catch {
+                outcome.problems.append("\(verb) \(target): no answer (\(error))")
+                connection = try HTTPConnection(port: port)
+                continue
+            }
+            outcome.sent += 1
+            outcome.statuses[response.status, default: 0] += 1
+            let request = "\(verb) \(target.prefix(160))\(body.map { " " + $0.prefix(160) } ?? "")"
+            if response.status >= 500 {
+                outcome.problems.append("\(response.status) to \(request): \(response.text.prefix(200))")
+            } else if let problem = conformance.problem(method: verb, path: target, status: response.status,
+                                                        contentType: response.headers["content-type"], body: response.body) {
+                outcome.problems.append("\(problem) (to \(request))")
+            }
+            if response.headers["connection"] == "close" { connection = try HTTPConnection(port: port) }
+        }
+        return outcome
+    }
+}
+
+/// Values for a schema: valid ones, or broken ones (wrong type, out of range, garbage).
+struct SchemaSampler {
+    let conformance: OpenAPIConformance
+    var generator: SeededGenerator
+    let orderIds: [String]
+    let positions: [String]
+
+    static let garbage = ["", " ", "null", "-1", "1e309", "9999999999999999999999", "ü", "東京", "🎉", "a\u{0}b", "%", "../..",
+                          String(repeating: "x", count: 300), "\"quoted\"", "<tag>", "DROP TABLE", "0x10", "1.234", "-0.00"]
+
+    mutating func int(_ bound: Int) -> Int { Int.random(in: 0..<max(1, bound), using: &generator) }
+
+    /// A parameter's text: ids and positions from real orders when valid.
+    mutating func parameter(_ name: String, _ schema: JSON, valid: Bool) -> String {
+        guard valid else { return Self.garbage[int(Self.garbage.count)] }
+        switch name {
+        case "id": return orderIds.isEmpty ? "x" : orderIds[int(orderIds.count)]
+        case "minPosition", "Orders-Min-Position": return positions.isEmpty ? "0-0" : positions[int(positions.count)]
+        case "If-Match": return ["\"1\"", "\"2\"", "*", "\"\(int(5))\""][int(4)]
+        case "email", "customerEmail": return "fuzz\(int(10))@example.com"
+        case "at", "fromDate", "toDate": return ["2026-11-23", "2026-11-23T10:00:00Z", "2999-01-01T00:00:00.000Z"][int(3)]
+        case "minAmount", "maxAmount": return ["0", "3.50", "100.00"][int(3)]
+        case "untilPhase": return ["done", "done,failed", "reading"][int(3)]
+        default: return Self.text(value(schema, valid: true, depth: 0))
+        }
+    }
+
+    static func text(_ value: JSON) -> String {
+        switch value {
+        case .string(let text): text
+        case .int(let number): String(number)
+        case .double(let number): String(number)
+        case .bool(let flag): String(flag)
+        default: String(decoding: value.encoded, as: UTF8.self)
+        }
+    }
+
+    mutating func value(_ schema: JSON, valid: Bool, depth: Int) -> JSON {
+        if let reference = schema["$ref"]?.string, let target = conformance.resolve(reference) {
+            return value(target, valid: valid, depth: depth)
+        }
+        if let options = schema["oneOf"]?.array, !options.isEmpty { return value(options[int(options.count)], valid: valid, depth: depth) }
+        // A broken value: of another type, or a broken member deeper down.
+        if !valid && (depth > 0 || int(2) == 0) && int(3) == 0 {
+            let wrong: [JSON] = [.null, .bool(true), .int(-7), .double(1e300), .string(Self.garbage[int(Self.garbage.count)]), .array([]), .object([:])]
+            return wrong[int(wrong.count)]
+        }
+        if let allowed = schema["enum"]?.array, !allowed.isEmpty {
+            return valid || int(2) == 0 ? allowed[int(allowed.count)] : .string("not-" + (allowed[0].string ?? "x"))
+        }
+        switch schema["type"]?.string {
+        case "string"?:
+            if schema["format"]?.string == "email" { return .string(valid ? "fuzz\(int(10))@example.com" : "no-at-sign") }
+            if let pattern = schema["pattern"]?.string {
+                if pattern.contains("[0-9]+-[0-9]+") { return .string(positions.isEmpty ? "0-0" : positions[int(positions.count)]) }
+                if pattern.contains("\\.") { return .string(valid ? ["1.00", "9.99", "0.50", "12"][int(4)] : ["1.999", "-5", "abc"][int(3)]) }
+            }
+            if !valid { return .string(Self.garbage[int(Self.garbage.count)]) }
+            return .string(["Ann Lee", "Blue mug", "SKU-1", "changed mind", "Zoë", "x"][int(6)])
+        case "integer"?:
+            let low = schema["minimum"]?.int ?? 0, high = schema["maximum"]?.int ?? 100
+            return .int(valid ? Int64.random(in: low...max(low, min(high, low + 100)), using: &generator) : [low - 1, high + 1, Int64.max][int(3)])
+        case "number"?:
+            return .double(valid ? Double(int(10_000)) / 100 : -1)
+        case "boolean"?:
+            return .bool(int(2) == 0)
+        case "array"?:
+            let count = valid ? 1 + int(3) : int(2) == 0 ? 0 : 1
+            return .array((0..<count).map { _ in value(schema["items"] ?? .object([:]), valid: valid || int(2) == 0, depth: depth + 1) })
+        case "object"?, nil:
+            var fields: [String: JSON] = [:]
+            var properties: [String: JSON] = [:]
+            if case .object(let declared)? = schema["properties"] { properties = declared }
+            let required = Set(schema["required"]?.array?.compactMap(\.string) ?? [])
+            var dropped = false
+            for (name, property) in properties.sorted(by: { $0.key < $1.key }) {
+                if required.contains(name) {
+                    if !valid && !dropped && int(3) == 0 { dropped = true; continue }
+                } else if int(2) == 0 {
+                    continue
+                }
+                fields[name] = value(property, valid: valid ? true : int(3) != 0, depth: depth + 1)
+            }
+            if !valid && int(3) == 0 { fields["unexpected"] = .string("field") }
+            return .object(fields)
+        default:
+            return .null
+        }
+    }
+
+    static func percentEncoded(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"), UInt8(ascii: "@"), UInt8(ascii: ":"):
+                out.append(Character(UnicodeScalar(byte)))
+            default:
+                out += String(format: "%%%02X", byte)
+            }
+        }
+        return out
+    }
+}
+
+extension OpenAPIFuzzSuite: SoakSuite {}
