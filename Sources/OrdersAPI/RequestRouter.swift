@@ -98,12 +98,7 @@ public final class RequestRouter: Sendable {
         case "cancelReplay":
             try await replay.cancel()
             return try await replayStatus(RequestFields(object: [:]))
-        case "snapshot":
-            let orderId = try request.string("orderId")
-            guard Identifier.isValid(orderId) else { throw APIError(.notFound, "order \(orderId.prefix(80)) does not exist") }
-            let version = try await loader.snapshotNow(orderId)
-            guard version > 0 else { throw APIError(.notFound, "order \(orderId) does not exist") }
-            return ["orderId": orderId, "version": version]
+        case "snapshot": return try await snapshot(try request.string("orderId"))
         case "deadLetters": return try await deadLetters(request)
         case "redriveDeadLetters": return try await redrive(request)
         case "orderHistory": return try await orderHistory(request)
@@ -112,6 +107,14 @@ public final class RequestRouter: Sendable {
         default:
             throw APIError(.invalidRequest, "unknown op '\(op.prefix(40))'")
         }
+    }
+
+    /// Takes a snapshot of an order now (an operator's call; the service takes them by itself too).
+    func snapshot(_ orderId: String) async throws -> [String: Any] {
+        guard Identifier.isValid(orderId) else { throw APIError(.notFound, "order \(orderId.prefix(80)) does not exist") }
+        let version = try await loader.snapshotNow(orderId)
+        guard version > 0 else { throw APIError(.notFound, "order \(orderId) does not exist") }
+        return ["orderId": orderId, "version": version]
     }
 
     // MARK: - Encoding

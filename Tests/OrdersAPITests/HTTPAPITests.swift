@@ -90,6 +90,9 @@ struct HTTPAPITests {
             let then = try http.request("GET", "/api/v1/orders/order/\(orderId)/as-of?at=2999-01-01T00:00:00Z").data
             #expect(then?["status"]?.string == "confirmed" && then?["totalAmount"]?.string == "24.48")
             #expect(try http.request("GET", "/api/v1/projections").data?["projections"]?.array?.count == 2)
+            #expect(try http.request("POST", "/api/v1/orders/order/\(orderId)/snapshot").data?["version"]?.int == 2)
+            let health = try http.request("GET", "/api/v1/health")
+            #expect(health.status == 200 && health.data?["redis"]?.string == "up")
 
             let deleted = try http.request("DELETE", "/api/v1/orders/order/\(orderId)")
             #expect(deleted.status == 200)

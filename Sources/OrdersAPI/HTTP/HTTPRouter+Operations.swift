@@ -64,6 +64,19 @@ extension HTTPRouter {
 
     // MARK: - Operators
 
+    /// Takes a snapshot of the order now.
+    func snapshot(_ call: Call) async throws -> HTTPResponse {
+        try Self.json(["data": try await api.snapshot(call.parameters["id"] ?? "")])
+    }
+
+    /// The line protocol's `health`: Redis, the function library, the log's head, schema
+    /// mismatches and settings advice. 200 when ok, 503 when degraded or down (with the same body).
+    func health() async throws -> HTTPResponse {
+        let health = await api.health()
+        let ok = (health as? [String: Any])?["status"] as? String == "ok"
+        return try Self.json(["data": health], status: ok ? 200 : 503)
+    }
+
     func projections() async throws -> HTTPResponse {
         try Self.json(["data": try await api.projectionStatus()])
     }
