@@ -17,15 +17,13 @@ public struct HTTPFraming: RequestFraming {
     let maxHeaderFields: Int
     let maxBodyBytes: Int
 
-    var input: [UInt8] = []
-    var start = 0
-    /// Where the search for the head's end resumes (a head arriving in pieces is scanned once).
-    var scanFrom = 0
+    var input = FramingInput()
     /// A head read, its body still arriving.
     var pending: (request: HTTPRequest, length: Int)?
     var continueSent = false
-    public private(set) var partialSince: ContinuousClock.Instant?
-    public var bufferedBytes: Int { input.count - start }
+
+    public var partialSince: ContinuousClock.Instant? { input.partialSince }
+    public var bufferedBytes: Int { input.buffered }
 
     public init(maxHeadBytes: Int = 16 << 10, maxHeaderFields: Int = 100, maxBodyBytes: Int = 1 << 20) {
         self.maxHeadBytes = maxHeadBytes
@@ -34,42 +32,38 @@ public struct HTTPFraming: RequestFraming {
     }
 
     public mutating func append(_ bytes: ArraySlice<UInt8>) {
-        if start > 0 && start == input.count {
-            input.removeAll(keepingCapacity: true)
-            start = 0
-            scanFrom = 0
-        }
-        input.append(contentsOf: bytes)
-        if partialSince == nil { partialSince = .now }
+        input.append(bytes)
     }
 
     public mutating func next() -> FramingStep<HTTPRequest> {
         if pending == nil {
             // Empty lines before a request line are ignored (RFC 9112 §2.2).
-            while start < input.count && (input[start] == 0x0d || input[start] == 0x0a) { start += 1 }
-            scanFrom = max(scanFrom, start)
+            while input.start < input.bytes.count && (input.bytes[input.start] == 0x0d || input.bytes[input.start] == 0x0a) {
+                input.start += 1
+            }
+            input.scanFrom = max(input.scanFrom, input.start)
             guard let end = headEnd() else {
-                if start == input.count { partialSince = nil }
-                if input.count - start > maxHeadBytes {
-                    let lineEnd = input[start...].firstIndex(of: 0x0a) ?? input.count
-                    if lineEnd - start > maxHeadBytes { return refuse(414, "the request line is longer than 16 KiB") }
+                input.idle()
+                if input.buffered > maxHeadBytes {
+                    let lineEnd = input.bytes[input.start...].firstIndex(of: 0x0a) ?? input.bytes.count
+                    if lineEnd - input.start > maxHeadBytes { return refuse(414, "the request line is longer than 16 KiB") }
                     return refuse(431, "the request's header section is larger than 16 KiB")
                 }
-                compact()
+                input.compact()
                 return .needMore
             }
             if end.headLength > maxHeadBytes { return refuse(431, "the request's header section is larger than 16 KiB") }
-            switch parseHead(input[start..<(start + end.headLength)]) {
+            switch parseHead(input.bytes[input.start..<(input.start + end.headLength)]) {
             case .refused(let refusal): return .refuse(refusal.encode(keepAlive: false))
             case .parsed(let request, let length):
-                start += end.totalLength
-                scanFrom = start
+                input.start += end.totalLength
+                input.scanFrom = input.start
                 pending = (request, length)
                 continueSent = false
             }
         }
         guard let (request, length) = pending else { return .needMore }
-        if input.count - start < length {
+        if input.buffered < length {
             if !continueSent, length > 0, request.header("expect") != nil {
                 continueSent = true
                 return .interim(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
@@ -77,33 +71,32 @@ public struct HTTPFraming: RequestFraming {
             return .needMore
         }
         var complete = request
-        complete.body = Array(input[start..<(start + length)])
-        start += length
-        scanFrom = start
+        complete.body = Array(input.bytes[input.start..<(input.start + length)])
+        input.consume(upTo: input.start + length)
         pending = nil
-        partialSince = start == input.count ? nil : .now
-        compact()
+        input.compact()
         return .request(complete)
     }
 
     /// The length of the head (request line and fields, without the blank line) and of the head
     /// with its blank line, once a blank line ("\r\n\r\n" or "\n\n") has arrived.
     private mutating func headEnd() -> (headLength: Int, totalLength: Int)? {
-        var index = max(scanFrom, start)
-        while index < input.count {
-            if input[index] == 0x0a {
+        let bytes = input.bytes, start = input.start
+        var index = max(input.scanFrom, start)
+        while index < bytes.count {
+            if bytes[index] == 0x0a {
                 // A line ends here; is the next line empty?
-                if index + 1 < input.count && input[index + 1] == 0x0a {
+                if index + 1 < bytes.count && bytes[index + 1] == 0x0a {
                     return (index + 1 - start, index + 2 - start)
                 }
-                if index + 2 < input.count && input[index + 1] == 0x0d && input[index + 2] == 0x0a {
+                if index + 2 < bytes.count && bytes[index + 1] == 0x0d && bytes[index + 2] == 0x0a {
                     return (index + 1 - start, index + 3 - start)
                 }
-                if index + 2 >= input.count { break } // the blank line may still be on its way
+                if index + 2 >= bytes.count { break } // the blank line may still be on its way
             }
             index += 1
         }
-        scanFrom = max(start, index - 2)
+        input.scanFrom = max(start, index - 2)
         return nil
     }
 
@@ -113,13 +106,6 @@ public struct HTTPFraming: RequestFraming {
 
     static func refusal(_ status: Int, _ message: String) -> HTTPResponse {
         HTTPResponse.error(status, code: status == 413 ? "too_large" : "invalid_request", message: message, close: true)
-    }
-
-    private mutating func compact() {
-        guard start > 0, start >= input.count / 2 else { return }
-        input.removeFirst(start)
-        scanFrom = max(0, scanFrom - start)
-        start = 0
     }
 
     enum HeadParse {

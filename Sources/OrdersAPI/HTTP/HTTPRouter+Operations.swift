@@ -59,7 +59,8 @@ extension HTTPRouter {
         guard !state.deleted, let view = OrderView(aggregate) else {
             throw APIError(.notFound, "order \(orderId) was deleted at \(state.updatedAt)")
         }
-        return HTTPResponse(status: 200, headers: [("ETag", "\"\(view.version)\"")], body: RESTOrderJSON.one(view))
+        let (body, version) = try RESTOrderJSON.one(view)
+        return HTTPResponse(status: 200, headers: [("ETag", "\"\(version)\"")], body: body)
     }
 
     // MARK: - Operators

@@ -84,8 +84,8 @@ extension HTTPRouter {
             return HTTPResponse(status: 200, headers: [("ETag", "\"\(version)\"")], body: body)
         }
         // A record in another form than this build writes: decoded and written the long way.
-        let view = try OrderProjection.decode(doc)
-        return HTTPResponse(status: 200, headers: [("ETag", "\"\(view.version)\"")], body: RESTOrderJSON.one(view))
+        let (body, version) = try RESTOrderJSON.one(try OrderProjection.decode(doc))
+        return HTTPResponse(status: 200, headers: [("ETag", "\"\(version)\"")], body: body)
     }
 
     /// Newest first, filtered, a page by `limit` and `offset`, with the number of matches.
@@ -113,7 +113,7 @@ extension HTTPRouter {
         let total = try await api.queries.count(filter)
         let data = Array(found.dropFirst(offset).prefix(limit))
         let pagination = "{\"hasMore\":\(found.count > offset + limit),\"limit\":\(limit),\"offset\":\(offset),\"total\":\(total.count),\"totalExact\":\(total.exact)}"
-        return HTTPResponse(status: 200, body: RESTOrderJSON.list(data, pagination: pagination))
+        return HTTPResponse(status: 200, body: try RESTOrderJSON.list(data, pagination: pagination))
     }
 
     func ordersByStatus(_ call: Call) async throws -> HTTPResponse {
@@ -128,13 +128,13 @@ extension HTTPRouter {
     private func listed(_ filter: QueryHandler.ListFilter, _ call: Call) async throws -> HTTPResponse {
         let limit = try Self.integer(call.query["limit"], "limit", default: 50, in: 1...1000)
         let page = try await api.queries.list(filter, limit: limit, minPosition: try Self.minPosition(call))
-        return HTTPResponse(status: 200, body: RESTOrderJSON.list(page.orders))
+        return HTTPResponse(status: 200, body: try RESTOrderJSON.list(page.orders))
     }
 
     func search(_ call: Call) async throws -> HTTPResponse {
         guard let q = call.query["q"], !q.isEmpty else { throw APIError(.invalidRequest, "q is required") }
         let limit = try Self.integer(call.query["limit"], "limit", default: 50, in: 1...1000)
-        return HTTPResponse(status: 200, body: RESTOrderJSON.list(try await api.queries.search(q, limit: limit, minPosition: try Self.minPosition(call))))
+        return HTTPResponse(status: 200, body: try RESTOrderJSON.list(try await api.queries.search(q, limit: limit, minPosition: try Self.minPosition(call))))
     }
 
     func summary(_ call: Call) async throws -> HTTPResponse {

@@ -8,102 +8,57 @@ import OrdersReadSide
 /// customerEmail, items [{productId, productName, quantity, price, subtotal}], totalAmount,
 /// status, orderDate, statusHistory [{status, changedAt}]`, plus `updatedAt`, `version` and
 /// `cancelReason` when there is one. Money as decimal strings, times ISO-8601 UTC; keys sorted.
+///
+/// Written from the order's stored record (`OrderProjection.encode`, the line protocol's form)
+/// by renaming its keys and copying each value's bytes as they are: one encoder of orders, and
+/// no decoding of strings, money or times on getOrder, the hot read.
 enum RESTOrderJSON {
-    static func encode(_ view: OrderView, into json: inout JSONWriter) {
-        json.raw("{")
-        var first = true
-        if let reason = view.cancelReason {
-            json.key("cancelReason", first: true)
-            json.string(reason)
-            first = false
-        }
-        json.key("customerEmail", first: first)
-        json.string(view.customerEmail)
-        json.key("customerName")
-        json.string(view.customerName)
-        json.key("items")
-        json.raw("[")
-        for (index, item) in view.items.enumerated() {
-            if index > 0 { json.raw(",") }
-            json.raw("{")
-            json.key("price", first: true)
-            json.string(item.unitPrice.description)
-            json.key("productId")
-            json.string(item.sku)
-            json.key("productName")
-            json.string(item.name)
-            json.key("quantity")
-            json.raw(String(item.quantity))
-            json.key("subtotal")
-            json.string(item.lineTotal.description)
-            json.raw("}")
-        }
-        json.raw("]")
-        json.key("orderDate")
-        json.string(view.createdAt.description)
-        json.key("orderId")
-        json.string(view.orderId)
-        json.key("status")
-        json.string(view.status.rawValue)
-        json.key("statusHistory")
-        json.raw("[")
-        for (index, change) in view.statusHistory.enumerated() {
-            if index > 0 { json.raw(",") }
-            json.raw("{")
-            json.key("changedAt", first: true)
-            json.string(change.at.description)
-            json.key("status")
-            json.string(change.status.rawValue)
-            json.raw("}")
-        }
-        json.raw("]")
-        json.key("totalAmount")
-        json.string(view.total.description)
-        json.key("updatedAt")
-        json.string(view.updatedAt.description)
-        json.key("version")
-        json.raw(String(view.version))
-        json.raw("}")
+    /// `{"data":<order>}` from a stored record, and the order's version; nil when the record is
+    /// not in the form `OrderProjection.encode` writes (the caller then decodes it).
+    static func one(record doc: [UInt8]) -> (body: [UInt8], version: Int)? {
+        var out: [UInt8] = []
+        out.reserveCapacity(doc.count + 64)
+        out.append(contentsOf: #"{"data":"#.utf8)
+        guard let version = append(record: doc, to: &out) else { return nil }
+        out.append(UInt8(ascii: "}"))
+        return (out, version)
     }
 
-    /// `{"data":<order>}`.
-    static func one(_ view: OrderView) -> [UInt8] {
-        var json = JSONWriter()
-        json.raw(#"{"data":"#)
-        encode(view, into: &json)
-        json.raw("}")
-        return json.bytes
+    /// `{"data":<order>}` of an order already decoded (a record of another form, an order as of
+    /// a time).
+    static func one(_ view: OrderView) throws -> (body: [UInt8], version: Int) {
+        guard let answer = one(record: OrderProjection.encode(view)) else { throw unconvertible(view) }
+        return answer
     }
 
     /// `{"data":[<order>…]<, "pagination":…>}`; `pagination` is written as given (JSON).
-    static func list(_ views: [OrderView], pagination: String? = nil) -> [UInt8] {
-        var json = JSONWriter()
-        json.raw(#"{"data":["#)
+    static func list(_ views: [OrderView], pagination: String? = nil) throws -> [UInt8] {
+        var out = Array(#"{"data":["#.utf8)
         for (index, view) in views.enumerated() {
-            if index > 0 { json.raw(",") }
-            encode(view, into: &json)
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            guard append(record: OrderProjection.encode(view), to: &out) != nil else { throw unconvertible(view) }
         }
-        json.raw("]")
+        out.append(UInt8(ascii: "]"))
         if let pagination {
-            json.raw(#","pagination":"#)
-            json.raw(pagination)
+            out.append(contentsOf: #","pagination":"#.utf8)
+            out.append(contentsOf: pagination.utf8)
         }
-        json.raw("}")
-        return json.bytes
+        out.append(UInt8(ascii: "}"))
+        return out
     }
-}
 
-extension RESTOrderJSON {
-    /// `{"data":<order>}` straight from a stored record (`OrderProjection.encode`'s bytes), by
-    /// renaming keys and copying each value's bytes as they are: no decoding of strings, money or
-    /// times (getOrder is the hot read). Nil when the record is not in the form that encoder
-    /// writes; the caller then decodes it.
-    static func one(record doc: [UInt8]) -> (body: [UInt8], version: Int)? {
-        doc.withUnsafeBufferPointer { buffer -> (body: [UInt8], version: Int)? in
+    private static func unconvertible(_ view: OrderView) -> ReadSideError {
+        ReadSideError(.corrupt, "order \(view.orderId)'s record could not be written in the REST form")
+    }
+
+    /// Appends the REST form of a stored record; returns its version, or nil (nothing appended)
+    /// when the record is not in the expected form.
+    static func append(record doc: [UInt8], to target: inout [UInt8]) -> Int? {
+        doc.withUnsafeBufferPointer { buffer -> Int? in
             guard let top = RawJSONObject(buffer, 0..<buffer.count) else { return nil }
             var out: [UInt8] = []
-            out.reserveCapacity(doc.count + 64)
-            out.append(contentsOf: #"{"data":{"#.utf8)
+            out.reserveCapacity(doc.count + 32)
+            out.append(UInt8(ascii: "{"))
             var first = true
             func field(_ name: StaticString, _ value: Range<Int>?) -> Bool {
                 guard let value else { return false }
@@ -115,45 +70,37 @@ extension RESTOrderJSON {
                 out.append(contentsOf: buffer[value])
                 return true
             }
-            func raw(_ text: StaticString) { out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)) }
+            /// Each element of an array of objects, its fields renamed: (REST name, record name).
+            func objects(_ name: StaticString, _ value: Range<Int>?, _ renamed: [(StaticString, StaticString)]) -> Bool {
+                guard let value, let elements = RawJSONObject.elements(buffer, value) else { return false }
+                out.append(UInt8(ascii: ","))
+                out.append(UInt8(ascii: "\""))
+                out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+                out.append(contentsOf: #"":["#.utf8)
+                for (index, element) in elements.enumerated() {
+                    guard let object = RawJSONObject(buffer, element) else { return false }
+                    out.append(contentsOf: index > 0 ? #",{"#.utf8 : "{".utf8)
+                    first = true
+                    for (rest, stored) in renamed { guard field(rest, object[stored]) else { return false } }
+                    out.append(UInt8(ascii: "}"))
+                }
+                out.append(UInt8(ascii: "]"))
+                first = false
+                return true
+            }
             if let reason = top["cancelReason"] { _ = field("cancelReason", reason) }
             guard field("customerEmail", top["customerEmail"]), field("customerName", top["customerName"]),
-                  let items = top["items"].flatMap({ RawJSONObject.elements(buffer, $0) }) else { return nil }
-            raw(#","items":["#)
-            for (index, element) in items.enumerated() {
-                guard let item = RawJSONObject(buffer, element), let price = item["unitPrice"], let sku = item["sku"],
-                      let name = item["name"], let quantity = item["quantity"], let subtotal = item["lineTotal"] else { return nil }
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                raw(#"{"price":"#)
-                out.append(contentsOf: buffer[price])
-                raw(#","productId":"#)
-                out.append(contentsOf: buffer[sku])
-                raw(#","productName":"#)
-                out.append(contentsOf: buffer[name])
-                raw(#","quantity":"#)
-                out.append(contentsOf: buffer[quantity])
-                raw(#","subtotal":"#)
-                out.append(contentsOf: buffer[subtotal])
-                out.append(UInt8(ascii: "}"))
+                  objects("items", top["items"], [("price", "unitPrice"), ("productId", "sku"), ("productName", "name"),
+                                                  ("quantity", "quantity"), ("subtotal", "lineTotal")]),
+                  field("orderDate", top["createdAt"]), field("orderId", top["orderId"]), field("status", top["status"]),
+                  objects("statusHistory", top["statusHistory"], [("changedAt", "at"), ("status", "status")]),
+                  field("totalAmount", top["total"]), field("updatedAt", top["updatedAt"]), let versionRange = top["version"],
+                  let version = Int(String(decoding: buffer[versionRange], as: UTF8.self)), field("version", versionRange) else {
+                return nil
             }
-            out.append(UInt8(ascii: "]"))
-            guard field("orderDate", top["createdAt"]), field("orderId", top["orderId"]), field("status", top["status"]),
-                  let history = top["statusHistory"].flatMap({ RawJSONObject.elements(buffer, $0) }) else { return nil }
-            raw(#","statusHistory":["#)
-            for (index, element) in history.enumerated() {
-                guard let change = RawJSONObject(buffer, element), let at = change["at"], let status = change["status"] else { return nil }
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                raw(#"{"changedAt":"#)
-                out.append(contentsOf: buffer[at])
-                raw(#","status":"#)
-                out.append(contentsOf: buffer[status])
-                out.append(UInt8(ascii: "}"))
-            }
-            out.append(UInt8(ascii: "]"))
-            guard field("totalAmount", top["total"]), field("updatedAt", top["updatedAt"]), let versionRange = top["version"],
-                  let version = Int(String(decoding: buffer[versionRange], as: UTF8.self)), field("version", versionRange) else { return nil }
-            raw("}}")
-            return (out, version)
+            out.append(UInt8(ascii: "}"))
+            target.append(contentsOf: out)
+            return version
         }
     }
 }
