@@ -62,6 +62,40 @@ struct RedisRestartTests {
         #expect(try await createAndRead("After restart") == "After restart")
     }
 
+    struct StillUp: Error {}
+
+    @Test func metricsShowRedisDownAndTheReconnectAfter() async throws {
+        let redis = try RedisServerProcess()
+        try redis.start()
+        let server = try await TestServer(redis: redis.url)
+        defer { Task { await server.stop() } }
+        let port = server.httpPort
+        @Sendable func sample(_ name: String) throws -> Double? {
+            let text = try HTTPConnection(port: port).request("GET", "/metrics").text
+            let line = text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+            return line.flatMap { Double($0.dropFirst(name.count + 1)) }
+        }
+        let reconnectsBefore = try await onThreads(1) { _ in try sample("orders_redis_reconnects_total") }[0] ?? -1
+        redis.kill()
+        // While Redis is down the metrics still answer, and say so.
+        try await eventually(within: .seconds(20)) {
+            let up = try await onThreads(1) { _ in try sample("orders_redis_up") }[0]
+            guard up == 0 else { throw StillUp() }
+        }
+        try redis.start()
+        try await eventually(within: .seconds(20)) {
+            _ = try await onThreads(1) { _ in
+                _ = try server.client().call("createOrder", ["customerName": "Back", "customerEmail": "b@example.com",
+                                                             "items": [["sku": "S", "name": "N", "quantity": 1, "unitPrice": "1.00"]]])
+            }
+        }
+        let (up, reconnects) = try await onThreads(1) { _ in
+            (try sample("orders_redis_up"), try sample("orders_redis_reconnects_total"))
+        }[0]
+        #expect(up == 1)
+        #expect((reconnects ?? 0) > reconnectsBefore, "the connections made again are counted")
+    }
+
     @Test func aProjectorWhoseWriteFindsTheLibraryGoneLoadsItAndApplies() async throws {
         let redis = try RedisServerProcess()
         try redis.start()
