@@ -38,6 +38,9 @@ public final class PrometheusProcess: @unchecked Sendable {
         try? FileManager.default.removeItem(at: folder)
     }
 
+    /// Where Prometheus writes its own log.
+    public var logPath: String { folder.appendingPathComponent("prometheus.log").path }
+
     public func start() throws {
         child = try ChildProcess.spawn([Self.binary, "--config.file=\(folder.path)/prometheus.yml",
                                         "--storage.tsdb.path=\(folder.path)/data", "--web.listen-address=127.0.0.1:\(port)",

@@ -24,13 +24,22 @@ public struct MetricsSuite: Sendable {
             return report
         }
         let namespace = environment.namespace("metrics")
-        let (services, ledger, load) = try await environment.startLoad(namespace, workers: workers, commands: commands, duration: duration)
-        let service = services[0]
+        let service = try environment.service(namespace)
+        try await service.start()
         defer { service.kill() }
         let prometheus = try PrometheusProcess(targets: [service.httpPort])
         try prometheus.start()
         defer { prometheus.stop() }
-        report.sent = try await load.value
+        // Scraping before the load starts, so the load is watched from its first command.
+        do {
+            try await eventually(within: .seconds(30)) { guard prometheus.query("up") == [1] else { throw NotYet() } }
+        } catch {
+            report.failures.append("Prometheus did not scrape the service within 30 s (its log: \(prometheus.logPath))")
+            return report
+        }
+        let ledger = CommandLedger()
+        report.sent = try await LoadGenerator(ports: [service.port], workers: workers, commandsPerWorker: commands / workers,
+                                              duration: duration, ledger: ledger, runId: namespace).run()
         report.acknowledged = ledger.acknowledged
         report.failures += ledger.allProblems.prefix(3)
 
