@@ -147,10 +147,13 @@ struct HTTPAPITests {
             try curlLike.send(Self.order)
             #expect(try curlLike.readResponse().status == 201)
 
-            // HTTP/1.0 closes after its answer unless it asks to stay.
+            // HTTP/1.0 closes after its answer unless it asks to stay, and is told when it stays.
             let old = try server.httpClient()
+            try old.send("GET /health/live HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n")
+            #expect(try old.readResponse().headers["connection"] == "keep-alive")
             try old.send("GET /health/live HTTP/1.0\r\n\r\n")
-            #expect(try old.readResponse().status == 200)
+            let closing = try old.readResponse()
+            #expect(closing.status == 200 && closing.headers["connection"] == "close")
             #expect(old.serverCloses())
         }
     }

@@ -170,6 +170,7 @@ public struct HTTPFraming: RequestFraming {
             value.lowercased().split(separator: ",").map { $0.trimmingCharacters(in: " \t") }
         } ?? []
         request.keepAlive = http10 ? connection.contains("keep-alive") : !connection.contains("close")
+        request.http10 = http10
         if !http10 && request.header("host") == nil {
             return .refused(Self.refusal(400, "HTTP/1.1 requests must carry a Host header"))
         }

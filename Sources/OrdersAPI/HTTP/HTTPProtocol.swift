@@ -21,7 +21,7 @@ public struct HTTPProtocol: WireProtocol {
     public func respond(to request: HTTPRequest) async -> WireAnswer {
         let response = await router.respond(to: request)
         let keepAlive = request.keepAlive && !response.close
-        return WireAnswer(response.encode(keepAlive: keepAlive, head: request.method == "HEAD"), close: !keepAlive)
+        return WireAnswer(response.encode(keepAlive: keepAlive, head: request.method == "HEAD", http10: request.http10), close: !keepAlive)
     }
 }
 

@@ -11,6 +11,8 @@ public struct HTTPRequest: Sendable {
     public var body: [UInt8]
     /// False for `Connection: close`, and for HTTP/1.0 without `Connection: keep-alive`.
     public var keepAlive: Bool
+    /// An HTTP/1.0 request: a kept connection must be confirmed with `Connection: keep-alive`.
+    public var http10 = false
 
     /// The value of the first header called `name` (lower-case).
     public func header(_ name: String) -> String? {

@@ -23,8 +23,9 @@ public struct HTTPResponse: Sendable {
     }
 
     /// The status line, headers (with Date, Content-Length and Connection) and, unless the
-    /// request was HEAD, the body.
-    public func encode(keepAlive: Bool, head: Bool = false) -> [UInt8] {
+    /// request was HEAD, the body. `http10`: the client speaks HTTP/1.0, which closes unless told
+    /// the connection is kept.
+    public func encode(keepAlive: Bool, head: Bool = false, http10: Bool = false) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(body.count + 160 + headers.count * 32)
         bytes += Self.statusLines[status] ?? Array("HTTP/1.1 \(status) \(Self.reason(status))\r\n".utf8)
@@ -41,7 +42,11 @@ public struct HTTPResponse: Sendable {
         if status >= 200 && status != 204 && status != 304 {
             bytes += "Content-Length: \(body.count)\r\n".utf8
         }
-        if !keepAlive || close { bytes += "Connection: close\r\n".utf8 }
+        if !keepAlive || close {
+            bytes += "Connection: close\r\n".utf8
+        } else if http10 {
+            bytes += "Connection: keep-alive\r\n".utf8
+        }
         bytes += "\r\n".utf8
         if !head { bytes += body }
         return bytes
