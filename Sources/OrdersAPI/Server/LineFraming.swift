@@ -20,19 +20,17 @@ public struct LineFraming: RequestFraming {
     /// The next line (without its "\n", and without a "\r" before it); blank lines are skipped.
     public mutating func next() -> FramingStep<[UInt8]> {
         while true {
-            let bytes = input.bytes
-            var index = max(input.scanFrom, input.start)
-            while index < bytes.count && bytes[index] != UInt8(ascii: "\n") { index += 1 }
-            guard index < bytes.count else {
-                input.scanFrom = bytes.count
+            let newline = input.bytes[max(input.scanFrom, input.start)...].firstIndex(of: UInt8(ascii: "\n"))
+            guard let index = newline else {
+                input.scanFrom = input.bytes.count
                 input.compact()
                 input.idle()
                 if partialLineExceeds(limit) { return refuse() }
                 return .needMore
             }
             var end = index
-            if end > input.start && bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-            let line = bytes[input.start..<end]
+            if end > input.start && input.bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+            let line = input.bytes[input.start..<end]
             input.consume(upTo: index + 1)
             if line.count > limit { return refuse() }
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue } // blank lines are ignored
