@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Synchronization
+import OrdersDomain
 
 /// One HTTP/1.1 response, written as bytes by `encode`.
 public struct HTTPResponse: Sendable {
@@ -55,9 +56,8 @@ public struct HTTPResponse: Sendable {
     /// `{"code":…,"error":…}` with `extra` fields, sorted by key.
     public static func error(_ status: Int, code: String, message: String, extra: [(String, String)] = [],
                              headers: [(String, String)] = [], close: Bool = false) -> HTTPResponse {
-        var json = JSONBytes()
-        json.object([("code", .string(code)), ("error", .string(message))] + extra.map { ($0.0, .string($0.1)) })
-        var response = HTTPResponse(status: status, headers: headers, body: json.bytes, close: close)
+        let body = JSONBytes.object([("code", .string(code)), ("error", .string(message))] + extra.map { ($0.0, .string($0.1)) })
+        var response = HTTPResponse(status: status, headers: headers, body: body, close: close)
         response.errorCode = code
         return response
     }
@@ -96,45 +96,26 @@ public struct HTTPResponse: Sendable {
     }
 }
 
-/// A tiny JSON writer for the HTTP layer's own answers (errors, probes), sorted keys.
-struct JSONBytes {
+/// The HTTP layer's own small JSON objects (errors, probes, command answers), keys sorted.
+enum JSONBytes {
     enum Value {
         case string(String)
+        /// Already JSON (a number, a list).
         case raw(String)
     }
 
-    private(set) var bytes: [UInt8] = []
-
-    mutating func object(_ fields: [(String, Value)]) {
-        bytes.append(UInt8(ascii: "{"))
+    static func object(_ fields: [(String, Value)]) -> [UInt8] {
+        var json = JSONWriter()
+        json.raw("{")
         for (index, field) in fields.sorted(by: { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }).enumerated() {
-            if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            string(field.0)
-            bytes.append(UInt8(ascii: ":"))
+            json.key(field.0, first: index == 0)
             switch field.1 {
-            case .string(let text): string(text)
-            case .raw(let json): bytes += json.utf8
+            case .string(let text): json.string(text)
+            case .raw(let fragment): json.raw(fragment)
             }
         }
-        bytes.append(UInt8(ascii: "}"))
-    }
-
-    mutating func string(_ text: String) {
-        bytes.append(UInt8(ascii: "\""))
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": bytes += #"\""#.utf8
-            case "\\": bytes += #"\\"#.utf8
-            case "\n": bytes += #"\n"#.utf8
-            case "\r": bytes += #"\r"#.utf8
-            case "\t": bytes += #"\t"#.utf8
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                bytes += ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).utf8
-            default: bytes += String(scalar).utf8
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
+        json.raw("}")
+        return json.bytes
     }
 }
 

@@ -31,10 +31,9 @@ extension HTTPRouter {
             reasons.append("the projections' status cannot be read")
         }
         guard reasons.isEmpty else {
-            var json = JSONBytes()
-            json.object([("code", .string("not_ready")), ("error", .string(reasons.joined(separator: "; "))),
-                         ("status", .string("not ready"))])
-            var response = HTTPResponse(status: 503, headers: [("Retry-After", "5")], body: json.bytes)
+            let body = JSONBytes.object([("code", .string("not_ready")), ("error", .string(reasons.joined(separator: "; "))),
+                                         ("status", .string("not ready"))])
+            var response = HTTPResponse(status: 503, headers: [("Retry-After", "5")], body: body)
             response.errorCode = "not_ready"
             return response
         }

@@ -38,12 +38,12 @@ extension HTTPRouter {
         let result = try await api.execute(CommandHandler.Request(
             orderId: orderId, command: command, expectedVersion: try Self.expectedVersion(request),
             commandId: request.header("idempotency-key"), correlationId: request.header("x-correlation-id")))
-        var json = JSONBytes()
-        json.object([("message", .string(message)), ("orderId", .string(result.orderId)), ("version", .raw(String(result.version)))])
+        let body = JSONBytes.object([("message", .string(message)), ("orderId", .string(result.orderId)),
+                                     ("version", .raw(String(result.version)))])
         var headers = [("ETag", "\"\(result.version)\""), ("Orders-Log-Position", result.lastPosition.description)]
         if orderId == nil { headers.append(("Location", "/api/v1/orders/order/\(result.orderId)")) }
         if result.duplicate { headers.append(("Idempotent-Replayed", "true")) }
-        return HTTPResponse(status: orderId == nil ? 201 : 200, headers: headers, body: json.bytes)
+        return HTTPResponse(status: orderId == nil ? 201 : 200, headers: headers, body: body)
     }
 
     /// `If-Match: "3"` (or `3`): the order must be at version 3. `*` or none: any version.

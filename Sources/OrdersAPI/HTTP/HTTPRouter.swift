@@ -189,14 +189,13 @@ public final class HTTPRouter: Sendable {
             default: extra.append((key, .string("\(value)")))
             }
         }
-        var json = JSONBytes()
-        json.object([("code", .string(error.code.rawValue)), ("error", .string(error.message))] + extra)
+        let body = JSONBytes.object([("code", .string(error.code.rawValue)), ("error", .string(error.message))] + extra)
         var headers: [(String, String)] = []
         if error.code == .concurrencyConflict, let actual = error.details["actualVersion"] as? Int {
             headers.append(("ETag", "\"\(actual)\""))
         }
         if error.code == .unavailable || error.code == .staleRead { headers.append(("Retry-After", "1")) }
-        var response = HTTPResponse(status: status(of: error.code), headers: headers, body: json.bytes)
+        var response = HTTPResponse(status: status(of: error.code), headers: headers, body: body)
         response.errorCode = error.code.rawValue
         return response
     }
