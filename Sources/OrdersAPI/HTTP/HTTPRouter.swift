@@ -201,10 +201,6 @@ public final class HTTPRouter: Sendable {
     }
 }
 
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
-
 extension String {
     var trimmingSpaces: String {
         var text = self[...]
