@@ -37,8 +37,59 @@ public struct OrderProjection: Projection {
         return (version, try Self.decode(doc))
     }
 
-    /// Reads a record's `doc`. Hand-coded (see `JSON`): the projector reads one per order per batch.
+    /// Reads a record's `doc`. The projector reads one per order per batch and lists read one per
+    /// order shown, so the form `encode` writes is read field by field from its bytes
+    /// (`RawJSONObject`); any other form goes through the JSON parser.
     public static func decode(_ doc: [UInt8]) throws -> OrderView {
+        if let view = decodeWritten(doc) { return view }
+        return try decodeParsed(doc)
+    }
+
+    /// The fast path of `decode`: nil when the doc is not in the form `encode` writes.
+    static func decodeWritten(_ doc: [UInt8]) -> OrderView? {
+        doc.withUnsafeBufferPointer { buffer -> OrderView? in
+            guard let top = RawJSONObject(buffer, 0..<buffer.count) else { return nil }
+            func string(_ key: StaticString) -> String? { top[key].flatMap { RawJSONObject.string(buffer, $0) } }
+            func time(_ range: Range<Int>?) -> Timestamp? { range.flatMap { RawJSONObject.string(buffer, $0) }.flatMap(Timestamp.init(parsing:)) }
+            guard let orderId = string("orderId"), let name = string("customerName"), let email = string("customerEmail"),
+                  let status = string("status").flatMap(OrderStatus.init(rawValue:)),
+                  let version = top["version"].flatMap({ RawJSONObject.int(buffer, $0) }),
+                  let createdAt = time(top["createdAt"]), let updatedAt = time(top["updatedAt"]),
+                  let itemRanges = top["items"].flatMap({ RawJSONObject.elements(buffer, $0) }),
+                  let historyRanges = top["statusHistory"].flatMap({ RawJSONObject.elements(buffer, $0) }) else { return nil }
+            var items: [OrderItem] = []
+            items.reserveCapacity(itemRanges.count)
+            for range in itemRanges {
+                guard let item = RawJSONObject(buffer, range),
+                      let sku = item["sku"].flatMap({ RawJSONObject.string(buffer, $0) }),
+                      let itemName = item["name"].flatMap({ RawJSONObject.string(buffer, $0) }),
+                      let quantity = item["quantity"].flatMap({ RawJSONObject.int(buffer, $0) }),
+                      let price = item["unitPrice"].flatMap({ RawJSONObject.string(buffer, $0) }).flatMap({ Money(decimal: $0) }) else {
+                    return nil
+                }
+                items.append(OrderItem(sku: sku, name: itemName, quantity: quantity, unitPrice: price))
+            }
+            var history: [OrderView.StatusChange] = []
+            history.reserveCapacity(historyRanges.count)
+            for range in historyRanges {
+                guard let change = RawJSONObject(buffer, range), let at = time(change["at"]),
+                      let changed = change["status"].flatMap({ RawJSONObject.string(buffer, $0) }).flatMap(OrderStatus.init(rawValue:)) else {
+                    return nil
+                }
+                history.append(OrderView.StatusChange(status: changed, at: at))
+            }
+            var reason: String?
+            if let range = top["cancelReason"] {
+                guard let text = RawJSONObject.string(buffer, range) else { return nil }
+                reason = text
+            }
+            return OrderView(orderId: orderId, customerName: name, customerEmail: email, items: items, status: status,
+                             statusHistory: history, cancelReason: reason, createdAt: createdAt, updatedAt: updatedAt, version: version)
+        }
+    }
+
+    /// The general path of `decode`, through the JSON parser.
+    static func decodeParsed(_ doc: [UInt8]) throws -> OrderView {
         let json = try JSON.parse(bytes: doc)
         func fail(_ field: String) -> ReadSideError { .corrupt("record doc lacks a valid \(field)") }
         func time(_ value: JSON?, _ field: String) throws -> Timestamp {
