@@ -9,11 +9,6 @@ extension EventLoop: TaskExecutor {
             jobs.append(job)
             return
         }
-        let wake = inbox.withLock { inbox in
-            inbox.jobs.append(job)
-            defer { inbox.sleeping = false }
-            return inbox.sleeping
-        }
-        if wake { wakeUp() }
+        post { $0.jobs.append(job) }
     }
 }

@@ -83,8 +83,13 @@ public final class EventLoop: @unchecked Sendable {
             work()
             return
         }
+        post { $0.work.append(work) }
+    }
+
+    /// Adds to the inbox from another thread, and wakes the loop if it sleeps.
+    func post(_ add: (inout Inbox) -> Void) {
         let wake = inbox.withLock { inbox in
-            inbox.work.append(work)
+            add(&inbox)
             defer { inbox.sleeping = false }
             return inbox.sleeping
         }

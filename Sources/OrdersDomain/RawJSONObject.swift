@@ -43,6 +43,25 @@ public struct RawJSONObject {
         return nil
     }
 
+    /// The string value of `key` (nil when absent or not a string).
+    public func string(_ key: StaticString) -> String? { self[key].flatMap { Self.string(buffer, $0) } }
+
+    /// The whole-number value of `key` (nil when absent or not one).
+    public func int(_ key: StaticString) -> Int? { self[key].flatMap { Self.int(buffer, $0) } }
+
+    /// The objects of the array value of `key`, each read by `read`; nil when the value is not
+    /// an array of objects or `read` refuses one.
+    public func objects<T>(_ key: StaticString, _ read: (RawJSONObject) -> T?) -> [T]? {
+        guard let ranges = self[key].flatMap({ Self.elements(buffer, $0) }) else { return nil }
+        var values: [T] = []
+        values.reserveCapacity(ranges.count)
+        for range in ranges {
+            guard let object = RawJSONObject(buffer, range), let value = read(object) else { return nil }
+            values.append(value)
+        }
+        return values
+    }
+
     /// The ranges of an array value's elements.
     public static func elements(_ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> [Range<Int>]? {
         var index = range.lowerBound

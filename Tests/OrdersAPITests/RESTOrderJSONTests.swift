@@ -1,31 +1,16 @@
 @testable import OrdersAPI
 import OrdersDomain
-@testable import OrdersReadSide
+import OrdersReadSide
 import Testing
+import TestSupport
 
 /// The REST form of an order is written from its stored record by renaming keys and copying
 /// values' bytes: read back, it must say exactly what the order holds, for any order.
 struct RESTOrderJSONTests {
-    static let texts = ["Ann Lee", "Zoë Müller", "quote \" and \\ backslash", "comma, {brace} [bracket]", "東京", "tab\there",
-                        "emoji 🎉", "a\"}],\"x\":{\"", ""]
-
     @Test func theRESTFormReadBackIsTheOrder() throws {
         var generator = SystemRandomNumberGenerator()
         for round in 0..<500 {
-            func text() -> String { Self.texts.randomElement(using: &generator)! + (Bool.random(using: &generator) ? "\(round)" : "") }
-            let items = (0..<Int.random(in: 1...4, using: &generator)).map { _ in
-                OrderItem(sku: text().isEmpty ? "S" : text(), name: text().isEmpty ? "N" : text(), quantity: Int.random(in: 1...9, using: &generator),
-                          unitPrice: Money(cents: Int64.random(in: 0...100_000_00, using: &generator)))
-            }
-            let created = Timestamp(milliseconds: Int64.random(in: 1_600_000_000_000...1_900_000_000_000, using: &generator))
-            let history = (0..<Int.random(in: 1...6, using: &generator)).map { index in
-                OrderView.StatusChange(status: OrderStatus.allCases.randomElement(using: &generator)!,
-                                       at: Timestamp(milliseconds: created.milliseconds + Int64(index)))
-            }
-            let view = OrderView(orderId: "o-\(round)", customerName: text(), customerEmail: "c\(round)@example.com", items: items,
-                                 status: history.last!.status, statusHistory: history,
-                                 cancelReason: Bool.random(using: &generator) ? text() : nil,
-                                 createdAt: created, updatedAt: history.last!.at, version: Int.random(in: 1...50, using: &generator))
+            let view = OrderSamples.random(round, using: &generator)
             let answer = try RESTOrderJSON.one(view)
             #expect(answer.version == view.version)
             let order = try JSON.parse(bytes: answer.body)["data"]

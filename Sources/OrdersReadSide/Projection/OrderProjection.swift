@@ -49,40 +49,24 @@ public struct OrderProjection: Projection {
     static func decodeWritten(_ doc: [UInt8]) -> OrderView? {
         doc.withUnsafeBufferPointer { buffer -> OrderView? in
             guard let top = RawJSONObject(buffer, 0..<buffer.count) else { return nil }
-            func string(_ key: StaticString) -> String? { top[key].flatMap { RawJSONObject.string(buffer, $0) } }
-            func time(_ range: Range<Int>?) -> Timestamp? { range.flatMap { RawJSONObject.string(buffer, $0) }.flatMap(Timestamp.init(parsing:)) }
-            guard let orderId = string("orderId"), let name = string("customerName"), let email = string("customerEmail"),
-                  let status = string("status").flatMap(OrderStatus.init(rawValue:)),
-                  let version = top["version"].flatMap({ RawJSONObject.int(buffer, $0) }),
-                  let createdAt = time(top["createdAt"]), let updatedAt = time(top["updatedAt"]),
-                  let itemRanges = top["items"].flatMap({ RawJSONObject.elements(buffer, $0) }),
-                  let historyRanges = top["statusHistory"].flatMap({ RawJSONObject.elements(buffer, $0) }) else { return nil }
-            var items: [OrderItem] = []
-            items.reserveCapacity(itemRanges.count)
-            for range in itemRanges {
-                guard let item = RawJSONObject(buffer, range),
-                      let sku = item["sku"].flatMap({ RawJSONObject.string(buffer, $0) }),
-                      let itemName = item["name"].flatMap({ RawJSONObject.string(buffer, $0) }),
-                      let quantity = item["quantity"].flatMap({ RawJSONObject.int(buffer, $0) }),
-                      let price = item["unitPrice"].flatMap({ RawJSONObject.string(buffer, $0) }).flatMap({ Money(decimal: $0) }) else {
-                    return nil
-                }
-                items.append(OrderItem(sku: sku, name: itemName, quantity: quantity, unitPrice: price))
-            }
-            var history: [OrderView.StatusChange] = []
-            history.reserveCapacity(historyRanges.count)
-            for range in historyRanges {
-                guard let change = RawJSONObject(buffer, range), let at = time(change["at"]),
-                      let changed = change["status"].flatMap({ RawJSONObject.string(buffer, $0) }).flatMap(OrderStatus.init(rawValue:)) else {
-                    return nil
-                }
-                history.append(OrderView.StatusChange(status: changed, at: at))
-            }
-            var reason: String?
-            if let range = top["cancelReason"] {
-                guard let text = RawJSONObject.string(buffer, range) else { return nil }
-                reason = text
-            }
+            func time(_ object: RawJSONObject, _ key: StaticString) -> Timestamp? { object.string(key).flatMap(Timestamp.init(parsing:)) }
+            guard let orderId = top.string("orderId"), let name = top.string("customerName"), let email = top.string("customerEmail"),
+                  let status = top.string("status").flatMap(OrderStatus.init(rawValue:)), let version = top.int("version"),
+                  let createdAt = time(top, "createdAt"), let updatedAt = time(top, "updatedAt"),
+                  let items = top.objects("items", { item -> OrderItem? in
+                      guard let sku = item.string("sku"), let itemName = item.string("name"), let quantity = item.int("quantity"),
+                            let price = item.string("unitPrice").flatMap({ Money(decimal: $0) }) else { return nil }
+                      return OrderItem(sku: sku, name: itemName, quantity: quantity, unitPrice: price)
+                  }),
+                  let history = top.objects("statusHistory", { change -> OrderView.StatusChange? in
+                      guard let at = time(change, "at"), let changed = change.string("status").flatMap(OrderStatus.init(rawValue:)) else {
+                          return nil
+                      }
+                      return OrderView.StatusChange(status: changed, at: at)
+                  }) else { return nil }
+            // A reason that is there must read as a string.
+            let reason = top.string("cancelReason")
+            guard reason != nil || top["cancelReason"] == nil else { return nil }
             return OrderView(orderId: orderId, customerName: name, customerEmail: email, items: items, status: status,
                              statusHistory: history, cancelReason: reason, createdAt: createdAt, updatedAt: updatedAt, version: version)
         }

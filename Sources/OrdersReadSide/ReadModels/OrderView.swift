@@ -16,6 +16,20 @@ public struct OrderView: Sendable, Hashable, Codable {
     public var updatedAt: Timestamp
     public var version: Int
 
+    public init(orderId: String, customerName: String, customerEmail: String, items: [OrderItem], status: OrderStatus,
+                statusHistory: [StatusChange], cancelReason: String?, createdAt: Timestamp, updatedAt: Timestamp, version: Int) {
+        self.orderId = orderId
+        self.customerName = customerName
+        self.customerEmail = customerEmail
+        self.items = items
+        self.status = status
+        self.statusHistory = statusHistory
+        self.cancelReason = cancelReason
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.version = version
+    }
+
     public var total: Money { items.reduce(.zero) { $0 + $1.lineTotal } }
     public var itemCount: Int { items.reduce(0) { $0 + $1.quantity } }
 
@@ -76,8 +90,7 @@ public struct OrderView: Sendable, Hashable, Codable {
 
 extension OrderView {
     /// The view of an order rebuilt from its aggregate (a snapshot plus later events), or nil
-    /// when it is not visible (not created, or deleted). Defined in an extension so the
-    /// memberwise initializer stays.
+    /// when it is not visible (not created, or deleted).
     public init?(_ aggregate: OrderAggregate) {
         guard let state = aggregate.state, !state.deleted else { return nil }
         self.init(orderId: aggregate.orderId, customerName: state.customerName, customerEmail: state.customerEmail,

@@ -51,32 +51,13 @@ extension HostileInputSuite {
         return outcome
     }
 
-    /// The responses in a connection's bytes: each head, and its body skipped by Content-Length
-    /// (none after a HEAD's answer; no JSON body starts like a status line).
+    /// The responses in a connection's bytes (`HTTPConnection.takeResponse`, guessing which
+    /// answer a HEAD), and whether each acknowledged a write.
     static func responses(in bytes: [UInt8]) -> [(status: Int, acknowledgedWrite: Bool)] {
+        var rest = bytes
         var found: [(Int, Bool)] = []
-        var rest = bytes[...]
-        let blank: [UInt8] = [13, 10, 13, 10]
-        while !rest.isEmpty {
-            guard let end = rest.indices.first(where: { rest[$0...].starts(with: blank) }) else { break }
-            let head = String(decoding: rest[rest.startIndex..<end], as: UTF8.self)
-            rest = rest[(end + 4)...]
-            let lines = head.components(separatedBy: "\r\n")
-            let status = lines.first.flatMap { line -> Int? in
-                line.hasPrefix("HTTP/1.1 ") ? Int(line.dropFirst(9).prefix(3)) : nil
-            }
-            guard let status else { break }
-            var length = 0
-            var position = false, replayed = false
-            for line in lines.dropFirst() {
-                let lower = line.lowercased()
-                if lower.hasPrefix("content-length:") { length = Int(lower.dropFirst(15).trimmingCharacters(in: .whitespaces)) ?? 0 }
-                if lower.hasPrefix("orders-log-position:") { position = true }
-                if lower.hasPrefix("idempotent-replayed:") { replayed = true }
-            }
-            found.append((status, position && !replayed))
-            // The answer to a HEAD has a Content-Length but no body: the next answer follows at once.
-            if !rest.starts(with: Array("HTTP/1.1 ".utf8)) { rest = rest.dropFirst(min(length, rest.count)) }
+        while let response = try? HTTPConnection.takeResponse(from: &rest, head: nil) {
+            found.append((response.status, response.headers["orders-log-position"] != nil && response.headers["idempotent-replayed"] == nil))
         }
         return found
     }

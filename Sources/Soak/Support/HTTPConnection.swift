@@ -56,25 +56,32 @@ public final class HTTPConnection {
 
     /// Reads one response: its head, then `Content-Length` bytes of body (none after HEAD).
     public func readResponse(head: Bool = false) throws -> Response {
-        var end: Int?
-        while end == nil {
-            if let found = Self.find([13, 10, 13, 10], in: buffer) { end = found; break }
+        while true {
+            if let response = try Self.takeResponse(from: &buffer, head: head) { return response }
             try fill()
         }
-        let headText = String(decoding: buffer[0..<end!], as: UTF8.self)
-        buffer.removeFirst(end! + 4)
-        var lines = headText.components(separatedBy: "\r\n")
+    }
+
+    /// The response at the front of `bytes`, taken off them; nil while it is incomplete. `head`
+    /// says whether it answers a HEAD (no body, whatever its Content-Length); nil guesses it from
+    /// bytes read until the server closed: no body when nothing or another status line follows the
+    /// head (no JSON body starts like one).
+    public static func takeResponse(from bytes: inout [UInt8], head: Bool?) throws -> Response? {
+        guard let end = find([13, 10, 13, 10], in: bytes) else { return nil }
+        var lines = String(decoding: bytes[0..<end], as: UTF8.self).components(separatedBy: "\r\n")
         let statusLine = lines.removeFirst().split(separator: " ")
-        guard statusLine.count >= 2, let status = Int(statusLine[1]) else { throw Closed() }
+        guard statusLine.count >= 2, statusLine[0].hasPrefix("HTTP/"), let status = Int(statusLine[1]) else { throw Closed() }
         var headers: [String: String] = [:]
         for line in lines {
             guard let colon = line.firstIndex(of: ":") else { continue }
             headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
-        let length = head ? 0 : Int(headers["content-length"] ?? "0") ?? 0
-        while buffer.count < length { try fill() }
-        let body = Array(buffer.prefix(length))
-        buffer.removeFirst(length)
+        let bodyStart = end + 4
+        let bodyless = head ?? (bytes.count == bodyStart || bytes[bodyStart...].starts(with: "HTTP/1.1 ".utf8))
+        let length = bodyless ? 0 : Int(headers["content-length"] ?? "0") ?? 0
+        guard bytes.count >= bodyStart + length else { return nil }
+        let body = Array(bytes[bodyStart..<(bodyStart + length)])
+        bytes.removeFirst(bodyStart + length)
         return Response(status: status, headers: headers, body: body)
     }
 
