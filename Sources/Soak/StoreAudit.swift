@@ -1,3 +1,4 @@
+import Foundation
 import OrdersDomain
 import OrdersEventLog
 import OrdersWriteSide
@@ -98,6 +99,11 @@ public struct StoreAudit: Sendable {
     /// the live ones once converged). Nothing else may project meanwhile: stop the services first.
     public func rebuildEquals(_ models: [String: String]) async throws -> Bool {
         try await ReplayService(log: store.log, dropGrace: .zero).rebuild(["order", "summary"])
-        return try await liveModels() == models
+        let rebuilt = try await liveModels()
+        // Which keys differ, for whoever reads the failure (the first few, shortened).
+        for key in Set(rebuilt.keys).union(models.keys).sorted().filter({ rebuilt[$0] != models[$0] }).prefix(5) {
+            FileHandle.standardError.write(Data("audit: the rebuild differs at \(key): live \(models[key]?.prefix(200) ?? "none"), rebuilt \(rebuilt[key]?.prefix(200) ?? "none")\n".utf8))
+        }
+        return rebuilt == models
     }
 }

@@ -15,17 +15,6 @@ struct OrdersPerStatusAndDay: Projection {
     static let schemaVersion = 1
 
     func counts(_ keys: ViewKeys) -> String { keys.prefix + "counts" }
-    func orders(_ keys: ViewKeys) -> String { keys.prefix + "orders" }
-
-    func guardLocation(of orderId: String, in keys: ViewKeys) -> (key: String, field: String) { (orders(keys), orderId) }
-    func readCommand(for orderId: String, in keys: ViewKeys) -> RedisCommand { RedisCommand("HGET", orders(keys), orderId) }
-
-    func parse(_ reply: RedisValue) throws -> (version: Int, state: String?) {
-        guard let text = reply.string else { return (0, nil) }
-        let parts = text.split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let version = Int(parts[0]), parts.count == 2 else { throw CancellationError() }
-        return (version, parts[1].isEmpty ? nil : String(parts[1]))
-    }
 
     func state(from aggregate: OrderAggregate) -> String? {
         guard let state = aggregate.state, !state.deleted else { return nil }
@@ -42,14 +31,10 @@ struct OrdersPerStatusAndDay: Projection {
         }
     }
 
-    func changes(for orderId: String, from old: String?, to new: String?, version: Int,
-                 in keys: ViewKeys) -> (ProjectionChanges, guardValue: String) {
-        var changes = ProjectionChanges(guardKey: orders(keys))
-        if old != new {
-            if let old { changes.add("HINCRBY", counts(keys), [old, "-1"]) }
-            if let new { changes.add("HINCRBY", counts(keys), [new, "1"]) }
-        }
-        return (changes, "\(version)|\(new ?? "")")
+    func write(_ orderId: String, from old: String?, to new: String?, into batch: inout ProjectionBatch, in keys: ViewKeys) {
+        guard old != new else { return }
+        if let old { batch.increment(counts(keys), old, by: -1) }
+        if let new { batch.increment(counts(keys), new, by: 1) }
     }
 }
 

@@ -12,7 +12,7 @@ Look at what is loaded with:  redis-cli FUNCTION LIST LIBRARYNAME orders
 
 -- Bump on any change to a function's keys, arguments or replies. A service refuses to run against
 -- a library older than the one it was built with (see orders_version and check_library).
-local LIBRARY_VERSION = 6
+local LIBRARY_VERSION = 7
 
 local function check_library(required)
   local wanted = tonumber(required)
@@ -123,85 +123,36 @@ local function snapshot_save(keys, args)
 end
 
 --[[
-orders_project: apply a projector's changes for one order, if the read model still holds the
-version the projector read. This is what makes projecting idempotent and safe with several
-consumers: a redelivered or older event finds a newer version and changes nothing; two consumers
-racing on one order cannot both write (the loser re-reads and tries again).
+orders_lease: acquire, renew or release a projector's lease on one projection generation. One
+projector at a time applies a generation's batches (the others stand by); the lease's value is
+its fencing token, and every batch commit is fenced by it (WATCH on the lease key, see
+Projector). Plain SET NX cannot renew only one's own lease, hence this function.
 
-KEYS     every key the changes touch; KEYS[1] holds the guard (a hash)
+KEYS[1]  the lease       <ns>:{p}:view:<projection>:g<n>:lease   (string: the holder's token)
 ARGV[1]  library version the caller needs
-ARGV[2]  the guard's field in KEYS[1]; its value starts with the version the model reflects
-ARGV[3]  the version the projector read (0: none)
-ARGV[4]  the guard's new value (starting with the new version)
-ARGV[5]  number of changes, then per change: command, key index, argument count, arguments…
-         commands: HSET HDEL DEL ZADD ZREM ZINCRBY HINCRBY ZREMRANGEBYSCORE SADD SREM RANK DROPWORD
-         (a field that HINCRBY brings to 0 is deleted)
-         RANK <sum hash key index> <member> <delta>, on a sorted set: adds delta to the member's
-         exact sum in the hash (HINCRBY, 64-bit integers) and sets the member's score to that sum
-         (ZADD), so the score is the exact sum rounded once, the same however the sum was reached;
-         a sum back at 0 leaves both. Rankings stay in sorted sets; exact figures come from the hash.
-         DROPWORD <word list key index> <word>, on a search word's set: once the set is empty
-         (gone), the word leaves the word list (a sorted set), so the list names only words some
-         order has.
+ARGV[2]  'hold' (acquire or renew) or 'release'
+ARGV[3]  the caller's token (consumer name and a random part, new for each acquisition)
+ARGV[4]  time to live in milliseconds ('hold')
 
-Replies  {'applied', newVersion} or {'stale', currentVersion} (nothing written)
+Replies  {'held', ttl}              the caller holds the lease for ttl ms
+         {'taken', holder, ttl}     another holds it; nothing written
+         {'released'}               the caller's lease is gone (or was not the caller's)
 ]]
-local PROJECTION_COMMANDS = {HSET = true, HDEL = true, DEL = true, ZADD = true, ZREM = true,
-  ZINCRBY = true, HINCRBY = true, ZREMRANGEBYSCORE = true, SADD = true, SREM = true, RANK = true, DROPWORD = true}
-
-local function project(keys, args)
+local function lease(keys, args)
   local outdated = check_library(args[1])
   if outdated then return outdated end
-  local stored = redis.call('HGET', keys[1], args[2])
-  local current = stored and tonumber(string.match(stored, '^%d+')) or 0
-  if current ~= tonumber(args[3]) then
-    return {'stale', current}
+  local holder = redis.call('GET', keys[1])
+  if args[2] == 'release' then
+    if holder == args[3] then redis.call('DEL', keys[1]) end
+    return {'released'}
   end
-  -- Read every change first, so a malformed one is refused before anything is written.
-  local changes, index = {}, 6
-  for _ = 1, tonumber(args[5]) do
-    local command, key, count = args[index], keys[tonumber(args[index + 1])], tonumber(args[index + 2])
-    if not PROJECTION_COMMANDS[command] or key == nil or count == nil then
-      return redis.error_reply('INVALID_PROJECTION bad change at argument ' .. index)
-    end
-    local arguments = {}
-    for j = 1, count do arguments[j] = args[index + 2 + j] end
-    if command == 'RANK' and (count ~= 3 or keys[tonumber(arguments[1])] == nil or tonumber(arguments[3]) == nil) then
-      return redis.error_reply('INVALID_PROJECTION bad RANK at argument ' .. index)
-    end
-    if command == 'DROPWORD' and (count ~= 2 or keys[tonumber(arguments[1])] == nil) then
-      return redis.error_reply('INVALID_PROJECTION bad DROPWORD at argument ' .. index)
-    end
-    table.insert(changes, {command, key, arguments})
-    index = index + 3 + count
+  local ttl = tonumber(args[4])
+  if ttl == nil or ttl < 1 then return redis.error_reply('INVALID_LEASE bad time to live') end
+  if holder and holder ~= args[3] then
+    return {'taken', holder, redis.call('PTTL', keys[1])}
   end
-  for _, change in ipairs(changes) do
-    local command, key, arguments = change[1], change[2], change[3]
-    if command == 'DROPWORD' then
-      if redis.call('EXISTS', key) == 0 then
-        redis.call('ZREM', keys[tonumber(arguments[1])], arguments[2])
-      end
-    elseif command == 'RANK' then
-      local sums, member = keys[tonumber(arguments[1])], arguments[2]
-      local sum = redis.call('HINCRBY', sums, member, arguments[3])
-      if sum == 0 then
-        redis.call('HDEL', sums, member)
-        redis.call('ZREM', key, member)
-      else
-        redis.call('ZADD', key, sum, member)
-      end
-    else
-      local result = redis.call(command, key, unpack(arguments))
-      -- A counter back at zero is removed, so the model's form does not depend on the path that
-      -- led to it (an order created then deleted leaves no trace, applied one event at a time or
-      -- folded at once): a rebuild equals the live model key for key.
-      if command == 'HINCRBY' and result == 0 then
-        redis.call('HDEL', key, arguments[1])
-      end
-    end
-  end
-  redis.call('HSET', keys[1], args[2], args[4])
-  return {'applied', tonumber(string.match(args[4], '^%d+'))}
+  redis.call('SET', keys[1], args[3], 'PX', ttl)
+  return {'held', ttl}
 end
 
 --[[
@@ -237,32 +188,9 @@ local function replay_claim(keys, args)
   return reply
 end
 
---[[
-orders_dead_letter: move one log entry a projector gave up on to the dead-letter stream, count
-it and acknowledge it, all or nothing, and only if the entry is still pending in the group (two
-instances that both decided to give up on it write one letter).
-
-KEYS[1]  the global log          KEYS[2]  the dead-letter stream     KEYS[3]  the counts hash
-ARGV     library version, consumer group, log entry id, projection, attempts, error, at
-Reply    1 when dead-lettered, 0 when the entry was no longer pending (nothing written)
-]]
-local function dead_letter(keys, args)
-  local outdated = check_library(args[1])
-  if outdated then return outdated end
-  local group, id, projection = args[2], args[3], args[4]
-  local pending = redis.call('XPENDING', keys[1], group, id, id, 1)
-  if #pending == 0 then return 0 end
-  redis.call('XADD', keys[2], '*', 'projection', projection, 'logId', id, 'attempts', args[5],
-    'error', args[6], 'at', args[7])
-  redis.call('HINCRBY', keys[3], projection, 1)
-  redis.call('XACK', keys[1], group, id)
-  return 1
-end
-
 redis.register_function{function_name = 'orders_version',
   callback = function() return LIBRARY_VERSION end, flags = {'no-writes'}}
 redis.register_function{function_name = 'orders_append', callback = append}
 redis.register_function{function_name = 'orders_snapshot_save', callback = snapshot_save}
-redis.register_function{function_name = 'orders_project', callback = project}
+redis.register_function{function_name = 'orders_lease', callback = lease}
 redis.register_function{function_name = 'orders_replay_claim', callback = replay_claim}
-redis.register_function{function_name = 'orders_dead_letter', callback = dead_letter}

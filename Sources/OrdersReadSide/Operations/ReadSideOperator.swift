@@ -41,7 +41,6 @@ public struct ReadSideOperator: Sendable {
         let letters = try await DeadLetters(log: log).list(limit: 1000).filter { id == nil || $0.id == id }
         if let id, letters.isEmpty { throw ReadSideError.notFound("no dead letter \(id.prefix(40))") }
         let live = try await LiveGenerations(log: log, projections: projections).live(projections.names)
-        let settings = ProjectorSettings(consumer: "redrive")
         var redriven: [String] = []
         var failed: [String] = []
         for letter in letters {
@@ -49,7 +48,7 @@ public struct ReadSideOperator: Sendable {
                 failed.append(letter.id) // a projection this build does not have
                 continue
             }
-            let done = try await projection.redrive(letter, log: log, generation: live[letter.projection] ?? 1, settings: settings)
+            let done = try await projection.redrive(letter, log: log, generation: live[letter.projection] ?? 1)
             if done { redriven.append(letter.id) } else { failed.append(letter.id) }
         }
         return (redriven, failed)

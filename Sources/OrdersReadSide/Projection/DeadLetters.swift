@@ -17,6 +17,12 @@ public struct DeadLetters: Sendable {
         public var attempts: Int
         public var error: String
         public var at: String
+        /// The order and version of the event (empty and 0 in letters written before they were
+        /// named: the log entry names them).
+        public var orderId: String = ""
+        public var version: Int = 0
+        /// The order's version the projection reflected when the letter was written.
+        public var fromVersion: Int?
     }
 
     public func list(limit: Int = 100) async throws -> [Letter] {
@@ -25,26 +31,59 @@ public struct DeadLetters: Sendable {
             guard let pair = entry.array, pair.count == 2, let id = pair[0].string else { return nil }
             let fields = pair[1].fields
             return Letter(id: id, projection: fields["projection"] ?? "", logId: fields["logId"] ?? "",
-                          attempts: Int(fields["attempts"] ?? "") ?? 0, error: fields["error"] ?? "", at: fields["at"] ?? "")
+                          attempts: Int(fields["attempts"] ?? "") ?? 0, error: fields["error"] ?? "", at: fields["at"] ?? "",
+                          orderId: fields["orderId"] ?? "", version: Int(fields["version"] ?? "") ?? 0,
+                          fromVersion: Int(fields["fromVersion"] ?? ""))
         }
     }
 
-    /// Applies `letter`'s log entry again with `projector` (after the cause was fixed: a build that
-    /// knows the event, a repaired order). On success the letter is removed and true returned;
-    /// otherwise it stays where it is.
-    public func redrive<P: Projection>(_ letter: Letter, with projector: Projector<P>) async throws -> Bool {
+    /// Applies `letter`'s order again to `projection`'s generation (after the cause was fixed: a
+    /// build that knows the event, a repaired key): from the version the model reflects for the
+    /// order (`fromVersion`) to the fold of its events up to the checkpoint. When that reaches
+    /// the letter's event, the write commits with the removal of every letter of that order and
+    /// projection it covers, fenced by the checkpoint (a batch committed meanwhile makes it read
+    /// again), and true is returned; otherwise nothing changes.
+    public func redrive<P: Projection>(_ letter: Letter, with projection: P, generation: Int) async throws -> Bool {
         guard letter.projection == P.name else { return false }
-        let reply = try await log.redis.send("XRANGE", log.keys.log, letter.logId, letter.logId)
-        guard let entry = try await LogEntry.entries(of: reply, in: log).first,
-              case .success(let event) = entry.event else { return false }
-        try await projector.process([entry])
-        let (version, _) = try projector.projection.parse(
-            try await log.redis.send(projector.projection.readCommand(for: event.orderId, in: projector.view)))
-        guard version >= event.version else { return false }
-        _ = try await log.redis.pipeline([
-            RedisCommand("XDEL", log.keys.deadLetter, letter.id),
-            RedisCommand("HINCRBY", log.keys.deadLetterCounts, P.name, -1),
-        ])
-        return true
+        var orderId = letter.orderId, version = letter.version
+        if orderId.isEmpty {
+            // A letter written before the letters named their order: the log entry does.
+            let reply = try await log.redis.send("XRANGE", log.keys.log, letter.logId, letter.logId)
+            guard let entry = reply.array?.first, case .reference(let named, let namedVersion, _)? =
+                    try? EventLog.decodeLogRecord(entry, key: log.keys.log) else { return false }
+            (orderId, version) = (named, namedVersion)
+        }
+        let fromVersion = letter.fromVersion ?? version - 1
+        let view = ViewKeys(keys: log.keys, projection: P.name, generation: generation)
+        let redis = log.redis.dedicated(commandTimeout: log.redis.configuration.commandTimeout)
+        defer { redis.close() }
+        for _ in 0..<10 {
+            let replies = try await redis.pipeline([RedisCommand("WATCH", view.checkpoint), RedisCommand("GET", view.checkpoint)])
+            guard let checkpoint = try replies[1].orThrow().string.flatMap({ LogPosition($0) }) else {
+                try await redis.send("UNWATCH")
+                return false
+            }
+            let events = try await log.events(of: orderId).filter { $0.position <= checkpoint }
+            let held = projection.fold(Array(events.prefix { $0.version <= fromVersion }), from: 0, nil)
+            let fresh = projection.fold(events, from: 0, nil)
+            guard fresh.version >= version else {
+                try await redis.send("UNWATCH")
+                return false
+            }
+            var batch = ProjectionBatch()
+            projection.write(orderId, from: held.state, to: fresh.state, into: &batch, in: view)
+            let lookups = batch.lookups
+            let current = lookups.isEmpty ? ProjectionBatch.Current()
+                : try ProjectionBatch.Current(lookups, replies: try await redis.pipeline(lookups.map(\.command)))
+            let covered = try await list(limit: 10_000).filter {
+                $0.projection == P.name && ($0.id == letter.id || ($0.orderId == orderId && $0.version <= fresh.version))
+            }
+            let commit = [RedisCommand("MULTI")] + batch.writes(given: current).map(\.command)
+                + [RedisCommand("XDEL", [log.keys.deadLetter] + covered.map(\.id)),
+                   RedisCommand("HINCRBY", log.keys.deadLetterCounts, P.name, -covered.count), RedisCommand("EXEC")]
+            let committed = try await redis.pipeline(commit)
+            if try committed[commit.count - 1].orThrow().array != nil { return true }
+        }
+        throw EventStoreError.corrupt("order \(orderId) kept changing while its dead letters were redriven")
     }
 }

@@ -3,9 +3,10 @@ import OrdersDomain
 import OrdersEventLog
 
 /// The order read model: one record per order (its `OrderView` as JSON) and the indexes that
-/// answer the list queries and search without scanning. Deleted orders leave every index; their
-/// record keeps only its version (a tombstone), so a late redelivery cannot bring them back.
-public struct OrderProjection: Projection {
+/// answer the list queries and search without scanning. Deleted orders leave every index and
+/// their record is deleted (the checkpoint, not a tombstone, keeps a redelivery from bringing
+/// them back).
+public struct OrderProjection: RepairableProjection {
     public typealias State = OrderView
     public static let name = "order"
     /// 2: the search index holds words only, no whole texts.
@@ -16,25 +17,20 @@ public struct OrderProjection: Projection {
     ///    ~6 µs a member to insert into).
     /// 5: the order id's words are entries `<word>\0<orderId>` of one sorted set (`id-words`)
     ///    instead of five sets of one order each (~450 B less per order).
-    public static let schemaVersion = 5
+    /// 6: batches with a checkpoint: the record holds only `doc` (no guard version), a deleted
+    ///    order's record is deleted.
+    public static let schemaVersion = 6
 
     public init() {}
 
-    public func guardLocation(of orderId: String, in keys: ViewKeys) -> (key: String, field: String) {
-        (keys.record(orderId), "version")
-    }
-
     public func readCommand(for orderId: String, in keys: ViewKeys) -> RedisCommand {
-        RedisCommand("HMGET", keys.record(orderId), "version", "doc")
+        RedisCommand("HGET", keys.record(orderId), "doc")
     }
 
-    public func parse(_ reply: RedisValue) throws -> (version: Int, state: OrderView?) {
-        guard let fields = reply.array, fields.count == 2 else {
-            throw ReadSideError.corrupt("unexpected record reply \(reply)")
-        }
-        let version = fields[0].int ?? 0
-        guard let doc = fields[1].bytes else { return (version, nil) }
-        return (version, try Self.decode(doc))
+    public func parse(_ reply: RedisValue) throws -> OrderView? {
+        if case .error(let message) = reply { throw ReadSideError.corrupt("record: \(message)") }
+        guard let doc = reply.bytes else { return nil }
+        return try Self.decode(doc)
     }
 
     /// Reads a record's `doc`. The projector reads one per order per batch and lists read one per
@@ -168,42 +164,34 @@ public struct OrderProjection: Projection {
         OrderView.applying(event, of: recorded, to: state)
     }
 
-    public func changes(for orderId: String, from old: OrderView?, to new: OrderView?, version: Int,
-                        in keys: ViewKeys) -> (ProjectionChanges, guardValue: String) {
-        var changes = ProjectionChanges(guardKey: keys.record(orderId))
+    public func write(_ orderId: String, from old: OrderView?, to new: OrderView?, into batch: inout ProjectionBatch,
+                      in keys: ViewKeys) {
         if let new {
-            changes.add("HSET", keys.record(orderId), ["doc", String(decoding: Self.encode(new), as: UTF8.self)])
+            batch.setField(keys.record(orderId), "doc", String(decoding: Self.encode(new), as: UTF8.self))
         } else if old != nil {
-            changes.add("HDEL", keys.record(orderId), ["doc"])
+            batch.deleteKey(keys.record(orderId))
         }
         // After creation only the status (and its history) changes: then only the status index
         // moves. Anything else (creation, deletion) diffs every index entry.
         if let old, let new, old.items == new.items, old.customerEmail == new.customerEmail,
            old.customerName == new.customerName, old.createdAt == new.createdAt {
             if old.status != new.status {
-                changes.add("ZREM", keys.byStatus(old.status), [orderId])
-                changes.add("ZADD", keys.byStatus(new.status), [String(new.createdAt.milliseconds), orderId])
+                batch.removeMember(keys.byStatus(old.status), orderId)
+                batch.addMember(keys.byStatus(new.status), orderId, score: String(new.createdAt.milliseconds))
             }
-            return (changes, String(version))
+            return
         }
         let before = old.map { indexEntries($0, keys) } ?? []
         let after = new.map { indexEntries($0, keys) } ?? []
-        let removed = old == nil ? [] : before.filter { entry in !after.contains { $0.key == entry.key && $0.member == entry.member } }
-        let added = new == nil ? [] : after.filter { !before.contains($0) }
-        for entry in removed { changes.add("ZREM", entry.key, [entry.member]) }
-        for entry in added { changes.add("ZADD", entry.key, [entry.score, entry.member]) }
+        for entry in before where !after.contains(where: { $0.key == entry.key && $0.member == entry.member }) {
+            batch.removeMember(entry.key, entry.member)
+        }
+        for entry in after where !before.contains(entry) { batch.addMember(entry.key, entry.member, score: entry.score) }
+        // A word's set loses the order; a set left empty takes its word out of the word list, and
+        // a word gains its place there with its first order.
         let oldWords = old?.textWords ?? [], newWords = new?.textWords ?? []
-        // A word's set loses the order; a set left empty takes its word out of the word list.
-        for word in oldWords.subtracting(newWords).sorted() {
-            changes.add("SREM", keys.word(word), [orderId])
-            changes.add("DROPWORD", keys.word(word), [String(changes.index(of: keys.words)), word])
-        }
-        let gained = newWords.subtracting(oldWords).sorted()
-        if !gained.isEmpty {
-            changes.add("ZADD", keys.words, gained.flatMap { ["0", $0] })
-            for word in gained { changes.add("SADD", keys.word(word), [orderId]) }
-        }
-        return (changes, String(version))
+        for word in oldWords.subtracting(newWords) { batch.removeFromSet(keys.word(word), orderId, wordList: keys.words, word: word) }
+        for word in newWords.subtracting(oldWords) { batch.addToSet(keys.word(word), orderId, wordList: keys.words, word: word) }
     }
 
     struct IndexEntry: Hashable {

@@ -56,26 +56,42 @@ extension Projection {
         Rebuild(self, log: log, generation: generation, settings: settings)
     }
 
-    /// Applies a dead letter's log entry again to the live generation; true when it stuck.
-    func redrive(_ letter: DeadLetters.Letter, log: EventLog, generation: Int, settings: ProjectorSettings) async throws -> Bool {
-        try await DeadLetters(log: log).redrive(letter, with: Projector(projection: self, log: log, generation: generation,
-                                                                         settings: settings))
+    /// Applies the dead letters of `letter`'s order again to the live generation; true when the
+    /// order now reaches the letter's event.
+    func redrive(_ letter: DeadLetters.Letter, log: EventLog, generation: Int) async throws -> Bool {
+        try await DeadLetters(log: log).redrive(letter, with: self, generation: generation)
     }
 
-    /// Replaces one order's projected state in `view` with a fresh fold of `loaded`, guarded: if
-    /// a live projector moves the order on meanwhile, it loads the order again and folds again.
-    func replaceState(of orderId: String, from loaded: OrderAggregate, in view: ViewKeys, log: EventLog,
-                      loader: OrderLoader) async throws {
-        var aggregate = loaded
-        for attempt in 0..<10 {
-            if attempt > 0 { aggregate = try await loader.load(orderId) }
-            let fresh = state(from: aggregate)
-            let (version, current) = try parse(try await log.redis.send(readCommand(for: orderId, in: view)))
-            if version > aggregate.version { continue } // new events since the load: fold again
-            let (changes, guardValue) = changes(for: orderId, from: current, to: fresh, version: aggregate.version, in: view)
-            let location = guardLocation(of: orderId, in: view)
-            let reply = try await log.redis.send(changes.command(guardField: location.field, expected: version, guardValue: guardValue))
-            if reply.array?.first?.string == "applied" { return }
+    /// Re-derives one order's part of `view` from its events up to the checkpoint, as an in-place
+    /// replay does. Only a projection that can read its per-order state has anything to repair.
+    func replaceState(of orderId: String, in view: ViewKeys, log: EventLog) async throws {
+        guard let repairable = self as? any RepairableProjection else { return }
+        try await repairable.repair(orderId, in: view, log: log)
+    }
+}
+
+extension RepairableProjection {
+    /// Rewrites one order's part of the model: from what it holds now (read back) to the fold of
+    /// the order's events up to the checkpoint. Fenced by the checkpoint: if the live projector
+    /// commits meanwhile, it reads and writes again.
+    func repair(_ orderId: String, in view: ViewKeys, log: EventLog) async throws {
+        let redis = log.redis.dedicated(commandTimeout: log.redis.configuration.commandTimeout)
+        defer { redis.close() }
+        for _ in 0..<10 {
+            let replies = try await redis.pipeline([RedisCommand("WATCH", view.checkpoint), RedisCommand("GET", view.checkpoint),
+                                                    readCommand(for: orderId, in: view)])
+            let checkpoint = try replies[1].orThrow().string.flatMap { LogPosition($0) }
+            let held = try parse(replies[2])
+            let events = try await log.events(of: orderId).filter { event in checkpoint.map { event.position <= $0 } ?? false }
+            let fresh = fold(events, from: 0, nil).state
+            var batch = ProjectionBatch()
+            write(orderId, from: held, to: fresh, into: &batch, in: view)
+            let lookups = batch.lookups
+            let current = lookups.isEmpty ? ProjectionBatch.Current()
+                : try ProjectionBatch.Current(lookups, replies: try await redis.pipeline(lookups.map(\.command)))
+            let writes = batch.writes(given: current)
+            let committed = try await redis.pipeline([RedisCommand("MULTI")] + writes.map(\.command) + [RedisCommand("EXEC")])
+            if try committed[committed.count - 1].orThrow().array != nil { return }
         }
         throw EventStoreError.corrupt("order \(orderId) kept changing while it was replayed")
     }

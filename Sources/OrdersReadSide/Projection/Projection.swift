@@ -2,12 +2,13 @@ import RedisClient
 import OrdersDomain
 import OrdersEventLog
 
-/// A read model fed from the log, one order at a time. The fold is pure (`apply`); what to write
-/// for a change of one order's state is pure too (`changes`); the `Projector` does the I/O.
+/// A read model fed from the log. The fold is pure (`apply`); what to write when one order's
+/// state changes is pure too (`write`); the `Projector` does the I/O, a batch of the log at a time.
 ///
-/// Each projection keeps, per order, the version it reflects in a guard field whose value starts
-/// with that version; `orders_project` compares it before writing, which makes applying
-/// idempotent and safe with competing consumers.
+/// A projection keeps no per-order bookkeeping in Redis: what it holds for an order is, by
+/// construction, the fold of that order's events up to the generation's checkpoint, so the
+/// projector derives an order's old state from the order's own stream (the events at or below
+/// the checkpoint) and its new state from the same read (the events up to the batch's end).
 public protocol Projection: Sendable {
     associatedtype State: Sendable & Equatable
 
@@ -17,18 +18,23 @@ public protocol Projection: Sendable {
     /// recorded schema asks for a rebuild.
     static var schemaVersion: Int { get }
 
-    /// Where the per-order guard lives: a hash key and a field in it.
-    func guardLocation(of orderId: String, in keys: ViewKeys) -> (key: String, field: String)
-    /// Reads what the projection holds for one order.
-    func readCommand(for orderId: String, in keys: ViewKeys) -> RedisCommand
-    /// The version and state in `readCommand`'s reply (version 0, nil state: nothing yet).
-    func parse(_ reply: RedisValue) throws -> (version: Int, state: State?)
     /// The state of an order rebuilt from its aggregate (used to replay one order from a snapshot);
     /// must equal folding the same events with `apply`.
     func state(from aggregate: OrderAggregate) -> State?
     /// The state after one more event; nil when the order is not (or no longer) visible.
     func apply(_ event: OrderEvent, of recorded: RecordedEvent, to state: State?) -> State?
-    /// The writes that turn `old` into `new` for this order, and the guard's new value.
-    func changes(for orderId: String, from old: State?, to new: State?, version: Int,
-                 in keys: ViewKeys) -> (ProjectionChanges, guardValue: String)
+    /// Adds the writes that turn `old` into `new` for this order to `batch`. Counters go in as
+    /// increments (`ProjectionBatch.increment`, `count`, `rank`): the batch sums them.
+    func write(_ orderId: String, from old: State?, to new: State?, into batch: inout ProjectionBatch, in keys: ViewKeys)
+}
+
+/// A projection that can read back what it holds for one order, so an in-place replay can
+/// repair that order's part of the model (an order's record damaged or deleted by hand). A
+/// projection of counters only (the summary) has nothing per order to read: its figures are
+/// exact by construction at the checkpoint, and only a rebuild re-derives them.
+public protocol RepairableProjection: Projection {
+    /// Reads what the projection holds for one order.
+    func readCommand(for orderId: String, in keys: ViewKeys) -> RedisCommand
+    /// The state in `readCommand`'s reply (nil: nothing).
+    func parse(_ reply: RedisValue) throws -> State?
 }

@@ -1,20 +1,28 @@
 import Foundation
+import Synchronization
 import RedisClient
 import OrdersDomain
 import OrdersEventLog
 
-/// Feeds one projection from the global log through a Redis consumer group: read a batch, apply
-/// it, then XACK. Any number of projectors (threads, processes) may share the group.
+/// Feeds one projection generation from the log through a Redis consumer group, a batch at a
+/// time, exactly once.
 ///
-/// Per batch: read what the projection holds for each order in it (one pipelined round trip),
-/// fold each order's new events in version order (pure), and write each order's changes with one
-/// guarded `orders_project` call (one pipelined round trip). An event at or below the version the
-/// model holds was applied already and is only acknowledged. A gap (v3 before v2: another
-/// consumer has v2) is healed by folding the missing events from the order's own stream. A guard
-/// that moved meanwhile (a competing consumer) makes the projector re-read and try again.
+/// Exactly-once is a property of the batch: one projector at a time holds the generation's
+/// lease (`orders_lease`; other instances stand by and take over when it lapses), and a batch's
+/// read-model writes, the new checkpoint (the last log position applied) and the XACK of its
+/// entries commit together in one MULTI/EXEC, fenced by the lease (WATCH on the lease key, and
+/// a commit is only sent while the lease has half its time left). Entries at or below the
+/// checkpoint were applied already: a redelivery only acknowledges them.
 ///
-/// Entries that fail stay pending and are claimed again after `claimAfter`, doubling per
-/// delivery; after `maxDeliveries` they go to the dead-letter stream and are acknowledged.
+/// Per batch, one pipelined XRANGE per order reads the order's stream up to the batch's end:
+/// its events at or below the checkpoint fold into what the model holds now, all of them into
+/// what it must hold. There are no per-order guards, and no reads of the model itself, except
+/// the counters a batch changes (read once per batch, resolved in the service).
+///
+/// An event that cannot be folded (an unknown type, a malformed entry, a gap in its stream) can
+/// never be applied by this build, so its log entry goes to the dead-letter stream in the commit
+/// of its batch, with the order's later events; the order stays where it was until a redrive.
+/// A batch that fails for any other reason (Redis down) stays pending and is read again.
 public final class Projector<P: Projection>: Sendable {
     public let projection: P
     public let log: EventLog
@@ -22,6 +30,21 @@ public final class Projector<P: Projection>: Sendable {
     public let settings: ProjectorSettings
     /// Blocking reads get a connection of their own, so they never hold up other commands.
     private let reader: RedisClient
+    /// The commit's WATCH lives on its connection: nothing else may use it.
+    private let writer: RedisClient
+    private let holding = Mutex(Holding())
+
+    /// This projector's hold on the lease, and what it knows while holding it.
+    private struct Holding {
+        var token: String?
+        /// Renew the lease after this.
+        var renewAt = ContinuousClock.now
+        /// Send no commit after this: the lease may lapse soon after.
+        var commitBefore = ContinuousClock.now
+        /// Read this consumer's pending entries before new ones (after taking over, or after a
+        /// batch that was not committed).
+        var drainPending = true
+    }
 
     public var group: String { "view:\(P.name):g\(view.generation)" }
 
@@ -31,25 +54,33 @@ public final class Projector<P: Projection>: Sendable {
         self.view = ViewKeys(keys: log.keys, projection: P.name, generation: generation)
         self.settings = settings
         self.reader = log.redis.dedicated(commandTimeout: settings.block + .seconds(5))
+        self.writer = log.redis.dedicated(commandTimeout: log.redis.configuration.commandTimeout)
     }
 
-    deinit { reader.close() }
+    deinit {
+        reader.close()
+        writer.close()
+    }
 
-    /// Creates the consumer group at the start of the log if it does not exist yet.
-    public func createGroup(at start: String = "0") async throws {
+    /// True while this projector holds the lease.
+    public var isActive: Bool { holding.withLock { $0.token != nil } }
+
+    /// Creates the consumer group at `start` if it does not exist yet. A checkpoint given here
+    /// (a rebuild's: what it folded) is where the generation's projector starts.
+    public func createGroup(at start: String = "0", checkpoint: LogPosition? = nil) async throws {
         do {
             try await log.redis.send("XGROUP", "CREATE", log.keys.log, group, start, "MKSTREAM")
         } catch RedisError.server(let message) where message.hasPrefix("BUSYGROUP") {
             // Another instance created it first.
         }
+        if let checkpoint { try await log.redis.send("SET", view.checkpoint, checkpoint.description, "NX") }
     }
 
     /// Consumes until the task is cancelled, or until its consumer group is destroyed (a rebuild
-    /// replaced this generation). Redis outages are waited out with backoff. The group is created
-    /// once, before the loop: re-creating it later would re-project the whole log into a
-    /// generation that was just dropped.
+    /// replaced this generation). Redis outages are waited out with backoff. Without the lease
+    /// it stands by, trying to take it every `lease / 5`. On cancellation it lets the lease go,
+    /// so another instance takes over at once.
     public func run() async {
-        var lastClaim = ContinuousClock.now
         var backoff = Duration.milliseconds(50)
         var groupReady = false
         while !Task.isCancelled {
@@ -58,23 +89,21 @@ public final class Projector<P: Projection>: Sendable {
                     try await createGroup()
                     groupReady = true
                 }
-                if ContinuousClock.now - lastClaim >= settings.claimAfter / 2 {
-                    lastClaim = .now
-                    try await claimStalled()
-                }
                 try await step()
+                if !isActive { try? await Task.sleep(for: settings.lease / 5) }
                 backoff = .milliseconds(50)
             } catch RedisError.server(let message) where message.hasPrefix("NOGROUP") {
                 // A rebuild replaced this generation (it destroys the old group after its switch),
                 // or the group vanished with Redis's data while this generation is still live:
-                // then it is created again, and the log projected again (idempotently).
+                // then it is created again, and what the checkpoint holds is only acknowledged.
                 if let live = try? await LiveGenerations(log: log).live(P.name), live == view.generation {
                     Log.warning("projector.group_recreated", ["projection": P.name, "group": group])
                     groupReady = false
+                    holding.withLock { $0.drainPending = true }
                     continue
                 }
                 Log.info("projector.group_gone", ["projection": P.name, "group": group])
-                return
+                break
             } catch {
                 if Task.isCancelled { break }
                 Log.warning("projector.retrying", ["projection": P.name, "error": error])
@@ -82,184 +111,285 @@ public final class Projector<P: Projection>: Sendable {
                 backoff = min(backoff * 2, .seconds(2))
             }
         }
+        await release()
     }
 
-    /// Reads one batch (waiting up to `block`), applies and acknowledges it. Returns how many
-    /// entries were read.
+    /// Takes or renews the lease, then reads one batch (waiting up to `block`), applies and
+    /// acknowledges it. Returns how many entries were read (0 when another instance holds the
+    /// lease).
     @discardableResult
     public func step() async throws -> Int {
-        let reply = try await reader.send("XREADGROUP", "GROUP", group, settings.consumer, "COUNT", settings.batchSize,
-                                          "BLOCK", settings.block.milliseconds,
-                                          "STREAMS", log.keys.log, ">")
-        let entries = try await LogEntry.streamEntries(of: reply, in: log)
-        if !entries.isEmpty { try await process(entries) }
-        return entries.count
-    }
-
-    /// Applies entries and acknowledges the ones that are done; failed ones stay pending.
-    func process(_ entries: [LogEntry]) async throws {
-        var done: [String] = []
-        var byOrder: [String: [(id: String, event: RecordedEvent)]] = [:]
-        for entry in entries {
-            switch entry.event {
-            case .success(let event): byOrder[event.orderId, default: []].append((entry.id, event))
-            case .failure(let error):
-                Log.warning("projector.unreadable_entry", ["projection": P.name, "id": entry.id, "error": error])
-            }
-        }
-        var pendingOrders = byOrder.mapValues { $0.sorted { $0.event.version < $1.event.version } }
-        for _ in 0..<5 where !pendingOrders.isEmpty {
-            let orderIds = Array(pendingOrders.keys)
-            let current = try await readStates(orderIds)
-            var writes: [(orderId: String, command: RedisCommand)] = []
-            for orderId in orderIds {
-                let events = pendingOrders[orderId]!
-                guard let (version, state) = current[orderId] else {
-                    pendingOrders[orderId] = nil // unreadable: stays pending, then dead-lettered
-                    continue
-                }
-                let fresh = events.filter { $0.event.version > version }
-                if fresh.isEmpty {
-                    done += events.map(\.id)
-                    pendingOrders[orderId] = nil
-                    continue
-                }
-                guard let (newVersion, newState) = try await fold(orderId, from: version, state, fresh.map(\.event)) else {
-                    pendingOrders[orderId] = nil // stays pending: claimed again, then dead-lettered
-                    continue
-                }
-                let (changes, guardValue) = projection.changes(for: orderId, from: state, to: newState,
-                                                                version: newVersion, in: view)
-                let location = projection.guardLocation(of: orderId, in: view)
-                writes.append((orderId, changes.command(guardField: location.field, expected: version, guardValue: guardValue)))
-            }
-            guard !writes.isEmpty else { break }
-            let replies = try await log.redis.pipeline(writes.map(\.command))
-            if replies.contains(where: { if case .error(let message) = $0 { return FunctionLibrary.isMissing(message) }; return false }) {
-                // Redis lost the library: nothing was written; load it and write the batch again.
-                try await FunctionLibrary.reload(on: log.redis)
-                continue
-            }
-            for (write, reply) in zip(writes, replies) {
-                guard let parts = reply.array, let kind = parts.first?.string else {
-                    Log.error("projector.write_failed", ["projection": P.name, "orderId": write.orderId, "reply": reply])
-                    pendingOrders[write.orderId] = nil
-                    continue
-                }
-                if kind == "applied" {
-                    let ids = pendingOrders[write.orderId]!.filter { $0.event.version <= (parts[1].int ?? 0) }.map(\.id)
-                    done += ids
-                    pendingOrders[write.orderId] = nil
-                } // "stale": another consumer moved this order on; the next round re-reads it.
-            }
-        }
-        if !done.isEmpty {
-            if settings.faultBeforeAck() { throw SimulatedCrash() }
-            try await log.redis.send(RedisCommand("XACK", [log.keys.log, group] + done))
-        }
-    }
-
-    /// Reads the projection's version and state of each order, in one round trip. An order whose
-    /// state cannot be read (a key of the wrong type, a record that does not decode) is left out,
-    /// so one broken order never holds up the others.
-    private func readStates(_ orderIds: [String]) async throws -> [String: (Int, P.State?)] {
-        let replies = try await log.redis.pipeline(orderIds.map { projection.readCommand(for: $0, in: view) })
-        var states: [String: (Int, P.State?)] = [:]
-        for (orderId, reply) in zip(orderIds, replies) {
-            do {
-                states[orderId] = try projection.parse(reply.orThrow())
-            } catch {
-                Log.warning("projector.unreadable_state", ["projection": P.name, "orderId": orderId, "error": error])
-            }
-        }
-        return states
-    }
-
-    /// Folds `events` (sorted, all newer than `version`) onto `state`. A gap before the first of
-    /// them is filled from the order's own stream. Returns nil when an event cannot be read.
-    private func fold(_ orderId: String, from version: Int, _ state: P.State?,
-                      _ events: [RecordedEvent]) async throws -> (Int, P.State?)? {
-        var events = events
-        if events[0].version != version + 1 {
-            let last = events[events.count - 1].version
-            events = try await log.events(of: orderId).filter { $0.version > version && $0.version <= last }
-        }
-        let (reached, folded, stopped) = projection.fold(events, from: version, state)
-        switch stopped {
-        case .gap?:
-            return nil // the stream itself has a gap: corrupt; the entries stay pending
-        case .unreadable(let event, let error)?:
-            Log.warning("projector.apply_failed", ["projection": P.name, "orderId": orderId,
-                                                    "version": event.version, "error": error])
-            // What came before the unreadable event is applied; it stays pending.
-            return reached == version ? nil : (reached, folded)
-        case nil:
-            return (reached, folded)
-        }
-    }
-
-    // MARK: - Stalled entries
-
-    /// Claims entries pending longer than their backoff (their consumer died, or they failed),
-    /// and moves those delivered `maxDeliveries` times to the dead-letter stream.
-    ///
-    /// XCLAIM is given each entry's own idle threshold, so of several instances that read the
-    /// same XPENDING only the first claims an entry (a claim resets its idle time); the others'
-    /// XCLAIM finds it too fresh and leaves it, and its delivery count grows once per claim.
-    public func claimStalled() async throws {
-        try await handle(try await stalledEntries())
-    }
-
-    /// What one look at the pending entries found: entries to claim, by idle threshold, and
-    /// entries to give up on.
-    struct Stalled {
-        var claims: [Int64: [String]] = [:]
-        var dead: [(id: String, deliveries: Int)] = []
-    }
-
-    func stalledEntries() async throws -> Stalled {
-        let base = max(1, settings.claimAfter.milliseconds)
-        let reply = try await log.redis.send("XPENDING", log.keys.log, group, "IDLE", base, "-", "+", 1000)
-        var stalled = Stalled()
-        for entry in reply.array ?? [] {
-            guard let fields = entry.array, fields.count == 4, let id = fields[0].string,
-                  let idle = fields[2].int, let deliveries = fields[3].int else { continue }
-            let threshold = base << min(max(deliveries, 1) - 1, 20)
-            if deliveries >= settings.maxDeliveries {
-                stalled.dead.append((id, deliveries))
-            } else if Int64(idle) >= threshold {
-                stalled.claims[threshold, default: []].append(id)
-            }
-        }
-        return stalled
-    }
-
-    func handle(_ stalled: Stalled) async throws {
-        for (id, deliveries) in stalled.dead { try await deadLetter(id, deliveries: deliveries) }
-        for (threshold, ids) in stalled.claims.sorted(by: { $0.key < $1.key }) {
-            let claimed = try await log.redis.send(RedisCommand("XCLAIM", [log.keys.log, group, settings.consumer, String(threshold)] + ids))
-            let entries = try await LogEntry.entries(of: claimed, in: log)
+        guard try await holdLease() else { return 0 }
+        do {
+            let entries = try await readBatch()
             if !entries.isEmpty { try await process(entries) }
+            return entries.count
+        } catch {
+            // A read whose reply was lost (Redis died, a timeout) may still have delivered
+            // entries to this consumer, and a failed batch stays pending: either way the pending
+            // entries come first, or a later batch's checkpoint would pass them unapplied.
+            holding.withLock { $0.drainPending = true }
+            throw error
         }
     }
 
-    /// Moves one entry to the dead-letter stream with why it failed, in one atomic call that does
-    /// nothing if the entry is no longer pending (another instance dead-lettered or applied it).
-    private func deadLetter(_ id: String, deliveries: Int) async throws {
-        let original = try await log.redis.send("XRANGE", log.keys.log, id, id)
+    /// Lets the lease go if this projector holds it.
+    public func release() async {
+        guard let token = holding.withLock({ state in defer { state.token = nil }; return state.token }) else { return }
+        _ = try? await FunctionLibrary.call(RedisCommand("FCALL", "orders_lease", 1, view.lease, FunctionLibrary.version,
+                                                         "release", token), on: log.redis)
+        Log.info("projector.lease_released", ["projection": P.name, "generation": view.generation])
+    }
+
+    // MARK: - The lease
+
+    /// Takes or renews the lease: tests drive a projector's batches by hand with `process`.
+    func acquire() async throws -> Bool { try await holdLease() }
+
+    /// True when this projector holds the lease (renewed when a third of it has passed). On
+    /// taking it over, it claims every entry still pending in the group
+    /// (a dead holder's uncommitted batch), to be read before new ones.
+    private func holdLease(force: Bool = false) async throws -> Bool {
+        let (current, renewAt) = holding.withLock { ($0.token, $0.renewAt) }
+        let now = ContinuousClock.now
+        if current != nil && now < renewAt && !force { return true }
+        let token = current ?? "\(settings.consumer)#\(UInt64.random(in: 1...UInt64.max))"
+        let milliseconds = max(1, settings.lease.milliseconds)
+        let reply = try await FunctionLibrary.call(RedisCommand("FCALL", "orders_lease", 1, view.lease, FunctionLibrary.version,
+                                                                "hold", token, milliseconds), on: log.redis)
+        guard reply.array?.first?.string == "held" else {
+            if current != nil {
+                holding.withLock { $0.token = nil }
+                Log.warning("projector.lease_lost", ["projection": P.name, "generation": view.generation])
+            }
+            return false
+        }
+        if current == nil {
+            try await claimPending()
+            holding.withLock { $0.drainPending = true }
+            Log.info("projector.lease_taken", ["projection": P.name, "generation": view.generation])
+        }
+        holding.withLock {
+            $0.token = token
+            $0.renewAt = now + settings.lease / 3
+            $0.commitBefore = now + settings.lease / 2
+        }
+        return true
+    }
+
+    /// Moves every entry pending in the group to this consumer.
+    private func claimPending() async throws {
+        var cursor = "0-0"
+        repeat {
+            let reply = try await log.redis.send("XAUTOCLAIM", log.keys.log, group, settings.consumer, 0, cursor, "COUNT", 1000)
+            cursor = reply.array?.first?.string ?? "0-0"
+        } while cursor != "0-0"
+    }
+
+    // MARK: - A batch
+
+    /// One log entry of a batch: its position, and the event it names (nil: unreadable).
+    struct BatchEntry {
+        let id: String
+        let position: LogPosition
+        let order: (orderId: String, version: Int)?
+        let error: String?
+    }
+
+    private func readBatch() async throws -> [BatchEntry] {
+        if holding.withLock({ $0.drainPending }) {
+            let reply = try await reader.send("XREADGROUP", "GROUP", group, settings.consumer, "COUNT", settings.batchSize,
+                                              "STREAMS", log.keys.log, "0")
+            let entries = Self.entries(of: reply, in: log)
+            if !entries.isEmpty { return entries }
+            holding.withLock { $0.drainPending = false }
+        }
+        let reply = try await reader.send("XREADGROUP", "GROUP", group, settings.consumer, "COUNT", settings.batchSize,
+                                          "BLOCK", settings.block.milliseconds, "STREAMS", log.keys.log, ">")
+        return Self.entries(of: reply, in: log)
+    }
+
+    /// XREADGROUP's `[[key, [[id, fields], …]]]` as batch entries.
+    static func entries(of reply: RedisValue, in log: EventLog) -> [BatchEntry] {
+        guard let streams = reply.array, let first = streams.first?.array, first.count == 2 else { return [] }
+        return entries(ofRange: first[1], in: log)
+    }
+
+    /// XRANGE's `[[id, fields], …]` as batch entries (an entry deleted from the log while pending
+    /// comes back without fields: it has nothing to apply).
+    static func entries(ofRange reply: RedisValue, in log: EventLog) -> [BatchEntry] {
+        (reply.array ?? []).compactMap { entry in
+            guard let pair = entry.array, pair.count == 2, let id = pair[0].string, let position = LogPosition(id) else { return nil }
+            guard pair[1].array != nil else { return BatchEntry(id: id, position: position, order: nil, error: nil) }
+            do {
+                switch try EventLog.decodeLogRecord(entry, key: log.keys.log) {
+                case .event(let event): return BatchEntry(id: id, position: position, order: (event.orderId, event.version), error: nil)
+                case .reference(let orderId, let version, _): return BatchEntry(id: id, position: position, order: (orderId, version), error: nil)
+                }
+            } catch {
+                return BatchEntry(id: id, position: position, order: nil, error: "\(error)")
+            }
+        }
+    }
+
+    /// A log entry that cannot be applied, on its way to the dead-letter stream.
+    struct Letter {
+        let entry: BatchEntry
         let error: String
-        switch (try await LogEntry.entries(of: original, in: log)).first?.event {
-        case .success(let event):
-            do { _ = try OrderEventCoding.decode(type: event.type, data: event.data); error = "could not be applied" }
-            catch let decodeError { error = "\(decodeError)" }
-        case .failure(let readError): error = "\(readError)"
-        case nil: error = "the entry is gone from the log"
+        /// The order's version the model reflects (what a redrive folds from).
+        let fromVersion: Int
+    }
+
+    /// Applies a batch: reads the orders' streams (fenced by the lease), folds, and commits the
+    /// writes with the checkpoint and the XACK of every entry. When folding took so long that the
+    /// lease might lapse before the commit lands, the lease is renewed and the batch done again.
+    func process(_ entries: [BatchEntry]) async throws {
+        for _ in 0..<3 {
+            switch try await attempt(entries) {
+            case .committed, .leaseLost: return
+            case .tooLate: guard try await holdLease(force: true) else { return }
+            }
         }
-        let written = try await FunctionLibrary.call(RedisCommand("FCALL", "orders_dead_letter", 3, log.keys.log, log.keys.deadLetter,
-                                                                  log.keys.deadLetterCounts, FunctionLibrary.version, group, id,
-                                                                  P.name, deliveries, error, Timestamp.now().description), on: log.redis)
-        if written.int == 1 {
-            Log.error("projector.dead_lettered", ["projection": P.name, "logId": id, "attempts": deliveries, "error": error])
+        holding.withLock { $0.drainPending = true } // read again by the next step
+    }
+
+    private enum Outcome { case committed, leaseLost, tooLate }
+
+    private func attempt(_ entries: [BatchEntry]) async throws -> Outcome {
+        guard let end = entries.map(\.position).max() else { return .committed }
+        guard let token = holding.withLock({ $0.token }) else { return .leaseLost }
+        // Every order of the batch, its stream read with the lease and the checkpoint as Redis
+        // holds them now (after a Redis restart that lost its last second, the checkpoint may be
+        // behind what this projector committed: Redis's is the truth).
+        var orderIds: [String] = []
+        var seen = Set<String>()
+        for entry in entries { if let orderId = entry.order?.orderId, seen.insert(orderId).inserted { orderIds.append(orderId) } }
+        var reads = [RedisCommand("WATCH", view.lease), RedisCommand("GET", view.lease), RedisCommand("GET", view.checkpoint)]
+        reads += orderIds.map { RedisCommand("XRANGE", log.keys.stream($0), "-", end.description) }
+        let replies = try await writer.pipeline(reads)
+        guard replies[1].string == token else {
+            try await writer.send("UNWATCH")
+            lost()
+            return .leaseLost
         }
+        let checkpoint = try replies[2].orThrow().string.flatMap { LogPosition($0) }
+        var letters: [Letter] = []
+        var byOrder: [String: [BatchEntry]] = [:]
+        for entry in entries {
+            if let checkpoint, entry.position <= checkpoint { continue } // applied already: acknowledged below
+            if let error = entry.error {
+                letters.append(Letter(entry: entry, error: error, fromVersion: 0))
+            } else if let order = entry.order {
+                byOrder[order.orderId, default: []].append(entry)
+            }
+        }
+
+        var batch = ProjectionBatch()
+        for (orderId, reply) in zip(orderIds, replies.dropFirst(3)) where byOrder[orderId] != nil {
+            let events = try Self.events(in: reply.orThrow(), of: orderId, log: log)
+            let before = projection.fold(events.filter { event in checkpoint.map { event.position <= $0 } ?? false }, from: 0, nil)
+            let after = projection.fold(events, from: 0, nil)
+            batch.order = orderId
+            projection.write(orderId, from: before.state, to: after.state, into: &batch, in: view)
+            for entry in byOrder[orderId]! where entry.order!.version > after.version {
+                letters.append(Letter(entry: entry, error: Self.reason(entry.order!.version, stopped: after.stopped, reached: after.version),
+                                      fromVersion: after.version))
+            }
+        }
+        let lookups = batch.lookups
+        let current = lookups.isEmpty ? ProjectionBatch.Current()
+            : try ProjectionBatch.Current(lookups, replies: try await writer.pipeline(lookups.map(\.command)))
+        let writes = batch.writes(given: current)
+
+        guard ContinuousClock.now < holding.withLock({ $0.commitBefore }) else {
+            try await writer.send("UNWATCH")
+            return .tooLate
+        }
+        if settings.faultBeforeCommit() {
+            try await writer.send("UNWATCH")
+            throw SimulatedCrash()
+        }
+        var commit = [RedisCommand("MULTI")] + writes.map(\.command)
+        // A batch of redeliveries only (all at or below the checkpoint) must not move it back.
+        commit.append(RedisCommand("SET", view.checkpoint, max(end, checkpoint ?? end).description))
+        commit.append(RedisCommand("XACK", [log.keys.log, group] + entries.map(\.id)))
+        commit += deadLetterCommands(letters)
+        commit.append(RedisCommand("EXEC"))
+        let committed = try await writer.pipeline(commit)
+        guard let results = try committed[commit.count - 1].orThrow().array else {
+            lost() // EXEC aborted: the lease changed hands since the WATCH
+            return .leaseLost
+        }
+        for letter in letters {
+            Log.error("projector.dead_lettered", ["projection": P.name, "logId": letter.entry.id, "error": letter.error])
+        }
+        try await chargeRefusedWrites(writes, results: results, batch: batch, byOrder: byOrder)
+        return .committed
+    }
+
+    /// Why an entry of an order whose fold stopped at `reached` was not applied.
+    private static func reason(_ version: Int, stopped: FoldStop?, reached: Int) -> String {
+        switch stopped {
+        case .unreadable(let event, let error)? where event.version == version: "\(error)"
+        case .unreadable(let event, _)?: "it follows version \(event.version) of its order, which could not be applied"
+        case .gap(let expected, _)?: "the order's stream lacks version \(expected)"
+        case nil: "the order's stream does not hold version \(version) (it reaches version \(reached))"
+        }
+    }
+
+    /// The events of an order's stream (up to the batch's end); an entry that cannot be read ends
+    /// the list there, so the fold stops before it.
+    private static func events(in reply: RedisValue, of orderId: String, log: EventLog) throws -> [RecordedEvent] {
+        var events: [RecordedEvent] = []
+        for entry in reply.array ?? [] {
+            guard let event = try? EventLog.decodeEntry(entry, orderId: orderId, key: log.keys.stream(orderId)) else { break }
+            events.append(event)
+        }
+        return events
+    }
+
+    private func deadLetterCommands(_ letters: [Letter]) -> [RedisCommand] {
+        guard !letters.isEmpty else { return [] }
+        let at = Timestamp.now().description
+        var commands = letters.map { letter in
+            RedisCommand("XADD", log.keys.deadLetter, "*", "projection", P.name, "logId", letter.entry.id,
+                         "orderId", letter.entry.order?.orderId ?? "", "version", letter.entry.order?.version ?? 0,
+                         "fromVersion", letter.fromVersion, "attempts", 1, "error", letter.error, "at", at)
+        }
+        commands.append(RedisCommand("HINCRBY", log.keys.deadLetterCounts, P.name, letters.count))
+        return commands
+    }
+
+    /// A write Redis refused inside the commit (a key of the wrong type, put there by hand): the
+    /// orders that wrote that key get their batch's entries dead-lettered, so a redrive can apply
+    /// them once the key is fixed. Everything else in the batch was applied.
+    private func chargeRefusedWrites(_ writes: [ProjectionBatch.Write], results: [RedisValue], batch: ProjectionBatch,
+                                     byOrder: [String: [BatchEntry]]) async throws {
+        var charged: [String: String] = [:]
+        for (write, result) in zip(writes, results) {
+            guard case .error(let message) = result else { continue }
+            Log.error("projector.write_refused", ["projection": P.name, "key": write.key, "error": message])
+            for orderId in batch.writers[write.key] ?? [] { charged[orderId] = "Redis refused a write to \(write.key): \(message)" }
+        }
+        guard !charged.isEmpty else { return }
+        var letters: [Letter] = []
+        for (orderId, error) in charged {
+            // The order's model is where it was before the batch: the fold up to its first entry.
+            let entries = (byOrder[orderId] ?? []).sorted { $0.position < $1.position }
+            let fromVersion = (entries.first?.order?.version ?? 1) - 1
+            for entry in entries { letters.append(Letter(entry: entry, error: error, fromVersion: fromVersion)) }
+        }
+        try await writer.pipeline([RedisCommand("MULTI")] + deadLetterCommands(letters) + [RedisCommand("EXEC")])
+        for letter in letters {
+            Log.error("projector.dead_lettered", ["projection": P.name, "logId": letter.entry.id, "error": letter.error])
+        }
+    }
+
+    private func lost() {
+        holding.withLock {
+            $0.token = nil
+            $0.drainPending = true
+        }
+        Log.warning("projector.lease_lost", ["projection": P.name, "generation": view.generation])
     }
 }

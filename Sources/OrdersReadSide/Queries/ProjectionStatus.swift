@@ -26,18 +26,12 @@ public struct ProjectionMonitor: Sendable {
 
     public static func group(_ projection: String, generation: Int) -> String { "view:\(projection):g\(generation)" }
 
-    /// True when every entry up to `position` has been applied and acknowledged by the group:
-    /// it was delivered, and none at or before it is still pending.
+    /// True when every entry up to `position` has been applied: the generation's checkpoint (the
+    /// last position a committed batch reached) is at or past it.
     public func hasPassed(_ position: LogPosition, projection: String, generation: Int) async throws -> Bool {
-        let group = Self.group(projection, generation: generation)
-        let replies = try await log.redis.pipeline([
-            RedisCommand("XINFO", "GROUPS", log.keys.log),
-            RedisCommand("XPENDING", log.keys.log, group, "-", position.description, 1),
-        ])
-        guard let info = try groupInfo(replies[0].orThrow(), group: group),
-              let delivered = info["last-delivered-id"]?.string.flatMap({ LogPosition($0) }),
-              delivered >= position else { return false }
-        return (try replies[1].orThrow().array ?? []).isEmpty
+        let view = ViewKeys(keys: log.keys, projection: projection, generation: generation)
+        guard let checkpoint = try await log.redis.send("GET", view.checkpoint).string.flatMap({ LogPosition($0) }) else { return false }
+        return checkpoint >= position
     }
 
     public func status(projection: String, generation: Int) async throws -> ProjectionStatus {

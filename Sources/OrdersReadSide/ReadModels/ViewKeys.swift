@@ -5,7 +5,9 @@ import OrdersEventLog
 /// generation of each projection. All share the partition's hash tag with the log.
 ///
 ///     orders:{0}:view:live                                 hash   projection → live generation
-///     orders:{0}:view:order:g1:record:<orderId>            hash   version, doc (the order as getOrder answers it; no doc once deleted)
+///     orders:{0}:view:<projection>:g1:checkpoint          string the last log position applied (batches commit it with their writes)
+///     orders:{0}:view:<projection>:g1:lease               string the token of the one projector applying batches (expires)
+///     orders:{0}:view:order:g1:record:<orderId>            hash   doc (the order as getOrder answers it; gone once deleted)
 ///     orders:{0}:view:order:g1:by-status:<status>          zset   orderId scored by createdAt (ms)
 ///     orders:{0}:view:order:g1:by-customer:<email>         zset   orderId scored by createdAt
 ///     orders:{0}:view:order:g1:by-created                  zset   orderId scored by createdAt
@@ -14,7 +16,6 @@ import OrdersEventLog
 ///     orders:{0}:view:order:g1:word:<word>                 set    the orderIds whose customer or item words include <word>
 ///     orders:{0}:view:order:g1:id-words                    zset   "<word>\0<orderId>" for each word of each order id, score 0
 ///     orders:{0}:view:summary:g1:totals                    hash   orders, revenue (cents), revenueOrders, status:<s>, amount:<s> (cents)
-///     orders:{0}:view:summary:g1:orders                    hash   orderId → "version|status|cents|day|email" (what the order contributes)
 ///     orders:{0}:view:summary:g1:customers:revenue         zset   email scored by revenue (cents, as a double)
 ///     orders:{0}:view:summary:g1:customers:revenue-cents   hash   email → revenue in cents, exact
 ///     orders:{0}:view:summary:g1:customers:count           zset   email scored by order count
@@ -38,6 +39,12 @@ public struct ViewKeys: Sendable, Hashable {
     public static func live(_ keys: KeySchema) -> String { keys.prefix + "view:live" }
 
 
+    // Every projection's progress.
+    public var checkpoint: String { prefix + "checkpoint" }
+    public var lease: String { prefix + "lease" }
+    /// True for the keys that record a generation's progress rather than its content.
+    public func isProgress(_ key: String) -> Bool { key == checkpoint || key == lease }
+
     // The order projection's keys.
     public func record(_ orderId: String) -> String { prefix + "record:" + orderId }
     public func byStatus(_ status: OrderStatus) -> String { prefix + "by-status:" + status.rawValue }
@@ -50,7 +57,6 @@ public struct ViewKeys: Sendable, Hashable {
 
     // The summary projection's keys.
     public var totals: String { prefix + "totals" }
-    public var orderContributions: String { prefix + "orders" }
     public var customersByRevenue: String { prefix + "customers:revenue" }
     public var customersByCount: String { prefix + "customers:count" }
     public var customerRevenueCents: String { prefix + "customers:revenue-cents" }

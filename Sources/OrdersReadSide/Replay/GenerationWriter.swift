@@ -4,9 +4,9 @@ import OrdersEventLog
 
 /// Writes a new, empty generation's content in large pipelines, straight from each order's
 /// changes: hash fields, sorted-set and set members are gathered per key into commands of up to
-/// `membersPerCommand`, counters (HINCRBY, ZINCRBY) are summed in memory and written once at the
+/// `membersPerCommand`, counters are summed in memory and written once at the
 /// end, and one pipeline is in flight while the next is built. Only for a generation nobody else
-/// writes yet (a rebuild before its consumer group exists): there are no guards.
+/// writes yet (a rebuild before its consumer group exists).
 final class GenerationWriter {
     let redis: RedisClient
     static let membersPerCommand = 1000
@@ -23,8 +23,6 @@ final class GenerationWriter {
     /// RANK sums: (ranking, sums hash) → member → exact sum.
     private var rankSums: [RankKeys: [String: Int64]] = [:]
     private struct RankKeys: Hashable { let ranking: String, sums: String }
-    /// Sorted sets whose members at or below zero leave (ZREMRANGEBYSCORE -inf 0).
-    private var dropsNonPositive: Set<String> = []
     private var commands: [RedisCommand] = []
     private var inFlight: Task<Void, any Error>?
 
@@ -32,40 +30,39 @@ final class GenerationWriter {
         self.redis = redis
     }
 
-    /// Adds one order's writes and its guard field.
-    func add(_ changes: ProjectionChanges, guardLocation: (key: String, field: String), guardValue: String) async throws {
-        for operation in changes.operations {
-            let key = changes.keys[operation.key]
-            let arguments = operation.arguments
-            switch operation.command {
-            case "HSET": try await buffer(.hash, key, arguments)
-            case "ZADD": try await buffer(.sortedSet, key, arguments)
-            case "SADD": try await buffer(.set, key, arguments)
-            case "HINCRBY": hashCounters[key, default: [:]][arguments[0], default: 0] += Int64(arguments[1]) ?? 0
-            case "ZINCRBY": zsetCounters[key, default: [:]][arguments[1], default: 0] += Int64(arguments[0]) ?? 0
-            case "ZREMRANGEBYSCORE" where arguments == ["-inf", "0"]: dropsNonPositive.insert(key)
-            case "RANK":
-                guard let index = Int(arguments[0]), changes.keys.indices.contains(index - 1) else {
-                    throw ReadSideError.corrupt("a rebuild got a RANK with a bad key index")
-                }
-                rankSums[RankKeys(ranking: key, sums: changes.keys[index - 1]), default: [:]][arguments[1], default: 0] += Int64(arguments[2]) ?? 0
-            default: throw ReadSideError.corrupt("a rebuild writes additions only, but a projection produced \(operation.command)")
-            }
+    /// Adds one order's writes: a generation is built from nothing, so they are additions only.
+    func add(_ batch: ProjectionBatch) async throws {
+        guard batch.hashDeletes.isEmpty, batch.keyDeletes.isEmpty, batch.sortedSetRemoves.isEmpty, batch.setRemoves.isEmpty else {
+            throw ReadSideError.corrupt("a rebuild writes additions only, but a projection removed something")
         }
-        try await buffer(.hash, guardLocation.key, [guardLocation.field, guardValue])
+        for (key, fields) in batch.hashSets { try await buffer(.hash, key, fields.flatMap { [$0.key, $0.value] }) }
+        for (key, members) in batch.sortedSetAdds { try await buffer(.sortedSet, key, members.flatMap { [$0.value, $0.key] }) }
+        for (key, members) in batch.setAdds { try await buffer(.set, key, Array(members)) }
+        for (key, fields) in batch.hashCounters {
+            for (field, delta) in fields { hashCounters[key, default: [:]][field, default: 0] += delta }
+        }
+        for (key, members) in batch.sortedSetCounters {
+            for (member, delta) in members { zsetCounters[key, default: [:]][member, default: 0] += delta }
+        }
+        for (keys, members) in batch.rankings {
+            for (member, delta) in members { rankSums[RankKeys(ranking: keys.ranking, sums: keys.sums), default: [:]][member, default: 0] += delta }
+        }
+        for (list, words) in batch.wordLists {
+            // Every word added here has an order in its set: it is listed.
+            try await buffer(.sortedSet, list, words.keys.flatMap { ["0", $0] })
+        }
     }
 
     /// Writes everything still buffered and waits for the last pipeline.
     func finish() async throws {
         // Summed counters land as plain values: the generation is empty, so HSET/ZADD of the sum
-        // equals the increments one by one, and a sum of zero is no field at all, as in
-        // orders_project.
+        // equals the increments one by one, and a sum of zero is no field at all, as a batch
+        // resolves it (counts at or below zero leave their ranking).
         for (key, counters) in hashCounters {
             for (field, sum) in counters where sum != 0 { try await buffer(.hash, key, [field, String(sum)]) }
         }
         for (key, counters) in zsetCounters {
-            let drop = dropsNonPositive.contains(key)
-            for (member, sum) in counters where !(drop && sum <= 0) { try await buffer(.sortedSet, key, [String(sum), member]) }
+            for (member, sum) in counters where sum > 0 { try await buffer(.sortedSet, key, [String(sum), member]) }
         }
         for (keys, sums) in rankSums {
             for (member, sum) in sums where sum != 0 {

@@ -23,6 +23,7 @@ protocol RebuildTarget: Sendable {
     func createGroup(at position: LogPosition?) async throws
     func caughtUp(to position: LogPosition?) async throws -> Bool
     func step() async throws
+    func release() async
 }
 
 /// Folds one order at a time, from its whole stream, and writes its final state at once: the
@@ -53,17 +54,18 @@ final class Rebuild<P: Projection>: RebuildTarget, @unchecked Sendable {
             (version, state) = next
         }
         guard version > 0 else { return }
-        let view = projector.view
-        let (changes, guardValue) = projection.changes(for: orderId, from: nil, to: state, version: version, in: view)
-        try await writer.add(changes, guardLocation: projection.guardLocation(of: orderId, in: view), guardValue: guardValue)
+        var batch = ProjectionBatch()
+        projection.write(orderId, from: nil, to: state, into: &batch, in: projector.view)
+        try await writer.add(batch)
     }
 
     func finish() async throws {
         try await writer.finish()
     }
 
+    /// The generation starts from what the rebuild folded: the log up to `position`.
     func createGroup(at position: LogPosition?) async throws {
-        try await projector.createGroup(at: position?.description ?? "0")
+        try await projector.createGroup(at: position?.description ?? "0", checkpoint: position)
     }
 
     func caughtUp(to position: LogPosition?) async throws -> Bool {
@@ -73,6 +75,10 @@ final class Rebuild<P: Projection>: RebuildTarget, @unchecked Sendable {
 
     func step() async throws {
         try await projector.step()
-        try await projector.claimStalled()
+    }
+
+    /// Lets the live projectors of this generation take over at once after the switch.
+    func release() async {
+        await projector.release()
     }
 }

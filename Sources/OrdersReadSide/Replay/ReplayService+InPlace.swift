@@ -30,10 +30,8 @@ extension ReplayService {
         let live = try await generations.live(projections.names)
         let views = projections.map { ViewKeys(keys: log.keys, projection: $0.name, generation: live[$0.name] ?? 1) }
         for orderId in orderIds {
-            // One load serves every projection; a projection whose order moved on reloads alone.
-            let aggregate = try await loader.load(orderId)
             for (projection, view) in zip(projections, views) {
-                try await projection.replaceState(of: orderId, from: aggregate, in: view, log: log, loader: loader)
+                try await projection.replaceState(of: orderId, in: view, log: log)
             }
             status.done += 1
             if status.done % 100 == 0 || status.done == orderIds.count { try await slot.checkpoint(&status) }

@@ -13,8 +13,8 @@ extension ReplayService {
             phaseStarted = .now
         }
         // 1. Every order, one SCAN batch at a time: read its whole stream, decode each event once,
-        // fold it for every projection and write its final state. Events appended
-        // after `head` may be folded too: the catch-up below skips what a record's version holds.
+        // fold it for every projection and write its final state, up to `head`: the new
+        // generations' checkpoint, where their catch-up below starts.
         // The next batch is read while this one is folded; memory holds a batch, not the store.
         let head = try await log.lastPosition()
         status.total = try await log.redis.send("XLEN", log.keys.log).int ?? 0
@@ -28,7 +28,8 @@ extension ReplayService {
             let cursor = batch.next
             let reading: Task<(next: String, histories: [String: [RecordedEvent]]), any Error>? =
                 cursor == "0" ? nil : Task { [self] in try await nextBatch(cursor) }
-            for (orderId, history) in batch.histories where seen.insert(orderId).inserted {
+            for (orderId, whole) in batch.histories where seen.insert(orderId).inserted {
+                let history = whole.prefix { event in head.map { event.position <= $0 } ?? false }
                 let decoded = history.map { DecodedEvent(recorded: $0, event: try? OrderEventCoding.decode(type: $0.type, data: $0.data)) }
                 for target in targets { try await target.add(orderId, decoded) }
                 status.done += history.count
@@ -60,6 +61,7 @@ extension ReplayService {
             try await slot.checkpoint(&status)
             if !behind { break }
         }
+        for target in targets { await target.release() }
         phaseDone("catching-up")
         // 4. Switch every rebuilt projection at once. From here the replay cannot be undone, so
         // it no longer heeds a cancel; what it replaced is recorded (`replaced`) and dropped.

@@ -6,7 +6,8 @@ import RedisClient
 
 /// Every key of one projection generation with its content in a canonical form (fields and
 /// members sorted), with the generation taken out of key names, so two generations built by
-/// different histories can be compared byte for byte.
+/// different histories can be compared byte for byte. The generation's progress (checkpoint and
+/// lease) is how far it got, not what it holds: it is left out.
 public func dumpReadModel(_ store: EventStore, _ view: ViewKeys) async throws -> [String: String] {
     var keys: [String] = []
     var cursor = "0"
@@ -16,7 +17,7 @@ public func dumpReadModel(_ store: EventStore, _ view: ViewKeys) async throws ->
         keys += (reply.array?[1].array ?? []).compactMap(\.string)
     } while cursor != "0"
     var dump: [String: String] = [:]
-    for key in keys {
+    for key in keys where !view.isProgress(key) {
         let type = try await store.redis.send("TYPE", key).string ?? ""
         let content: RedisValue
         switch type {

@@ -1,0 +1,275 @@
+import RedisClient
+
+/// The read-model writes of many orders' changes, gathered per key so one batch of the log makes
+/// one command per key (and one per counter field), not one per order.
+///
+/// Plain writes (hash fields, set and sorted-set members, whole keys deleted) go out as they are.
+/// Counters are summed over the batch, then resolved against the values Redis holds (`lookups`,
+/// read in the same round trip as the lease check) into absolute writes: a counter back at zero
+/// leaves its hash or sorted set, so the model's form does not depend on the path that led to it
+/// and a rebuild equals the live model key for key. Resolving in the service is safe because one
+/// projector at a time writes a generation (the lease), and its commit is fenced.
+public struct ProjectionBatch: Sendable {
+    var hashSets: [String: [String: String]] = [:]
+    var hashDeletes: [String: Set<String>] = [:]
+    var keyDeletes: Set<String> = []
+    var sortedSetAdds: [String: [String: String]] = [:]
+    var sortedSetRemoves: [String: Set<String>] = [:]
+    var setAdds: [String: Set<String>] = [:]
+    var setRemoves: [String: Set<String>] = [:]
+    /// Hash fields summed over the batch; a field at 0 is deleted.
+    var hashCounters: [String: [String: Int64]] = [:]
+    /// Sorted-set members counted over the batch; a member at or below 0 leaves.
+    var sortedSetCounters: [String: [String: Int64]] = [:]
+    /// Rankings scored by an exact sum kept beside them in a hash (scores are doubles: a sum past
+    /// 2^53 would lose cents); a member whose sum is back at 0 leaves both.
+    var rankings: [RankingKeys: [String: Int64]] = [:]
+    /// Word lists (sorted sets of words, score 0) kept equal to the words whose sets are not
+    /// empty: list key → word → the word's set key.
+    var wordLists: [String: [String: String]] = [:]
+    /// Which orders wrote each plain key, so a write that Redis refuses (a key of the wrong type)
+    /// is charged to those orders alone.
+    private(set) var writers: [String: Set<String>] = [:]
+
+    struct RankingKeys: Hashable {
+        let ranking: String
+        let sums: String
+    }
+
+    public init() {}
+
+    public var isEmpty: Bool {
+        hashSets.isEmpty && hashDeletes.isEmpty && keyDeletes.isEmpty && sortedSetAdds.isEmpty && sortedSetRemoves.isEmpty
+            && setAdds.isEmpty && setRemoves.isEmpty && hashCounters.isEmpty && sortedSetCounters.isEmpty && rankings.isEmpty
+            && wordLists.isEmpty
+    }
+
+    // MARK: - What projections write
+
+    /// The order whose changes are being added; plain writes are charged to it.
+    public var order: String = ""
+
+    public mutating func setField(_ key: String, _ field: String, _ value: String) {
+        hashSets[key, default: [:]][field] = value
+        hashDeletes[key]?.remove(field)
+        wrote(key)
+    }
+
+    public mutating func deleteField(_ key: String, _ field: String) {
+        hashDeletes[key, default: []].insert(field)
+        hashSets[key]?[field] = nil
+        wrote(key)
+    }
+
+    public mutating func deleteKey(_ key: String) {
+        keyDeletes.insert(key)
+        hashSets[key] = nil
+        wrote(key)
+    }
+
+    public mutating func addMember(_ key: String, _ member: String, score: String) {
+        sortedSetAdds[key, default: [:]][member] = score
+        sortedSetRemoves[key]?.remove(member)
+        wrote(key)
+    }
+
+    public mutating func removeMember(_ key: String, _ member: String) {
+        sortedSetRemoves[key, default: []].insert(member)
+        sortedSetAdds[key]?[member] = nil
+        wrote(key)
+    }
+
+    /// Adds `member` to the set `key`; with `list`, the word `word` joins that word list too.
+    public mutating func addToSet(_ key: String, _ member: String, wordList list: String? = nil, word: String = "") {
+        setAdds[key, default: []].insert(member)
+        setRemoves[key]?.remove(member)
+        if let list { wordLists[list, default: [:]][word] = key }
+        wrote(key)
+    }
+
+    /// Removes `member` from the set `key`; with `list`, the word leaves it once the set is empty.
+    public mutating func removeFromSet(_ key: String, _ member: String, wordList list: String? = nil, word: String = "") {
+        setRemoves[key, default: []].insert(member)
+        setAdds[key]?.remove(member)
+        if let list { wordLists[list, default: [:]][word] = key }
+        wrote(key)
+    }
+
+    public mutating func increment(_ key: String, _ field: String, by delta: Int64) {
+        guard delta != 0 else { return }
+        hashCounters[key, default: [:]][field, default: 0] += delta
+    }
+
+    public mutating func count(_ ranking: String, _ member: String, by delta: Int64) {
+        guard delta != 0 else { return }
+        sortedSetCounters[ranking, default: [:]][member, default: 0] += delta
+    }
+
+    public mutating func rank(_ ranking: String, sums: String, _ member: String, by delta: Int64) {
+        guard delta != 0 else { return }
+        rankings[RankingKeys(ranking: ranking, sums: sums), default: [:]][member, default: 0] += delta
+    }
+
+    private mutating func wrote(_ key: String) {
+        if !order.isEmpty { writers[key, default: []].insert(order) }
+    }
+
+    // MARK: - Resolving against what Redis holds
+
+    /// What must be read before the batch can be written: counters' current values, word sets'
+    /// sizes and whether their words are listed.
+    public struct Lookup: Sendable, Hashable {
+        public enum Kind: Sendable, Hashable { case hashFields, sortedSetScores, setSize }
+        public let kind: Kind
+        public let key: String
+        public let members: [String]
+
+        public var command: RedisCommand {
+            switch kind {
+            case .hashFields: RedisCommand("HMGET", [key] + members)
+            case .sortedSetScores: RedisCommand("ZMSCORE", [key] + members)
+            case .setSize: RedisCommand("SCARD", key)
+            }
+        }
+    }
+
+    public var lookups: [Lookup] {
+        var lookups: [Lookup] = []
+        for (key, fields) in hashCounters { lookups.append(Lookup(kind: .hashFields, key: key, members: Array(fields.keys))) }
+        for (key, members) in sortedSetCounters { lookups.append(Lookup(kind: .sortedSetScores, key: key, members: Array(members.keys))) }
+        for (keys, members) in rankings { lookups.append(Lookup(kind: .hashFields, key: keys.sums, members: Array(members.keys))) }
+        for (list, words) in wordLists {
+            lookups.append(Lookup(kind: .sortedSetScores, key: list, members: Array(words.keys)))
+            for setKey in Set(words.values) where setRemoves[setKey] != nil {
+                lookups.append(Lookup(kind: .setSize, key: setKey, members: []))
+            }
+        }
+        return lookups
+    }
+
+    /// The values `lookups` found: numbers by key and member, as Redis wrote them (nil: absent;
+    /// counters are 64-bit integers, read exactly), set sizes by key.
+    public struct Current: Sendable {
+        public var numbers: [String: [String: String]] = [:]
+        public var setSizes: [String: Int] = [:]
+        public init() {}
+
+        /// Reads the replies of `lookups`' commands, in their order.
+        public init(_ lookups: [Lookup], replies: [RedisValue]) throws {
+            for (lookup, reply) in zip(lookups, replies) {
+                switch lookup.kind {
+                case .setSize:
+                    setSizes[lookup.key] = try reply.orThrow().int ?? 0
+                case .hashFields, .sortedSetScores:
+                    let values = try reply.orThrow().array ?? []
+                    for (member, value) in zip(lookup.members, values) {
+                        if let text = value.string { numbers[lookup.key, default: [:]][member] = text }
+                    }
+                }
+            }
+        }
+    }
+
+    /// One write of a resolved batch.
+    public enum Write: Sendable, Equatable {
+        case setFields(String, [(field: String, value: String)])
+        case deleteFields(String, [String])
+        case deleteKey(String)
+        case addMembers(String, [(score: String, member: String)])
+        case removeMembers(String, [String])
+        case addToSet(String, [String])
+        case removeFromSet(String, [String])
+
+        public var key: String {
+            switch self {
+            case .setFields(let key, _), .deleteFields(let key, _), .deleteKey(let key), .addMembers(let key, _),
+                 .removeMembers(let key, _), .addToSet(let key, _), .removeFromSet(let key, _): key
+            }
+        }
+
+        public static func == (lhs: Write, rhs: Write) -> Bool { lhs.command == rhs.command }
+
+        public var command: RedisCommand {
+            switch self {
+            case .setFields(let key, let pairs): RedisCommand("HSET", [key] + pairs.flatMap { [$0.field, $0.value] })
+            case .deleteFields(let key, let fields): RedisCommand("HDEL", [key] + fields)
+            case .deleteKey(let key): RedisCommand("DEL", key)
+            case .addMembers(let key, let pairs): RedisCommand("ZADD", [key] + pairs.flatMap { [$0.score, $0.member] })
+            case .removeMembers(let key, let members): RedisCommand("ZREM", [key] + members)
+            case .addToSet(let key, let members): RedisCommand("SADD", [key] + members)
+            case .removeFromSet(let key, let members): RedisCommand("SREM", [key] + members)
+            }
+        }
+    }
+
+    /// The batch as writes, its counters resolved against `current`. Keys are deleted first, then
+    /// members and fields are removed, then added, so a key's own writes cannot undo each other.
+    public func writes(given current: Current) -> [Write] {
+        var writes: [Write] = keyDeletes.sorted().map { .deleteKey($0) }
+        var sets: [String: [(field: String, value: String)]] = hashSets.mapValues { $0.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+        var deletes: [String: [String]] = hashDeletes.mapValues { $0.sorted() }
+        var zadds: [String: [(score: String, member: String)]] = sortedSetAdds.mapValues {
+            $0.sorted { $0.key < $1.key }.map { (score: $0.value, member: $0.key) }
+        }
+        var zrems: [String: [String]] = sortedSetRemoves.mapValues { $0.sorted() }
+
+        func resolved(_ key: String, _ member: String, _ delta: Int64) -> Int64 {
+            guard let text = current.numbers[key]?[member] else { return delta }
+            // Hash counters are integers; a sorted set's count is a score (a double) that holds one.
+            return (Int64(text) ?? Double(text).map { Int64($0) } ?? 0) + delta
+        }
+        for (key, fields) in hashCounters {
+            for (field, delta) in fields.sorted(by: { $0.key < $1.key }) {
+                let sum = resolved(key, field, delta)
+                if sum == 0 { deletes[key, default: []].append(field) } else { sets[key, default: []].append((field, String(sum))) }
+            }
+        }
+        for (key, members) in sortedSetCounters {
+            for (member, delta) in members.sorted(by: { $0.key < $1.key }) {
+                let count = resolved(key, member, delta)
+                if count <= 0 { zrems[key, default: []].append(member) } else { zadds[key, default: []].append((String(count), member)) }
+            }
+        }
+        for (keys, members) in rankings {
+            for (member, delta) in members.sorted(by: { $0.key < $1.key }) {
+                let sum = resolved(keys.sums, member, delta)
+                if sum == 0 {
+                    deletes[keys.sums, default: []].append(member)
+                    zrems[keys.ranking, default: []].append(member)
+                } else {
+                    sets[keys.sums, default: []].append((member, String(sum)))
+                    zadds[keys.ranking, default: []].append((String(sum), member))
+                }
+            }
+        }
+        for (list, words) in wordLists {
+            for (word, setKey) in words.sorted(by: { $0.key < $1.key }) {
+                let listed = current.numbers[list]?[word] != nil
+                let keeps: Bool
+                if let added = setAdds[setKey], !added.isEmpty {
+                    keeps = true
+                } else {
+                    keeps = (current.setSizes[setKey] ?? 0) > (setRemoves[setKey]?.count ?? 0)
+                }
+                if keeps && !listed { zadds[list, default: []].append(("0", word)) }
+                if !keeps && listed { zrems[list, default: []].append(word) }
+            }
+        }
+        for (key, members) in zrems.sorted(by: { $0.key < $1.key }) { writes.append(.removeMembers(key, members)) }
+        for (key, members) in setRemoves.sorted(by: { $0.key < $1.key }) where !members.isEmpty {
+            writes.append(.removeFromSet(key, members.sorted()))
+        }
+        for (key, fields) in deletes.sorted(by: { $0.key < $1.key }) where !fields.isEmpty { writes.append(.deleteFields(key, fields)) }
+        for (key, pairs) in sets.sorted(by: { $0.key < $1.key }) where !pairs.isEmpty { writes.append(.setFields(key, pairs)) }
+        for (key, pairs) in zadds.sorted(by: { $0.key < $1.key }) where !pairs.isEmpty { writes.append(.addMembers(key, pairs)) }
+        for (key, members) in setAdds.sorted(by: { $0.key < $1.key }) where !members.isEmpty {
+            writes.append(.addToSet(key, members.sorted()))
+        }
+        return writes.filter {
+            switch $0 {
+            case .removeMembers(_, let members), .deleteFields(_, let members): !members.isEmpty
+            default: true
+            }
+        }
+    }
+}
