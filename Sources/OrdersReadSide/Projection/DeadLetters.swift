@@ -72,13 +72,11 @@ public struct DeadLetters: Sendable {
             }
             var batch = ProjectionBatch()
             projection.write(orderId, from: held.state, to: fresh.state, into: &batch, in: view)
-            let lookups = batch.lookups
-            let current = lookups.isEmpty ? ProjectionBatch.Current()
-                : try ProjectionBatch.Current(lookups, replies: try await redis.pipeline(lookups.map(\.command)))
+            let writes = try await batch.resolved(on: redis)
             let covered = try await list(limit: 10_000).filter {
                 $0.projection == P.name && ($0.id == letter.id || ($0.orderId == orderId && $0.version <= fresh.version))
             }
-            let commit = [RedisCommand("MULTI")] + batch.writes(given: current).map(\.command)
+            let commit = [RedisCommand("MULTI")] + writes.map(\.command)
                 + [RedisCommand("XDEL", [log.keys.deadLetter] + covered.map(\.id)),
                    RedisCommand("HINCRBY", log.keys.deadLetterCounts, P.name, -covered.count), RedisCommand("EXEC")]
             let committed = try await redis.pipeline(commit)

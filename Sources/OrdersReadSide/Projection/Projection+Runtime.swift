@@ -86,10 +86,7 @@ extension RepairableProjection {
             let fresh = fold(events, from: 0, nil).state
             var batch = ProjectionBatch()
             write(orderId, from: held, to: fresh, into: &batch, in: view)
-            let lookups = batch.lookups
-            let current = lookups.isEmpty ? ProjectionBatch.Current()
-                : try ProjectionBatch.Current(lookups, replies: try await redis.pipeline(lookups.map(\.command)))
-            let writes = batch.writes(given: current)
+            let writes = try await batch.resolved(on: redis)
             let committed = try await redis.pipeline([RedisCommand("MULTI")] + writes.map(\.command) + [RedisCommand("EXEC")])
             if try committed[committed.count - 1].orThrow().array != nil { return }
         }

@@ -273,3 +273,13 @@ public struct ProjectionBatch: Sendable {
         }
     }
 }
+
+extension ProjectionBatch {
+    /// Reads what the batch's counters and word sets hold now, on `redis` (the connection that
+    /// holds the caller's WATCH), and resolves the batch into writes.
+    func resolved(on redis: RedisClient) async throws -> [Write] {
+        let lookups = self.lookups
+        guard !lookups.isEmpty else { return writes(given: Current()) }
+        return writes(given: try Current(lookups, replies: try await redis.pipeline(lookups.map(\.command))))
+    }
+}

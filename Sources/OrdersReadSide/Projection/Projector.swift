@@ -296,10 +296,7 @@ public final class Projector<P: Projection>: Sendable {
                                       fromVersion: after.version))
             }
         }
-        let lookups = batch.lookups
-        let current = lookups.isEmpty ? ProjectionBatch.Current()
-            : try ProjectionBatch.Current(lookups, replies: try await writer.pipeline(lookups.map(\.command)))
-        let writes = batch.writes(given: current)
+        let writes = try await batch.resolved(on: writer)
 
         guard ContinuousClock.now < holding.withLock({ $0.commitBefore }) else {
             try await writer.send("UNWATCH")
@@ -379,7 +376,7 @@ public final class Projector<P: Projection>: Sendable {
             let fromVersion = (entries.first?.order?.version ?? 1) - 1
             for entry in entries { letters.append(Letter(entry: entry, error: error, fromVersion: fromVersion)) }
         }
-        try await writer.pipeline([RedisCommand("MULTI")] + deadLetterCommands(letters) + [RedisCommand("EXEC")])
+        _ = try await writer.pipeline([RedisCommand("MULTI")] + deadLetterCommands(letters) + [RedisCommand("EXEC")])
         for letter in letters {
             Log.error("projector.dead_lettered", ["projection": P.name, "logId": letter.entry.id, "error": letter.error])
         }
