@@ -61,11 +61,12 @@ public final class RedisClient: Sendable {
         self.backend = .loops(RedisLoopConnections(group: group, configuration: configuration))
     }
 
-    /// A client of the same kind with connections of its own and another command timeout:
-    /// blocking reads (`XREADGROUP … BLOCK`) must not hold up other commands.
-    public func dedicated(commandTimeout: Duration) -> RedisClient {
+    /// A client of the same kind with connections of its own (and another command timeout, when
+    /// given): blocking reads (`XREADGROUP … BLOCK`) must not hold up other commands, and a
+    /// `WATCH` must not be shared with other callers.
+    public func dedicated(commandTimeout: Duration? = nil) -> RedisClient {
         var configuration = self.configuration
-        configuration.commandTimeout = commandTimeout
+        configuration.commandTimeout = commandTimeout ?? configuration.commandTimeout
         switch backend {
         case .lanes:
             configuration.connections = 1

@@ -166,12 +166,7 @@ struct ProjectionTests {
         // The standby waits for the lease to lapse, claims the pending batch and applies it with the rest.
         let standby = Projector(projection: OrderProjection(), log: store.log, settings: quickSettings("standby"))
         #expect(try await standby.step() == 0)
-        let deadline = ContinuousClock.now + .seconds(20)
-        while try await !ProjectionMonitor(log: store.log).hasPassed(last!, projection: "order", generation: 1) {
-            guard ContinuousClock.now < deadline else { throw DrainTimeout() }
-            if try await standby.step() == 0 && !standby.isActive { try await Task.sleep(for: .milliseconds(20)) }
-        }
-        await standby.release()
+        try await drain(standby, upTo: last, within: .seconds(20))
         let clean = Projector(projection: OrderProjection(), log: store.log, generation: 2, settings: quickSettings("clean"))
         try await clean.createGroup()
         try await drain(clean, upTo: last)
@@ -213,12 +208,7 @@ struct ProjectionTests {
                 group.addTask {
                     let projector = Projector(projection: SummaryProjection(), log: store.log, settings: quickSettings("r\(racer)"))
                     try await projector.createGroup()
-                    let deadline = ContinuousClock.now + .seconds(30)
-                    while try await !ProjectionMonitor(log: store.log).hasPassed(last!, projection: "summary", generation: 1) {
-                        guard ContinuousClock.now < deadline else { throw DrainTimeout() }
-                        if try await projector.step() == 0 && !projector.isActive { try await Task.sleep(for: .milliseconds(10)) }
-                    }
-                    await projector.release()
+                    try await drain(projector, upTo: last)
                 }
             }
             try await group.waitForAll()

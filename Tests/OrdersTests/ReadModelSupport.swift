@@ -67,15 +67,16 @@ func recountSummary(_ store: EventStore, orderView: ViewKeys) async throws -> (o
 }
 
 
-/// Steps a projector until its generation has applied everything up to `position`, then lets
-/// its lease go (so the next projector of the generation, in the test, takes over at once).
+/// Steps a projector until its generation has applied everything up to `position` (standing by
+/// while another instance holds the lease, polling as `run` does), then lets its lease go (so
+/// the next projector of the generation, in the test, takes over at once).
 func drain<P: Projection>(_ projector: Projector<P>, upTo position: LogPosition?, within limit: Duration = .seconds(30)) async throws {
     guard let position else { return }
     let monitor = ProjectionMonitor(log: projector.log)
     let deadline = ContinuousClock.now + limit
     while try await !monitor.hasPassed(position, projection: P.name, generation: projector.view.generation) {
         guard ContinuousClock.now < deadline else { throw DrainTimeout() }
-        try await projector.step()
+        if try await projector.step() == 0 && !projector.isActive { try await Task.sleep(for: .milliseconds(20)) }
     }
     await projector.release()
 }

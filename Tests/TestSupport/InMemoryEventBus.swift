@@ -56,7 +56,6 @@ public final class InMemoryProjection<P: Projection>: Sendable {
                 let pending = history(orderId).filter { $0.version > version && $0.version <= last }
                 let (reached, folded, _) = projection.fold(pending, from: version, current)
                 guard reached > version else { continue }
-                batch.order = orderId
                 projection.write(orderId, from: current, to: folded, into: &batch, in: view)
                 state.orders[orderId] = (reached, folded)
             }

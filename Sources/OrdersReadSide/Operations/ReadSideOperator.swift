@@ -41,6 +41,8 @@ public struct ReadSideOperator: Sendable {
         let letters = try await DeadLetters(log: log).list(limit: 1000).filter { id == nil || $0.id == id }
         if let id, letters.isEmpty { throw ReadSideError.notFound("no dead letter \(id.prefix(40))") }
         let live = try await LiveGenerations(log: log, projections: projections).live(projections.names)
+        let redis = log.redis.dedicated() // one connection for every letter's fenced commit
+        defer { redis.close() }
         var redriven: [String] = []
         var failed: [String] = []
         for letter in letters {
@@ -48,7 +50,7 @@ public struct ReadSideOperator: Sendable {
                 failed.append(letter.id) // a projection this build does not have
                 continue
             }
-            let done = try await projection.redrive(letter, log: log, generation: live[letter.projection] ?? 1)
+            let done = try await projection.redrive(letter, log: log, generation: live[letter.projection] ?? 1, on: redis)
             if done { redriven.append(letter.id) } else { failed.append(letter.id) }
         }
         return (redriven, failed)

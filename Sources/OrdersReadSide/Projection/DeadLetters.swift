@@ -43,7 +43,8 @@ public struct DeadLetters: Sendable {
     /// the letter's event, the write commits with the removal of every letter of that order and
     /// projection it covers, fenced by the checkpoint (a batch committed meanwhile makes it read
     /// again), and true is returned; otherwise nothing changes.
-    public func redrive<P: Projection>(_ letter: Letter, with projection: P, generation: Int) async throws -> Bool {
+    public func redrive<P: Projection>(_ letter: Letter, with projection: P, generation: Int,
+                                       on connection: RedisClient? = nil) async throws -> Bool {
         guard letter.projection == P.name else { return false }
         var orderId = letter.orderId, version = letter.version
         if orderId.isEmpty {
@@ -54,34 +55,23 @@ public struct DeadLetters: Sendable {
             (orderId, version) = (named, namedVersion)
         }
         let fromVersion = letter.fromVersion ?? version - 1
+        let redis = connection ?? log.redis.dedicated()
+        defer { if connection == nil { redis.close() } }
+        let letters = try await list(limit: 10_000).filter { $0.projection == P.name }
         let view = ViewKeys(keys: log.keys, projection: P.name, generation: generation)
-        let redis = log.redis.dedicated(commandTimeout: log.redis.configuration.commandTimeout)
-        defer { redis.close() }
-        for _ in 0..<10 {
-            let replies = try await redis.pipeline([RedisCommand("WATCH", view.checkpoint), RedisCommand("GET", view.checkpoint)])
-            guard let checkpoint = try replies[1].orThrow().string.flatMap({ LogPosition($0) }) else {
-                try await redis.send("UNWATCH")
-                return false
+        return try await CheckpointFence(view: view, redis: redis)
+            .commit(giveUp: "order \(orderId) kept changing while its dead letters were redriven") { checkpoint in
+                guard let checkpoint else { return nil }
+                let events = try await log.events(of: orderId).filter { $0.position <= checkpoint }
+                let held = projection.fold(Array(events.prefix { $0.version <= fromVersion }), from: 0, nil)
+                let fresh = projection.fold(events, from: 0, nil)
+                guard fresh.version >= version else { return nil }
+                var batch = ProjectionBatch()
+                projection.write(orderId, from: held.state, to: fresh.state, into: &batch, in: view)
+                let covered = letters.filter { $0.id == letter.id || ($0.orderId == orderId && $0.version <= fresh.version) }
+                return try await batch.resolved(on: redis).map(\.command)
+                    + [RedisCommand("XDEL", [log.keys.deadLetter] + covered.map(\.id)),
+                       RedisCommand("HINCRBY", log.keys.deadLetterCounts, P.name, -covered.count)]
             }
-            let events = try await log.events(of: orderId).filter { $0.position <= checkpoint }
-            let held = projection.fold(Array(events.prefix { $0.version <= fromVersion }), from: 0, nil)
-            let fresh = projection.fold(events, from: 0, nil)
-            guard fresh.version >= version else {
-                try await redis.send("UNWATCH")
-                return false
-            }
-            var batch = ProjectionBatch()
-            projection.write(orderId, from: held.state, to: fresh.state, into: &batch, in: view)
-            let writes = try await batch.resolved(on: redis)
-            let covered = try await list(limit: 10_000).filter {
-                $0.projection == P.name && ($0.id == letter.id || ($0.orderId == orderId && $0.version <= fresh.version))
-            }
-            let commit = [RedisCommand("MULTI")] + writes.map(\.command)
-                + [RedisCommand("XDEL", [log.keys.deadLetter] + covered.map(\.id)),
-                   RedisCommand("HINCRBY", log.keys.deadLetterCounts, P.name, -covered.count), RedisCommand("EXEC")]
-            let committed = try await redis.pipeline(commit)
-            if try committed[commit.count - 1].orThrow().array != nil { return true }
-        }
-        throw EventStoreError.corrupt("order \(orderId) kept changing while its dead letters were redriven")
     }
 }

@@ -57,39 +57,30 @@ extension Projection {
     }
 
     /// Applies the dead letters of `letter`'s order again to the live generation; true when the
-    /// order now reaches the letter's event.
-    func redrive(_ letter: DeadLetters.Letter, log: EventLog, generation: Int) async throws -> Bool {
-        try await DeadLetters(log: log).redrive(letter, with: self, generation: generation)
+    /// order now reaches the letter's event. `redis`: a dedicated connection (for the fence).
+    func redrive(_ letter: DeadLetters.Letter, log: EventLog, generation: Int, on redis: RedisClient) async throws -> Bool {
+        try await DeadLetters(log: log).redrive(letter, with: self, generation: generation, on: redis)
     }
 
     /// Re-derives one order's part of `view` from its events up to the checkpoint, as an in-place
     /// replay does. Only a projection that can read its per-order state has anything to repair.
-    func replaceState(of orderId: String, in view: ViewKeys, log: EventLog) async throws {
+    /// `redis`: a dedicated connection (for the fence).
+    func replaceState(of orderId: String, in view: ViewKeys, log: EventLog, on redis: RedisClient) async throws {
         guard let repairable = self as? any RepairableProjection else { return }
-        try await repairable.repair(orderId, in: view, log: log)
+        try await repairable.repair(orderId, in: view, log: log, on: redis)
     }
 }
 
 extension RepairableProjection {
     /// Rewrites one order's part of the model: from what it holds now (read back) to the fold of
-    /// the order's events up to the checkpoint. Fenced by the checkpoint: if the live projector
-    /// commits meanwhile, it reads and writes again.
-    func repair(_ orderId: String, in view: ViewKeys, log: EventLog) async throws {
-        let redis = log.redis.dedicated(commandTimeout: log.redis.configuration.commandTimeout)
-        defer { redis.close() }
-        for _ in 0..<10 {
-            let replies = try await redis.pipeline([RedisCommand("WATCH", view.checkpoint), RedisCommand("GET", view.checkpoint),
-                                                    readCommand(for: orderId, in: view)])
-            let checkpoint = try replies[1].orThrow().string.flatMap { LogPosition($0) }
-            let held = try parse(replies[2])
+    /// the order's events up to the checkpoint, fenced by the checkpoint.
+    func repair(_ orderId: String, in view: ViewKeys, log: EventLog, on redis: RedisClient) async throws {
+        _ = try await CheckpointFence(view: view, redis: redis).commit(giveUp: "order \(orderId) kept changing while it was replayed") { checkpoint in
+            let held = try parse(try await redis.send(readCommand(for: orderId, in: view)))
             let events = try await log.events(of: orderId).filter { event in checkpoint.map { event.position <= $0 } ?? false }
-            let fresh = fold(events, from: 0, nil).state
             var batch = ProjectionBatch()
-            write(orderId, from: held, to: fresh, into: &batch, in: view)
-            let writes = try await batch.resolved(on: redis)
-            let committed = try await redis.pipeline([RedisCommand("MULTI")] + writes.map(\.command) + [RedisCommand("EXEC")])
-            if try committed[committed.count - 1].orThrow().array != nil { return }
+            write(orderId, from: held, to: fold(events, from: 0, nil).state, into: &batch, in: view)
+            return try await batch.resolved(on: redis).map(\.command)
         }
-        throw EventStoreError.corrupt("order \(orderId) kept changing while it was replayed")
     }
 }

@@ -27,9 +27,6 @@ public struct ProjectionBatch: Sendable {
     /// Word lists (sorted sets of words, score 0) kept equal to the words whose sets are not
     /// empty: list key → word → the word's set key.
     var wordLists: [String: [String: String]] = [:]
-    /// Which orders wrote each plain key, so a write that Redis refuses (a key of the wrong type)
-    /// is charged to those orders alone.
-    private(set) var writers: [String: Set<String>] = [:]
 
     struct RankingKeys: Hashable {
         let ranking: String
@@ -44,39 +41,37 @@ public struct ProjectionBatch: Sendable {
             && wordLists.isEmpty
     }
 
-    // MARK: - What projections write
+    /// The keys of the batch's plain writes (not its counters).
+    var plainKeys: Set<String> {
+        keyDeletes.union(hashSets.keys).union(hashDeletes.keys).union(sortedSetAdds.keys).union(sortedSetRemoves.keys)
+            .union(setAdds.keys).union(setRemoves.keys)
+    }
 
-    /// The order whose changes are being added; plain writes are charged to it.
-    public var order: String = ""
+    // MARK: - What projections write
 
     public mutating func setField(_ key: String, _ field: String, _ value: String) {
         hashSets[key, default: [:]][field] = value
         hashDeletes[key]?.remove(field)
-        wrote(key)
     }
 
     public mutating func deleteField(_ key: String, _ field: String) {
         hashDeletes[key, default: []].insert(field)
         hashSets[key]?[field] = nil
-        wrote(key)
     }
 
     public mutating func deleteKey(_ key: String) {
         keyDeletes.insert(key)
         hashSets[key] = nil
-        wrote(key)
     }
 
     public mutating func addMember(_ key: String, _ member: String, score: String) {
         sortedSetAdds[key, default: [:]][member] = score
         sortedSetRemoves[key]?.remove(member)
-        wrote(key)
     }
 
     public mutating func removeMember(_ key: String, _ member: String) {
         sortedSetRemoves[key, default: []].insert(member)
         sortedSetAdds[key]?[member] = nil
-        wrote(key)
     }
 
     /// Adds `member` to the set `key`; with `list`, the word `word` joins that word list too.
@@ -84,7 +79,6 @@ public struct ProjectionBatch: Sendable {
         setAdds[key, default: []].insert(member)
         setRemoves[key]?.remove(member)
         if let list { wordLists[list, default: [:]][word] = key }
-        wrote(key)
     }
 
     /// Removes `member` from the set `key`; with `list`, the word leaves it once the set is empty.
@@ -92,7 +86,6 @@ public struct ProjectionBatch: Sendable {
         setRemoves[key, default: []].insert(member)
         setAdds[key]?.remove(member)
         if let list { wordLists[list, default: [:]][word] = key }
-        wrote(key)
     }
 
     public mutating func increment(_ key: String, _ field: String, by delta: Int64) {
@@ -108,10 +101,6 @@ public struct ProjectionBatch: Sendable {
     public mutating func rank(_ ranking: String, sums: String, _ member: String, by delta: Int64) {
         guard delta != 0 else { return }
         rankings[RankingKeys(ranking: ranking, sums: sums), default: [:]][member, default: 0] += delta
-    }
-
-    private mutating func wrote(_ key: String) {
-        if !order.isEmpty { writers[key, default: []].insert(order) }
     }
 
     // MARK: - Resolving against what Redis holds
@@ -171,7 +160,7 @@ public struct ProjectionBatch: Sendable {
     }
 
     /// One write of a resolved batch.
-    public enum Write: Sendable, Equatable {
+    public enum Write: Sendable {
         case setFields(String, [(field: String, value: String)])
         case deleteFields(String, [String])
         case deleteKey(String)
@@ -187,8 +176,6 @@ public struct ProjectionBatch: Sendable {
             }
         }
 
-        public static func == (lhs: Write, rhs: Write) -> Bool { lhs.command == rhs.command }
-
         public var command: RedisCommand {
             switch self {
             case .setFields(let key, let pairs): RedisCommand("HSET", [key] + pairs.flatMap { [$0.field, $0.value] })
@@ -202,16 +189,15 @@ public struct ProjectionBatch: Sendable {
         }
     }
 
-    /// The batch as writes, its counters resolved against `current`. Keys are deleted first, then
-    /// members and fields are removed, then added, so a key's own writes cannot undo each other.
+    /// The batch as writes, its counters resolved against `current`: one write per key and kind.
+    /// Keys are deleted first, then members and fields are removed, then added, so a key's own
+    /// writes cannot undo each other. (Redis does not care about the order of keys: none is
+    /// imposed.)
     public func writes(given current: Current) -> [Write] {
-        var writes: [Write] = keyDeletes.sorted().map { .deleteKey($0) }
-        var sets: [String: [(field: String, value: String)]] = hashSets.mapValues { $0.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
-        var deletes: [String: [String]] = hashDeletes.mapValues { $0.sorted() }
-        var zadds: [String: [(score: String, member: String)]] = sortedSetAdds.mapValues {
-            $0.sorted { $0.key < $1.key }.map { (score: $0.value, member: $0.key) }
-        }
-        var zrems: [String: [String]] = sortedSetRemoves.mapValues { $0.sorted() }
+        var sets = hashSets.mapValues { $0.map { (field: $0.key, value: $0.value) } }
+        var deletes = hashDeletes.mapValues(Array.init)
+        var zadds = sortedSetAdds.mapValues { $0.map { (score: $0.value, member: $0.key) } }
+        var zrems = sortedSetRemoves.mapValues(Array.init)
 
         func resolved(_ key: String, _ member: String, _ delta: Int64) -> Int64 {
             guard let text = current.numbers[key]?[member] else { return delta }
@@ -219,19 +205,19 @@ public struct ProjectionBatch: Sendable {
             return (Int64(text) ?? Double(text).map { Int64($0) } ?? 0) + delta
         }
         for (key, fields) in hashCounters {
-            for (field, delta) in fields.sorted(by: { $0.key < $1.key }) {
+            for (field, delta) in fields {
                 let sum = resolved(key, field, delta)
                 if sum == 0 { deletes[key, default: []].append(field) } else { sets[key, default: []].append((field, String(sum))) }
             }
         }
         for (key, members) in sortedSetCounters {
-            for (member, delta) in members.sorted(by: { $0.key < $1.key }) {
+            for (member, delta) in members {
                 let count = resolved(key, member, delta)
                 if count <= 0 { zrems[key, default: []].append(member) } else { zadds[key, default: []].append((String(count), member)) }
             }
         }
         for (keys, members) in rankings {
-            for (member, delta) in members.sorted(by: { $0.key < $1.key }) {
+            for (member, delta) in members {
                 let sum = resolved(keys.sums, member, delta)
                 if sum == 0 {
                     deletes[keys.sums, default: []].append(member)
@@ -243,34 +229,21 @@ public struct ProjectionBatch: Sendable {
             }
         }
         for (list, words) in wordLists {
-            for (word, setKey) in words.sorted(by: { $0.key < $1.key }) {
+            for (word, setKey) in words {
                 let listed = current.numbers[list]?[word] != nil
-                let keeps: Bool
-                if let added = setAdds[setKey], !added.isEmpty {
-                    keeps = true
-                } else {
-                    keeps = (current.setSizes[setKey] ?? 0) > (setRemoves[setKey]?.count ?? 0)
-                }
+                let keeps = setAdds[setKey]?.isEmpty == false || (current.setSizes[setKey] ?? 0) > (setRemoves[setKey]?.count ?? 0)
                 if keeps && !listed { zadds[list, default: []].append(("0", word)) }
                 if !keeps && listed { zrems[list, default: []].append(word) }
             }
         }
-        for (key, members) in zrems.sorted(by: { $0.key < $1.key }) { writes.append(.removeMembers(key, members)) }
-        for (key, members) in setRemoves.sorted(by: { $0.key < $1.key }) where !members.isEmpty {
-            writes.append(.removeFromSet(key, members.sorted()))
-        }
-        for (key, fields) in deletes.sorted(by: { $0.key < $1.key }) where !fields.isEmpty { writes.append(.deleteFields(key, fields)) }
-        for (key, pairs) in sets.sorted(by: { $0.key < $1.key }) where !pairs.isEmpty { writes.append(.setFields(key, pairs)) }
-        for (key, pairs) in zadds.sorted(by: { $0.key < $1.key }) where !pairs.isEmpty { writes.append(.addMembers(key, pairs)) }
-        for (key, members) in setAdds.sorted(by: { $0.key < $1.key }) where !members.isEmpty {
-            writes.append(.addToSet(key, members.sorted()))
-        }
-        return writes.filter {
-            switch $0 {
-            case .removeMembers(_, let members), .deleteFields(_, let members): !members.isEmpty
-            default: true
-            }
-        }
+        var writes: [Write] = keyDeletes.map { .deleteKey($0) }
+        writes += zrems.filter { !$0.value.isEmpty }.map { .removeMembers($0.key, $0.value) }
+        writes += setRemoves.filter { !$0.value.isEmpty }.map { .removeFromSet($0.key, Array($0.value)) }
+        writes += deletes.filter { !$0.value.isEmpty }.map { .deleteFields($0.key, $0.value) }
+        writes += sets.filter { !$0.value.isEmpty }.map { .setFields($0.key, $0.value) }
+        writes += zadds.filter { !$0.value.isEmpty }.map { .addMembers($0.key, $0.value) }
+        writes += setAdds.filter { !$0.value.isEmpty }.map { .addToSet($0.key, Array($0.value)) }
+        return writes
     }
 }
 

@@ -37,10 +37,9 @@ public final class Projector<P: Projection>: Sendable {
     /// This projector's hold on the lease, and what it knows while holding it.
     private struct Holding {
         var token: String?
-        /// Renew the lease after this.
-        var renewAt = ContinuousClock.now
-        /// Send no commit after this: the lease may lapse soon after.
-        var commitBefore = ContinuousClock.now
+        /// When the lease was last taken or renewed (as sent): it is renewed after a third of its
+        /// time, and no commit is sent after half of it (the lease may lapse soon after).
+        var renewed = ContinuousClock.now
         /// Read this consumer's pending entries before new ones (after taking over, or after a
         /// batch that was not committed).
         var drainPending = true
@@ -54,7 +53,7 @@ public final class Projector<P: Projection>: Sendable {
         self.view = ViewKeys(keys: log.keys, projection: P.name, generation: generation)
         self.settings = settings
         self.reader = log.redis.dedicated(commandTimeout: settings.block + .seconds(5))
-        self.writer = log.redis.dedicated(commandTimeout: log.redis.configuration.commandTimeout)
+        self.writer = log.redis.dedicated()
     }
 
     deinit {
@@ -150,18 +149,15 @@ public final class Projector<P: Projection>: Sendable {
     /// taking it over, it claims every entry still pending in the group
     /// (a dead holder's uncommitted batch), to be read before new ones.
     private func holdLease(force: Bool = false) async throws -> Bool {
-        let (current, renewAt) = holding.withLock { ($0.token, $0.renewAt) }
+        let (current, renewed) = holding.withLock { ($0.token, $0.renewed) }
         let now = ContinuousClock.now
-        if current != nil && now < renewAt && !force { return true }
+        if current != nil && now < renewed + settings.lease / 3 && !force { return true }
         let token = current ?? "\(settings.consumer)#\(UInt64.random(in: 1...UInt64.max))"
         let milliseconds = max(1, settings.lease.milliseconds)
         let reply = try await FunctionLibrary.call(RedisCommand("FCALL", "orders_lease", 1, view.lease, FunctionLibrary.version,
                                                                 "hold", token, milliseconds), on: log.redis)
         guard reply.array?.first?.string == "held" else {
-            if current != nil {
-                holding.withLock { $0.token = nil }
-                Log.warning("projector.lease_lost", ["projection": P.name, "generation": view.generation])
-            }
+            if current != nil { lost() }
             return false
         }
         if current == nil {
@@ -171,8 +167,7 @@ public final class Projector<P: Projection>: Sendable {
         }
         holding.withLock {
             $0.token = token
-            $0.renewAt = now + settings.lease / 3
-            $0.commitBefore = now + settings.lease / 2
+            $0.renewed = now
         }
         return true
     }
@@ -285,12 +280,13 @@ public final class Projector<P: Projection>: Sendable {
         }
 
         var batch = ProjectionBatch()
+        var folds: [Fold] = []
         for (orderId, reply) in zip(orderIds, replies.dropFirst(3)) where byOrder[orderId] != nil {
             let events = try Self.events(in: reply.orThrow(), of: orderId, log: log)
             let before = projection.fold(events.filter { event in checkpoint.map { event.position <= $0 } ?? false }, from: 0, nil)
             let after = projection.fold(events, from: 0, nil)
-            batch.order = orderId
             projection.write(orderId, from: before.state, to: after.state, into: &batch, in: view)
+            folds.append(Fold(orderId: orderId, before: before.state, after: after.state))
             for entry in byOrder[orderId]! where entry.order!.version > after.version {
                 letters.append(Letter(entry: entry, error: Self.reason(entry.order!.version, stopped: after.stopped, reached: after.version),
                                       fromVersion: after.version))
@@ -298,7 +294,7 @@ public final class Projector<P: Projection>: Sendable {
         }
         let writes = try await batch.resolved(on: writer)
 
-        guard ContinuousClock.now < holding.withLock({ $0.commitBefore }) else {
+        guard ContinuousClock.now < holding.withLock({ $0.renewed }) + settings.lease / 2 else {
             try await writer.send("UNWATCH")
             return .tooLate
         }
@@ -320,8 +316,15 @@ public final class Projector<P: Projection>: Sendable {
         for letter in letters {
             Log.error("projector.dead_lettered", ["projection": P.name, "logId": letter.entry.id, "error": letter.error])
         }
-        try await chargeRefusedWrites(writes, results: results, batch: batch, byOrder: byOrder)
+        try await chargeRefusedWrites(writes, results: results, folds: folds, byOrder: byOrder)
         return .committed
+    }
+
+    /// One order's states before and after a batch.
+    private struct Fold {
+        let orderId: String
+        let before: P.State?
+        let after: P.State?
     }
 
     /// Why an entry of an order whose fold stopped at `reached` was not applied.
@@ -360,15 +363,23 @@ public final class Projector<P: Projection>: Sendable {
     /// A write Redis refused inside the commit (a key of the wrong type, put there by hand): the
     /// orders that wrote that key get their batch's entries dead-lettered, so a redrive can apply
     /// them once the key is fixed. Everything else in the batch was applied.
-    private func chargeRefusedWrites(_ writes: [ProjectionBatch.Write], results: [RedisValue], batch: ProjectionBatch,
+    private func chargeRefusedWrites(_ writes: [ProjectionBatch.Write], results: [RedisValue], folds: [Fold],
                                      byOrder: [String: [BatchEntry]]) async throws {
-        var charged: [String: String] = [:]
+        var refused: [String: String] = [:]
         for (write, result) in zip(writes, results) {
             guard case .error(let message) = result else { continue }
             Log.error("projector.write_refused", ["projection": P.name, "key": write.key, "error": message])
-            for orderId in batch.writers[write.key] ?? [] { charged[orderId] = "Redis refused a write to \(write.key): \(message)" }
+            refused[write.key] = "Redis refused a write to \(write.key): \(message)"
         }
-        guard !charged.isEmpty else { return }
+        guard !refused.isEmpty else { return }
+        // Which orders wrote a refused key: each order's writes made again, alone (rare: only
+        // after a key was damaged by hand).
+        var charged: [String: String] = [:]
+        for fold in folds {
+            var alone = ProjectionBatch()
+            projection.write(fold.orderId, from: fold.before, to: fold.after, into: &alone, in: view)
+            if let key = alone.plainKeys.first(where: { refused[$0] != nil }) { charged[fold.orderId] = refused[key] }
+        }
         var letters: [Letter] = []
         for (orderId, error) in charged {
             // The order's model is where it was before the batch: the fold up to its first entry.

@@ -29,9 +29,11 @@ extension ReplayService {
     func replayInPlace(_ orderIds: [String], _ status: inout ReplayStatus) async throws -> Int {
         let live = try await generations.live(projections.names)
         let views = projections.map { ViewKeys(keys: log.keys, projection: $0.name, generation: live[$0.name] ?? 1) }
+        let redis = log.redis.dedicated() // one connection for every order's fenced commit
+        defer { redis.close() }
         for orderId in orderIds {
             for (projection, view) in zip(projections, views) {
-                try await projection.replaceState(of: orderId, in: view, log: log)
+                try await projection.replaceState(of: orderId, in: view, log: log, on: redis)
             }
             status.done += 1
             if status.done % 100 == 0 || status.done == orderIds.count { try await slot.checkpoint(&status) }

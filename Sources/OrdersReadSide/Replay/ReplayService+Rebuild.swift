@@ -27,7 +27,7 @@ extension ReplayService {
         while true {
             let cursor = batch.next
             let reading: Task<(next: String, histories: [String: [RecordedEvent]]), any Error>? =
-                cursor == "0" ? nil : Task { [self] in try await nextBatch(cursor) }
+                cursor == "0" ? nil : Task { try await nextBatch(cursor) }
             for (orderId, whole) in batch.histories where seen.insert(orderId).inserted {
                 let history = whole.prefix { event in head.map { event.position <= $0 } ?? false }
                 let decoded = history.map { DecodedEvent(recorded: $0, event: try? OrderEventCoding.decode(type: $0.type, data: $0.data)) }

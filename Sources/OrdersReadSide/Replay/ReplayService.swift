@@ -24,7 +24,6 @@ public final class ReplayService: Sendable {
     public let log: EventLog
     /// The read models a replay can rebuild, and an in-place replay re-projects.
     public let projections: [any Projection]
-    let loader: OrderLoader
     let generations: LiveGenerations
     let catchUpSettings: ProjectorSettings
     let slot: ReplaySlot
@@ -47,7 +46,6 @@ public final class ReplayService: Sendable {
                  dropGrace: Duration = .seconds(3), faultAt: @escaping @Sendable (ReplayStatus.Phase) async -> Bool) {
         self.log = log
         self.projections = projections
-        self.loader = OrderLoader(log: log)
         self.generations = LiveGenerations(log: log, projections: projections)
         self.catchUpSettings = ProjectorSettings(consumer: consumer, batchSize: 1000, block: .milliseconds(100))
         self.slot = ReplaySlot(redis: log.redis, key: log.keys.prefix + "view:replay", faultAt: faultAt)
