@@ -82,6 +82,7 @@ struct MemoryBenchmark {
             if rest.hasPrefix("record:") { return "orderRecords" }
             if rest.hasPrefix("word:") { return "searchWordSets" }
             if rest == "words" { return "searchWordList" }
+            if rest.hasPrefix("id:") || rest == "id-buckets" { return "idBuckets" }
             return "orderIndexes"
         case "view" where view.count >= 2 && view[1] == "summary": return "summary"
         default: return "other"

@@ -81,7 +81,8 @@ public struct InMemoryRedisModel: Sendable, Equatable {
         var current = ProjectionBatch.Current()
         for lookup in batch.lookups {
             switch lookup.kind {
-            case .setSize: current.setSizes[lookup.key] = sets[lookup.key]?.count ?? 0
+            case .setSize: current.sizes[lookup.key] = sets[lookup.key]?.count ?? 0
+            case .sortedSetSize: current.sizes[lookup.key] = sortedSets[lookup.key]?.count ?? 0
             case .hashFields:
                 for field in lookup.members { if let value = hashes[lookup.key]?[field] { current.numbers[lookup.key, default: [:]][field] = value } }
             case .sortedSetScores:

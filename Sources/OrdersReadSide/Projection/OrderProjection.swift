@@ -19,7 +19,10 @@ public struct OrderProjection: RepairableProjection {
     ///    instead of five sets of one order each (~450 B less per order).
     /// 6: batches with a checkpoint: the record holds only `doc` (no guard version), a deleted
     ///    order's record is deleted.
-    public static let schemaVersion = 6
+    /// 7: id words in small buckets by their first three characters (`id:<abc>`, listed in
+    ///    `id-buckets`) instead of one sorted set of every id word (inserts into it cost Redis
+    ///    ~2.7 µs each at 400,000 entries, ~20 µs per created order).
+    public static let schemaVersion = 7
 
     public init() {}
 
@@ -188,10 +191,19 @@ public struct OrderProjection: RepairableProjection {
         }
         for entry in after where !before.contains(entry) { batch.addMember(entry.key, entry.member, score: entry.score) }
         // A word's set loses the order; a set left empty takes its word out of the word list, and
-        // a word gains its place there with its first order.
+        // a word gains its place there with its first order. Id words alike, in their buckets.
         let oldWords = old?.textWords ?? [], newWords = new?.textWords ?? []
-        for word in oldWords.subtracting(newWords) { batch.removeFromSet(keys.word(word), orderId, wordList: keys.words, word: word) }
-        for word in newWords.subtracting(oldWords) { batch.addToSet(keys.word(word), orderId, wordList: keys.words, word: word) }
+        for word in oldWords.subtracting(newWords) { batch.removeFromSet(keys.word(word), orderId, list: keys.words, name: word) }
+        for word in newWords.subtracting(oldWords) { batch.addToSet(keys.word(word), orderId, list: keys.words, name: word) }
+        let oldIdWords = old?.idWords ?? [], newIdWords = new?.idWords ?? []
+        for word in oldIdWords.subtracting(newIdWords) {
+            let bucket = ViewKeys.idBucket(of: word)
+            batch.removeMember(keys.idBucket(bucket), word + "\u{0}" + orderId, list: keys.idBuckets, name: bucket)
+        }
+        for word in newIdWords.subtracting(oldIdWords) {
+            let bucket = ViewKeys.idBucket(of: word)
+            batch.addMember(keys.idBucket(bucket), word + "\u{0}" + orderId, score: "0", list: keys.idBuckets, name: bucket)
+        }
     }
 
     struct IndexEntry: Hashable {
@@ -200,19 +212,15 @@ public struct OrderProjection: RepairableProjection {
         let member: String
     }
 
-    /// The order's entries in the sorted-set indexes, its id's search words among them (the
-    /// other search words are sets: `textWords`).
+    /// The order's entries in the sorted-set indexes (its search words are elsewhere:
+    /// `textWords` in word sets, `idWords` in id buckets).
     func indexEntries(_ view: OrderView, _ keys: ViewKeys) -> [IndexEntry] {
         let created = String(view.createdAt.milliseconds)
-        var entries = [
+        return [
             IndexEntry(key: keys.byStatus(view.status), score: created, member: view.orderId),
             IndexEntry(key: keys.byCustomer(view.customerEmail), score: created, member: view.orderId),
             IndexEntry(key: keys.byCreated, score: created, member: view.orderId),
             IndexEntry(key: keys.byTotal, score: String(view.total.cents), member: view.orderId),
         ]
-        for word in view.idWords.sorted() {
-            entries.append(IndexEntry(key: keys.idWords, score: "0", member: word + "\u{0}" + view.orderId))
-        }
-        return entries
     }
 }

@@ -24,9 +24,16 @@ public struct ProjectionBatch: Sendable {
     /// Rankings scored by an exact sum kept beside them in a hash (scores are doubles: a sum past
     /// 2^53 would lose cents); a member whose sum is back at 0 leaves both.
     var rankings: [RankingKeys: [String: Int64]] = [:]
-    /// Word lists (sorted sets of words, score 0) kept equal to the words whose sets are not
-    /// empty: list key → word → the word's set key.
-    var wordLists: [String: [String: String]] = [:]
+    /// Name lists (sorted sets of names, score 0, for prefix lookup: the search words, the id
+    /// buckets) kept equal to the names whose collection is not empty: list key → name → the
+    /// name's collection.
+    var lists: [String: [String: Listed]] = [:]
+
+    /// The set or sorted set a listed name stands for.
+    struct Listed: Hashable {
+        let key: String
+        let sorted: Bool
+    }
 
     struct RankingKeys: Hashable {
         let ranking: String
@@ -38,7 +45,16 @@ public struct ProjectionBatch: Sendable {
     public var isEmpty: Bool {
         hashSets.isEmpty && hashDeletes.isEmpty && keyDeletes.isEmpty && sortedSetAdds.isEmpty && sortedSetRemoves.isEmpty
             && setAdds.isEmpty && setRemoves.isEmpty && hashCounters.isEmpty && sortedSetCounters.isEmpty && rankings.isEmpty
-            && wordLists.isEmpty
+            && lists.isEmpty
+    }
+
+    /// What the batch removes from a listed collection, and how many members it adds.
+    private func removes(_ collection: Listed) -> Set<String>? {
+        collection.sorted ? sortedSetRemoves[collection.key] : setRemoves[collection.key]
+    }
+
+    private func adds(_ collection: Listed) -> Int {
+        collection.sorted ? sortedSetAdds[collection.key]?.count ?? 0 : setAdds[collection.key]?.count ?? 0
     }
 
     /// The keys of the batch's plain writes (not its counters).
@@ -64,28 +80,33 @@ public struct ProjectionBatch: Sendable {
         hashSets[key] = nil
     }
 
-    public mutating func addMember(_ key: String, _ member: String, score: String) {
+    /// Adds `member` to the sorted set `key`; with `list`, the name `name` joins that list too.
+    public mutating func addMember(_ key: String, _ member: String, score: String, list: String? = nil, name: String = "") {
         sortedSetAdds[key, default: [:]][member] = score
         sortedSetRemoves[key]?.remove(member)
+        if let list { lists[list, default: [:]][name] = Listed(key: key, sorted: true) }
     }
 
-    public mutating func removeMember(_ key: String, _ member: String) {
+    /// Removes `member` from the sorted set `key`; with `list`, the name leaves it once the
+    /// sorted set is empty.
+    public mutating func removeMember(_ key: String, _ member: String, list: String? = nil, name: String = "") {
         sortedSetRemoves[key, default: []].insert(member)
         sortedSetAdds[key]?[member] = nil
+        if let list { lists[list, default: [:]][name] = Listed(key: key, sorted: true) }
     }
 
-    /// Adds `member` to the set `key`; with `list`, the word `word` joins that word list too.
-    public mutating func addToSet(_ key: String, _ member: String, wordList list: String? = nil, word: String = "") {
+    /// Adds `member` to the set `key`; with `list`, the name `name` joins that list too.
+    public mutating func addToSet(_ key: String, _ member: String, list: String? = nil, name: String = "") {
         setAdds[key, default: []].insert(member)
         setRemoves[key]?.remove(member)
-        if let list { wordLists[list, default: [:]][word] = key }
+        if let list { lists[list, default: [:]][name] = Listed(key: key, sorted: false) }
     }
 
-    /// Removes `member` from the set `key`; with `list`, the word leaves it once the set is empty.
-    public mutating func removeFromSet(_ key: String, _ member: String, wordList list: String? = nil, word: String = "") {
+    /// Removes `member` from the set `key`; with `list`, the name leaves it once the set is empty.
+    public mutating func removeFromSet(_ key: String, _ member: String, list: String? = nil, name: String = "") {
         setRemoves[key, default: []].insert(member)
         setAdds[key]?.remove(member)
-        if let list { wordLists[list, default: [:]][word] = key }
+        if let list { lists[list, default: [:]][name] = Listed(key: key, sorted: false) }
     }
 
     public mutating func increment(_ key: String, _ field: String, by delta: Int64) {
@@ -105,10 +126,10 @@ public struct ProjectionBatch: Sendable {
 
     // MARK: - Resolving against what Redis holds
 
-    /// What must be read before the batch can be written: counters' current values, word sets'
-    /// sizes and whether their words are listed.
+    /// What must be read before the batch can be written: counters' current values, listed
+    /// collections' sizes and whether their names are listed.
     public struct Lookup: Sendable, Hashable {
-        public enum Kind: Sendable, Hashable { case hashFields, sortedSetScores, setSize }
+        public enum Kind: Sendable, Hashable { case hashFields, sortedSetScores, setSize, sortedSetSize }
         public let kind: Kind
         public let key: String
         public let members: [String]
@@ -118,6 +139,7 @@ public struct ProjectionBatch: Sendable {
             case .hashFields: RedisCommand("HMGET", [key] + members)
             case .sortedSetScores: RedisCommand("ZMSCORE", [key] + members)
             case .setSize: RedisCommand("SCARD", key)
+            case .sortedSetSize: RedisCommand("ZCARD", key)
             }
         }
     }
@@ -127,28 +149,28 @@ public struct ProjectionBatch: Sendable {
         for (key, fields) in hashCounters { lookups.append(Lookup(kind: .hashFields, key: key, members: Array(fields.keys))) }
         for (key, members) in sortedSetCounters { lookups.append(Lookup(kind: .sortedSetScores, key: key, members: Array(members.keys))) }
         for (keys, members) in rankings { lookups.append(Lookup(kind: .hashFields, key: keys.sums, members: Array(members.keys))) }
-        for (list, words) in wordLists {
-            lookups.append(Lookup(kind: .sortedSetScores, key: list, members: Array(words.keys)))
-            for setKey in Set(words.values) where setRemoves[setKey] != nil {
-                lookups.append(Lookup(kind: .setSize, key: setKey, members: []))
+        for (list, names) in lists {
+            lookups.append(Lookup(kind: .sortedSetScores, key: list, members: Array(names.keys)))
+            for listed in Set(names.values) where removes(listed) != nil {
+                lookups.append(Lookup(kind: listed.sorted ? .sortedSetSize : .setSize, key: listed.key, members: []))
             }
         }
         return lookups
     }
 
     /// The values `lookups` found: numbers by key and member, as Redis wrote them (nil: absent;
-    /// counters are 64-bit integers, read exactly), set sizes by key.
+    /// counters are 64-bit integers, read exactly), collection sizes by key.
     public struct Current: Sendable {
         public var numbers: [String: [String: String]] = [:]
-        public var setSizes: [String: Int] = [:]
+        public var sizes: [String: Int] = [:]
         public init() {}
 
         /// Reads the replies of `lookups`' commands, in their order.
         public init(_ lookups: [Lookup], replies: [RedisValue]) throws {
             for (lookup, reply) in zip(lookups, replies) {
                 switch lookup.kind {
-                case .setSize:
-                    setSizes[lookup.key] = try reply.orThrow().int ?? 0
+                case .setSize, .sortedSetSize:
+                    sizes[lookup.key] = try reply.orThrow().int ?? 0
                 case .hashFields, .sortedSetScores:
                     let values = try reply.orThrow().array ?? []
                     for (member, value) in zip(lookup.members, values) {
@@ -228,12 +250,12 @@ public struct ProjectionBatch: Sendable {
                 }
             }
         }
-        for (list, words) in wordLists {
-            for (word, setKey) in words {
-                let listed = current.numbers[list]?[word] != nil
-                let keeps = setAdds[setKey]?.isEmpty == false || (current.setSizes[setKey] ?? 0) > (setRemoves[setKey]?.count ?? 0)
-                if keeps && !listed { zadds[list, default: []].append(("0", word)) }
-                if !keeps && listed { zrems[list, default: []].append(word) }
+        for (list, names) in lists {
+            for (name, collection) in names {
+                let listed = current.numbers[list]?[name] != nil
+                let keeps = adds(collection) > 0 || (current.sizes[collection.key] ?? 0) > (removes(collection)?.count ?? 0)
+                if keeps && !listed { zadds[list, default: []].append(("0", name)) }
+                if !keeps && listed { zrems[list, default: []].append(name) }
             }
         }
         var writes: [Write] = keyDeletes.map { .deleteKey($0) }

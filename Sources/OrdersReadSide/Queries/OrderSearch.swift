@@ -14,15 +14,31 @@ extension QueryHandler {
         let keys = try await view(OrderProjection.name, applied: minPosition)
         // What each query word starts in the index (0xFF never occurs in UTF-8, so "[word" …
         // "[word\xFF" spans exactly that): words of customers and items, each with its set of
-        // orders, and words of order ids, each an entry `<word>\0<orderId>`. Together they tell
-        // how many (word, order) entries the query word reaches: its selectivity. More words or
-        // entries than `searchIndexLimit` means more than that many entries.
+        // orders, and words of order ids, each an entry `<word>\0<orderId>` in the bucket of its
+        // first characters. Together they tell how many (word, order) entries the query word
+        // reaches: its selectivity. More words or entries than `searchIndexLimit` means more
+        // than that many entries.
+        func range(_ word: String) -> [any RedisArgument] {
+            ["[" + word, Array(("[" + word).utf8) + [0xFF], "BYLEX", "LIMIT", 0, searchIndexLimit + 1]
+        }
+        // A word at least a bucket's length reads its own bucket; a shorter one first reads the
+        // names of the buckets it starts, then each of them.
+        let short = { (word: String) in word.count < ViewKeys.idBucketLength }
         let reached = try await log.redis.pipeline(words.flatMap { word -> [RedisCommand] in
-            let range: [any RedisArgument] = ["[" + word, Array(("[" + word).utf8) + [0xFF], "BYLEX", "LIMIT", 0, searchIndexLimit + 1]
-            return [RedisCommand("ZRANGE", [keys.words] + range), RedisCommand("ZRANGE", [keys.idWords] + range)]
+            let ids = short(word) ? keys.idBuckets : keys.idBucket(ViewKeys.idBucket(of: word))
+            return [RedisCommand("ZRANGE", [keys.words] + range(word)), RedisCommand("ZRANGE", [ids] + range(word))]
         }).map { try ($0.orThrow().array ?? []).compactMap(\.string) }
         let lists = stride(from: 0, to: reached.count, by: 2).map { reached[$0] }
-        let idEntries = stride(from: 1, to: reached.count, by: 2).map { reached[$0] }
+        var idEntries = stride(from: 1, to: reached.count, by: 2).map { reached[$0] }
+        let bucketed = words.indices.filter { short(words[$0]) }
+        var bucketReplies = try await log.redis.pipeline(bucketed.flatMap { index in
+            idEntries[index].map { RedisCommand("ZRANGE", [keys.idBucket($0)] + range(words[index])) }
+        }).map { try ($0.orThrow().array ?? []).compactMap(\.string) }[...]
+        for index in bucketed {
+            let buckets = idEntries[index].count
+            idEntries[index] = Array(bucketReplies.prefix(buckets).joined().prefix(searchIndexLimit + 1))
+            bucketReplies = bucketReplies.dropFirst(buckets)
+        }
         if words.indices.contains(where: { lists[$0].isEmpty && idEntries[$0].isEmpty }) { return [] }
         func tooMany(_ index: Int) -> Bool { lists[index].count + idEntries[index].count > searchIndexLimit }
         let counted = words.indices.filter { !tooMany($0) }

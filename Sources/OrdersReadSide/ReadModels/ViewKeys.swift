@@ -14,7 +14,8 @@ import OrdersEventLog
 ///     orders:{0}:view:order:g1:by-total                    zset   orderId scored by total (cents)
 ///     orders:{0}:view:order:g1:words                       zset   every distinct search word, all score 0 (prefix lookup)
 ///     orders:{0}:view:order:g1:word:<word>                 set    the orderIds whose customer or item words include <word>
-///     orders:{0}:view:order:g1:id-words                    zset   "<word>\0<orderId>" for each word of each order id, score 0
+///     orders:{0}:view:order:g1:id:<abc>                   zset   "<word>\0<orderId>" for each order-id word starting with <abc>, score 0
+///     orders:{0}:view:order:g1:id-buckets                  zset   every id bucket's name (<abc>), score 0 (prefix lookup)
 ///     orders:{0}:view:summary:g1:totals                    hash   orders, revenue (cents), revenueOrders, status:<s>, amount:<s> (cents)
 ///     orders:{0}:view:summary:g1:customers:revenue         zset   email scored by revenue (cents, as a double)
 ///     orders:{0}:view:summary:g1:customers:revenue-cents   hash   email → revenue in cents, exact
@@ -53,7 +54,13 @@ public struct ViewKeys: Sendable, Hashable {
     public var byTotal: String { prefix + "by-total" }
     public var words: String { prefix + "words" }
     public func word(_ word: String) -> String { prefix + "word:" + word }
-    public var idWords: String { prefix + "id-words" }
+    public func idBucket(_ name: String) -> String { prefix + "id:" + name }
+    public var idBuckets: String { prefix + "id-buckets" }
+    /// The bucket an id word's entry goes in: its first three characters (the word itself when
+    /// shorter). Order ids are random: 4,096 buckets of hex prefixes stay small (a listpack each,
+    /// with Redis's default of 128 entries, up to ~100,000 orders).
+    public static func idBucket(of word: String) -> String { String(word.prefix(idBucketLength)) }
+    public static let idBucketLength = 3
 
     // The summary projection's keys.
     public var totals: String { prefix + "totals" }

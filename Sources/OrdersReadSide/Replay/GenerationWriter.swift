@@ -47,9 +47,9 @@ final class GenerationWriter {
         for (keys, members) in batch.rankings {
             for (member, delta) in members { rankSums[RankKeys(ranking: keys.ranking, sums: keys.sums), default: [:]][member, default: 0] += delta }
         }
-        for (list, words) in batch.wordLists {
-            // Every word added here has an order in its set: it is listed.
-            try await buffer(.sortedSet, list, words.keys.flatMap { ["0", $0] })
+        for (list, names) in batch.lists {
+            // Every name added here has a member in its collection: it is listed.
+            try await buffer(.sortedSet, list, names.keys.flatMap { ["0", $0] })
         }
     }
 
