@@ -5,7 +5,9 @@ import OrdersDomain
 ///
 ///     orders:{0}:stream:<orderId>     stream  one order's events, oldest first
 ///     orders:{0}:log                  stream  every event of the partition in commit order
-///     orders:{0}:command:<commandId>  string  first result of a command id (expires)
+///     orders:{0}:commands:<bucket>    hash    command id → its first result and when it expires
+///                                             (4,096 buckets by a hash of the id)
+///     orders:{0}:command:<commandId>  string  the same, as library versions before 8 kept it
 ///     orders:{0}:snapshot:<orderId>   hash    the aggregate's state at a version
 ///     orders:{0}:dead-letter          stream  log entries a projector gave up on, with the error
 ///     orders:{0}:dead-letter:counts   hash    projection → entries it dead-lettered
@@ -30,7 +32,25 @@ public struct KeySchema: Sendable, Hashable {
 
     public var log: String { prefix + "log" }
     public func stream(_ orderId: String) -> String { prefix + "stream:" + orderId }
-    public func command(_ commandId: String) -> String { prefix + "command:" + commandId }
+    /// Where library versions before 8 kept a command id's result (read until they expire).
+    public func legacyCommand(_ commandId: String) -> String { prefix + "command:" + commandId }
+    /// The bucket of command ids that holds `commandId`'s result.
+    public func commandBucket(_ commandId: String) -> String { commandBucket(number: Self.bucket(of: commandId)) }
+    public func commandBucket(number: Int) -> String { prefix + "commands:" + Self.bucketName(number) }
+    public static let commandBuckets = 4096
+
+    /// FNV-1a of the id's bytes, folded to a bucket: spreads random and sequential ids alike.
+    static func bucket(of commandId: String) -> Int {
+        var hash: UInt32 = 2_166_136_261
+        for byte in commandId.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        return Int(hash % UInt32(commandBuckets))
+    }
+
+    /// Three hex digits: `orders:{0}:commands:0a7`.
+    static func bucketName(_ number: Int) -> String {
+        let hex = String(number, radix: 16)
+        return String(repeating: "0", count: max(0, 3 - hex.count)) + hex
+    }
     public func snapshot(_ orderId: String) -> String { prefix + "snapshot:" + orderId }
     public var deadLetter: String { prefix + "dead-letter" }
     public var deadLetterCounts: String { prefix + "dead-letter:counts" }

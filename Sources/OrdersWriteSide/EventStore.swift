@@ -37,14 +37,18 @@ public final class EventStore: Sendable {
         var command = RedisCommand.Builder(capacity: 512)
         command.append("FCALL")
         command.append("orders_append")
-        command.append(commandId == nil ? 2 : 3)
+        command.append(commandId == nil ? 2 : 4)
         command.append(keys.stream(orderId))
         command.append(keys.log)
-        if let commandId { command.append(keys.command(commandId)) }
+        if let commandId {
+            command.append(keys.commandBucket(commandId))
+            command.append(keys.legacyCommand(commandId))
+        }
         command.append(FunctionLibrary.version)
         command.append(expected.argument)
         command.append(orderId)
         command.append(Int(commandRetention.milliseconds))
+        command.append(commandId ?? "")
         command.append(events.count)
         for event in events {
             command.append(event.type)
@@ -113,14 +117,18 @@ public final class EventStore: Sendable {
     /// that the first attempt already changed.
     public func recordedResult(commandId: String) async throws(EventStoreError) -> AppendResult? {
         guard Identifier.isValid(commandId) else { return nil }
-        let reply: RedisValue
+        let replies: [RedisValue]
         do {
-            reply = try await redis.send("GET", keys.command(commandId))
+            replies = try await redis.pipeline([RedisCommand("HGET", keys.commandBucket(commandId), commandId),
+                                                RedisCommand("GET", keys.legacyCommand(commandId))])
         } catch {
             throw EventStoreError.from(error)
         }
-        guard let text = reply.string else { return nil }
-        // The function stores its reply without the leading kind: [orderId, version, position…].
+        if let text = replies[0].string {
+            return try Self.bucketedResult(text, commandId: commandId, now: Timestamp.now().milliseconds)
+        }
+        guard let text = replies[1].string else { return nil }
+        // Before library version 8: the function's reply without its kind, as JSON.
         guard let parts = (try? JSON.parse(text))?.array, parts.count >= 3,
               let orderId = parts[0].string, let version = parts[1].int else {
             throw .corrupt("command record \(commandId) is unreadable: \(text.prefix(200))")
@@ -128,6 +136,20 @@ public final class EventStore: Sendable {
         let positions = parts[2...].compactMap { $0.string.flatMap { LogPosition($0) } }
         guard positions.count == parts.count - 2 else { throw .corrupt("command record \(commandId) has a bad position") }
         return AppendResult(orderId: orderId, version: Int(version), positions: positions, duplicate: true)
+    }
+
+    /// A bucket's `<expiresAtMs>|<orderId>|<version>|<position>,<position>…` (nil once expired).
+    static func bucketedResult(_ text: String, commandId: String, now: Int64) throws(EventStoreError) -> AppendResult? {
+        let parts = text.split(separator: "|", omittingEmptySubsequences: false)
+        guard parts.count == 4, let expires = Int64(parts[0]), let version = Int(parts[2]) else {
+            throw .corrupt("command record \(commandId) is unreadable: \(text.prefix(200))")
+        }
+        guard expires > now else { return nil }
+        let positions = parts[3].split(separator: ",").compactMap { LogPosition($0) }
+        guard !positions.isEmpty, positions.count == parts[3].split(separator: ",").count else {
+            throw .corrupt("command record \(commandId) has a bad position")
+        }
+        return AppendResult(orderId: String(parts[1]), version: version, positions: positions, duplicate: true)
     }
 
     /// The `meta` field: JSON with sorted keys, nil fields left out (as JSONEncoder wrote it).

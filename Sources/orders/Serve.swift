@@ -71,7 +71,9 @@ enum Serve {
         var serverTask: Task<Void, any Error>?
         var httpTask: Task<Void, any Error>?
         var throttleTask: Task<Void, Never>?
+        var sweeperTask: Task<Void, Never>?
         if runAPI {
+            sweeperTask = Task { await CommandIdSweeper(store: store).run() }
             let repository = OrderRepository(store: store)
             let throttle = maxBacklog > 0
                 ? WriteThrottle(maxBacklog: maxBacklog, log: store.log, projections: Projections.standard) : nil
@@ -140,6 +142,7 @@ enum Serve {
         try? await serverTask?.value
         try? await httpTask?.value
         throttleTask?.cancel()
+        sweeperTask?.cancel()
         // A projector finishes the batch it is on (applied entries are acknowledged), then stops.
         for task in projectorTasks { task.cancel() }
         for task in projectorTasks { await task.value }

@@ -118,8 +118,48 @@ struct EventStoreTests {
         #expect(elsewhere.orderId == orderId && elsewhere.duplicate)
         #expect(try await store.log.version(of: orderId) == 2)
         #expect(try await store.log.readLog(after: nil).count == 2)
-        let ttl = try await store.redis.send("PTTL", store.keys.command(commandId)).int ?? -1
-        #expect(ttl > 86_000_000 && ttl <= 86_400_000, "the command id is kept for 24 hours")
+        let recorded = try #require(try await store.redis.send("HGET", store.keys.commandBucket(commandId), commandId).string)
+        let expires = Int64(recorded.split(separator: "|")[0]) ?? 0
+        let left = expires - Timestamp.now().milliseconds
+        #expect(left > 86_000_000 && left <= 86_400_000, "the command id is kept for 24 hours")
+    }
+
+    @Test func anExpiredCommandIdIsForgottenAndSweptAway() async throws {
+        let store = try await makeStore(commandRetention: .seconds(2))
+        let orderId = newOrderId()
+        let commandId = "cmd-\(UUID().uuidString.prefix(8))"
+        let first = try await store.append(orderId: orderId, expected: .noStream, events: [event("A")], commandId: commandId)
+        #expect(try await store.recordedResult(commandId: commandId) == AppendResult(orderId: orderId, version: 1,
+                                                                                    positions: first.positions, duplicate: true))
+        let bucket = store.keys.commandBucket(commandId)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try await store.recordedResult(commandId: commandId) != nil {
+            guard ContinuousClock.now < deadline else { Issue.record("the command id never expired"); return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        // Expired: the same id appends again, and the sweep deletes the first result's field.
+        let again = try await store.append(orderId: orderId, expected: .exactly(1), events: [event("B")], commandId: commandId)
+        #expect(!again.duplicate && again.version == 2)
+        let sweeper = CommandIdSweeper(store: store)
+        while try await store.redis.send("HEXISTS", bucket, commandId) == .integer(1) {
+            guard ContinuousClock.now < deadline else { Issue.record("the sweep never deleted the expired result"); return }
+            try await sweeper.sweep(bucket: KeySchema.bucket(of: commandId))
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    @Test func aCommandIdRecordedBeforeLibraryVersion8IsStillADuplicate() async throws {
+        let store = try await makeStore()
+        let orderId = newOrderId()
+        let commandId = "cmd-\(UUID().uuidString.prefix(8))"
+        let first = try await store.append(orderId: orderId, expected: .noStream, events: [event("A")])
+        // What version 7 of the library wrote for a command id.
+        try await store.redis.send("SET", store.keys.legacyCommand(commandId),
+                                   "[\"\(orderId)\",1,\"\(first.positions[0])\"]", "PX", 60_000)
+        let retry = try await store.append(orderId: orderId, expected: .noStream, events: [event("A")], commandId: commandId)
+        #expect(retry.duplicate && retry.positions == first.positions)
+        #expect(try await store.recordedResult(commandId: commandId)?.positions == first.positions)
+        #expect(try await store.log.version(of: orderId) == 1)
     }
 
     @Test func staleExpectedVersionsConflictAndWriteNothing() async throws {
@@ -173,9 +213,9 @@ struct EventStoreTests {
         // The function's own checks, reached without the Swift validation in front of it.
         let raw = try await store.redis.pipeline([
             RedisCommand("FCALL", "orders_append", 2, store.keys.stream(orderId), store.keys.log,
-                         FunctionLibrary.version, "sometimes", orderId, 1000, 1, "T", "e", "t", "{}", "{}"),
+                         FunctionLibrary.version, "sometimes", orderId, 1000, "", 1, "T", "e", "t", "{}", "{}"),
             RedisCommand("FCALL", "orders_append", 2, store.keys.stream(orderId), store.keys.log,
-                         FunctionLibrary.version, "any", orderId, 1000, 2, "T", "e", "t", "{}", "{}"),
+                         FunctionLibrary.version, "any", orderId, 1000, "", 2, "T", "e", "t", "{}", "{}"),
         ])
         #expect(raw[0].isError(prefix: "INVALID_APPEND unknown expected version"))
         #expect(raw[1].isError(prefix: "INVALID_APPEND expected 2 events"))

@@ -12,7 +12,7 @@ Look at what is loaded with:  redis-cli FUNCTION LIST LIBRARYNAME orders
 
 -- Bump on any change to a function's keys, arguments or replies. A service refuses to run against
 -- a library older than the one it was built with (see orders_version and check_library).
-local LIBRARY_VERSION = 7
+local LIBRARY_VERSION = 8
 
 local function check_library(required)
   local wanted = tonumber(required)
@@ -28,14 +28,16 @@ orders_append: append a batch of events to one order's stream and to the global 
 
 KEYS[1]  the order's stream       <ns>:{p}:stream:<orderId>
 KEYS[2]  the global log           <ns>:{p}:log
-KEYS[3]  (optional) the command id record  <ns>:{p}:command:<commandId>
+KEYS[3]  (with a command id) its bucket of command ids   <ns>:{p}:commands:<bucket>
+KEYS[4]  (with a command id) where library versions before 8 kept it   <ns>:{p}:command:<commandId>
 
 ARGV[1]  library version the caller needs
 ARGV[2]  expected version: 'any', or the number of events the order must have now
          (0 means the order must not exist yet)
 ARGV[3]  order id (written on log entries)
 ARGV[4]  how long to remember the command id, in milliseconds
-ARGV[5]  number of events n, then five arguments per event:
+ARGV[5]  the command id ('' without one)
+ARGV[6]  number of events n, then five arguments per event:
          type, eventId, occurredAt, data, meta
 
 Replies:
@@ -44,27 +46,55 @@ Replies:
                                                      the first append's result returned
   {'conflict', currentVersion}                       the expected version did not match: nothing written
 
+A command id's first result is a field of its bucket (one of 4,096 small hashes, chosen by a
+hash of the id), `<commandId>` → `<expiresAtMs>|<orderId>|<version>|<position>,<position>…`:
+a few dozen bytes in a listpack instead of a key with an expiry. A result past its expiry is
+as good as absent; `orders_commands_sweep` deletes those.
+
 The log is the bus: its entry names the event (orderId, version, type) and the order's stream
 holds the event itself under the same entry id, so each event is stored once and has one
 position, the same in both streams (entries written before library version 6 carry the whole
 event too; readers take either). The log's next id is greater than every id already on the log, and every stream entry
 came from the log, so the stream XADD with that id cannot fail.
 ]]
+local function now_ms()
+  local time = redis.call('TIME')
+  return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+end
+
+-- A bucket's value: the first result, or nil once it has expired.
+local function recorded_result(value, now)
+  local expires, order_id, version, positions = string.match(value, '^(%d+)|([^|]*)|(%d+)|(.*)$')
+  if not expires or tonumber(expires) <= now then return nil end
+  local reply = {order_id, tonumber(version)}
+  for position in string.gmatch(positions, '[^,]+') do table.insert(reply, position) end
+  return reply
+end
+
 local function append(keys, args)
   local outdated = check_library(args[1])
   if outdated then return outdated end
-  local stream, log, command = keys[1], keys[2], keys[3]
-  local expected, order_id, command_ttl = args[2], args[3], tonumber(args[4])
-  local count = tonumber(args[5])
-  if count == nil or count < 1 or #args ~= 5 + count * 5 then
-    return redis.error_reply('INVALID_APPEND expected ' .. tostring(args[5]) ..
-      ' events but got ' .. (#args - 5) .. ' event arguments')
+  local stream, log, bucket, legacy = keys[1], keys[2], keys[3], keys[4]
+  local expected, order_id, command_ttl, command_id = args[2], args[3], tonumber(args[4]), args[5]
+  local count = tonumber(args[6])
+  if count == nil or count < 1 or #args ~= 6 + count * 5 then
+    return redis.error_reply('INVALID_APPEND expected ' .. tostring(args[6]) ..
+      ' events but got ' .. (#args - 6) .. ' event arguments')
+  end
+  if (bucket == nil) ~= (command_id == '') or (bucket ~= nil and legacy == nil) then
+    return redis.error_reply('INVALID_APPEND a command id needs its bucket and legacy keys, and only then')
   end
 
-  if command then
-    local first = redis.call('GET', command)
-    if first then
-      local reply = cjson.decode(first)
+  local now
+  if bucket then
+    now = now_ms()
+    local first = redis.call('HGET', bucket, command_id)
+    local reply = first and recorded_result(first, now)
+    if not reply then
+      local old = redis.call('GET', legacy)
+      reply = old and cjson.decode(old)
+    end
+    if reply then
       table.insert(reply, 1, 'duplicate')
       return reply
     end
@@ -82,8 +112,9 @@ local function append(keys, args)
   end
 
   local result = {order_id, current + count}
+  local positions = {}
   for i = 0, count - 1 do
-    local base = 6 + i * 5
+    local base = 7 + i * 5
     local version = tostring(current + i + 1)
     local etype, event_id, occurred_at, data, meta =
       args[base], args[base + 1], args[base + 2], args[base + 3], args[base + 4]
@@ -93,13 +124,36 @@ local function append(keys, args)
       'type', etype, 'version', version, 'eventId', event_id,
       'occurredAt', occurred_at, 'data', data, 'meta', meta)
     table.insert(result, position)
+    table.insert(positions, position)
   end
 
-  if command then
-    redis.call('SET', command, cjson.encode(result), 'PX', command_ttl)
+  if bucket then
+    redis.call('HSET', bucket, command_id, (now + command_ttl) .. '|' .. order_id .. '|' .. (current + count) ..
+      '|' .. table.concat(positions, ','))
   end
   table.insert(result, 1, 'appended')
   return result
+end
+
+--[[
+orders_commands_sweep: delete the expired results of one bucket of command ids.
+
+KEYS[1]  <ns>:{p}:commands:<bucket>
+ARGV[1]  library version the caller needs
+Reply    how many results were deleted
+]]
+local function commands_sweep(keys, args)
+  local outdated = check_library(args[1])
+  if outdated then return outdated end
+  local now = now_ms()
+  local fields = redis.call('HGETALL', keys[1])
+  local expired = {}
+  for i = 1, #fields, 2 do
+    local expires = tonumber(string.match(fields[i + 1], '^(%d+)|'))
+    if expires == nil or expires <= now then table.insert(expired, fields[i]) end
+  end
+  if #expired > 0 then redis.call('HDEL', keys[1], unpack(expired)) end
+  return #expired
 end
 
 --[[
@@ -192,5 +246,6 @@ redis.register_function{function_name = 'orders_version',
   callback = function() return LIBRARY_VERSION end, flags = {'no-writes'}}
 redis.register_function{function_name = 'orders_append', callback = append}
 redis.register_function{function_name = 'orders_snapshot_save', callback = snapshot_save}
+redis.register_function{function_name = 'orders_commands_sweep', callback = commands_sweep}
 redis.register_function{function_name = 'orders_lease', callback = lease}
 redis.register_function{function_name = 'orders_replay_claim', callback = replay_claim}
