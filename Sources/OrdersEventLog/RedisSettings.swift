@@ -12,7 +12,7 @@ public struct RedisSettingsAdvice: Sendable, Equatable {
     /// client may not read them (an ACL user without `CONFIG`: nothing can be said then).
     public static func check(on redis: RedisClient) async -> [RedisSettingsAdvice] {
         guard let reply = try? await redis.send("CONFIG", "GET", "stream-node-max-bytes", "stream-node-max-entries",
-                                                "maxmemory-policy") else { return [] }
+                                                "maxmemory-policy", "hash-max-listpack-value") else { return [] }
         return advice(for: reply.fields)
     }
 
@@ -31,6 +31,13 @@ public struct RedisSettingsAdvice: Sendable, Equatable {
             advice.append(RedisSettingsAdvice(
                 setting: "stream-node-max-entries", value: text,
                 advice: "a stream node of the global log may grow very large; set stream-node-max-entries 100"))
+        }
+        // A command id's result (~70 bytes) kept in a listpack bucket costs ~120 bytes; past this
+        // limit its bucket becomes a hashtable (~170).
+        if let text = settings["hash-max-listpack-value"], let bytes = Int(text), bytes < 100 {
+            advice.append(RedisSettingsAdvice(
+                setting: "hash-max-listpack-value", value: text,
+                advice: "command ids' results (~70 bytes) do not fit a listpack; set hash-max-listpack-value 128: ~50 bytes less per command"))
         }
         if let policy = settings["maxmemory-policy"], policy != "noeviction" {
             advice.append(RedisSettingsAdvice(

@@ -10,21 +10,21 @@ import TestSupport
 struct RedisSettingsTests {
     @Test func adviceNamesWhatToChange() {
         let defaults = RedisSettingsAdvice.advice(for: ["stream-node-max-bytes": "4096", "stream-node-max-entries": "100",
-                                                        "maxmemory-policy": "allkeys-lru"])
-        #expect(defaults.map(\.setting) == ["stream-node-max-bytes", "maxmemory-policy"])
+                                                        "maxmemory-policy": "allkeys-lru", "hash-max-listpack-value": "64"])
+        #expect(defaults.map(\.setting) == ["stream-node-max-bytes", "hash-max-listpack-value", "maxmemory-policy"])
         #expect(defaults[0].advice.contains("1536"))
         #expect(RedisSettingsAdvice.advice(for: ["stream-node-max-bytes": "1536", "stream-node-max-entries": "100",
-                                                 "maxmemory-policy": "noeviction"]).isEmpty)
+                                                 "maxmemory-policy": "noeviction", "hash-max-listpack-value": "128"]).isEmpty)
         #expect(RedisSettingsAdvice.advice(for: [:]).isEmpty, "settings it cannot read: nothing to say")
     }
 
     @Test func healthAdvisesOnARedisWithDefaultStreamNodes() async throws {
-        let server = try RedisServerProcess() // Redis's defaults: stream-node-max-bytes 4096
+        let server = try RedisServerProcess() // Redis's defaults: stream-node-max-bytes 4096, hash-max-listpack-value 64
         try server.start()
         let service = try await TestServer(redis: server.url)
         let health = try service.client().call("health") as? [String: Any] ?? [:]
         let settings = health["redisSettings"] as? [[String: Any]] ?? []
-        #expect(settings.map { $0["setting"] as? String } == ["stream-node-max-bytes"])
+        #expect(settings.map { $0["setting"] as? String } == ["stream-node-max-bytes", "hash-max-listpack-value"])
         #expect(health["status"] as? String == "ok", "advice, not a fault")
         await service.stop()
 
