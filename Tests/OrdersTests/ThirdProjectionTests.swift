@@ -16,11 +16,6 @@ struct OrdersPerStatusAndDay: Projection {
 
     func counts(_ keys: ViewKeys) -> String { keys.prefix + "counts" }
 
-    func state(from aggregate: OrderAggregate) -> String? {
-        guard let state = aggregate.state, !state.deleted else { return nil }
-        return "\(state.status.rawValue):\(state.createdAt.day)"
-    }
-
     func apply(_ event: OrderEvent, of recorded: RecordedEvent, to state: String?) -> String? {
         let day = state.map { String($0.split(separator: ":", maxSplits: 1)[1]) } ?? recorded.occurredAt.day
         switch event {

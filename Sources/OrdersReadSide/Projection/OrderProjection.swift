@@ -161,8 +161,6 @@ public struct OrderProjection: RepairableProjection {
         return json.bytes
     }
 
-    public func state(from aggregate: OrderAggregate) -> OrderView? { OrderView(aggregate) }
-
     public func apply(_ event: OrderEvent, of recorded: RecordedEvent, to state: OrderView?) -> OrderView? {
         OrderView.applying(event, of: recorded, to: state)
     }

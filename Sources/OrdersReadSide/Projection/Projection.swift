@@ -18,9 +18,6 @@ public protocol Projection: Sendable {
     /// recorded schema asks for a rebuild.
     static var schemaVersion: Int { get }
 
-    /// The state of an order rebuilt from its aggregate (used to replay one order from a snapshot);
-    /// must equal folding the same events with `apply`.
-    func state(from aggregate: OrderAggregate) -> State?
     /// The state after one more event; nil when the order is not (or no longer) visible.
     func apply(_ event: OrderEvent, of recorded: RecordedEvent, to state: State?) -> State?
     /// Adds the writes that turn `old` into `new` for this order to `batch`. Counters go in as

@@ -20,10 +20,6 @@ public struct SummaryProjection: Projection {
 
     public init() {}
 
-    public func state(from aggregate: OrderAggregate) -> SummaryContribution? {
-        OrderView(aggregate).map(SummaryContribution.init)
-    }
-
     public func apply(_ event: OrderEvent, of recorded: RecordedEvent, to state: SummaryContribution?) -> SummaryContribution? {
         switch event {
         case .created(let created):
