@@ -76,10 +76,10 @@ struct ReplayTests {
         // A buggy build projected the touched orders' records and indexes wrongly. (The summary
         // holds no per-order state to repair in place: a summary bug is repaired by a rebuild.)
         for orderId in touched {
-            try await writeBuggy(orderId, OrderProjection(), store) { view in
-                var wrong = view
-                wrong?.customerName = "WRONG"
-                return wrong
+            try await writeBuggy(orderId, OrderProjection(), store) { state in
+                guard var wrong = state?.view else { return state }
+                wrong.customerName = "WRONG"
+                return .visible(wrong)
             }
         }
         #expect(try await replay.replay(from: cut) == touched.count)

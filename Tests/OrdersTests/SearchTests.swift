@@ -13,14 +13,20 @@ struct SearchTests {
     /// the order's terms; newest first, ties by order id), whether its words are read from the
     /// index (selective), checked on the candidates (some common), or walked newest first (all
     /// common): the three paths are forced with `searchIndexLimit`.
-    @Test func searchAgreesWithABruteForceOnEveryPath() async throws {
-        let store = try await makeStore("search")
+    /// With a word bound of 3 most words are common (their sets dropped), so the paths run on
+    /// `common-words` instead of set sizes.
+    @Test(arguments: [2_000, 3])
+    func searchAgreesWithABruteForceOnEveryPath(commonWordBound: Int) async throws {
+        let store = try await makeStore("search-\(commonWordBound)")
         let last = try await randomHistory(store, orders: 60, commands: 300, seed: 91)
-        let projector = Projector(projection: OrderProjection(), log: store.log, settings: quickSettings("search"))
+        let projector = Projector(projection: OrderProjection(commonWordBound: commonWordBound), log: store.log,
+                                  settings: quickSettings("search"))
         try await projector.createGroup()
         try await drain(projector, upTo: last)
 
         let keys = ViewKeys(keys: store.keys, projection: OrderProjection.name, generation: 1)
+        let common = try await store.redis.send("SCARD", keys.commonWords).int ?? 0
+        #expect(commonWordBound == 2_000 ? common == 0 : common > 5, "\(common) common words")
         let newestFirst = try await store.redis.send("ZRANGE", keys.byCreated, 0, -1, "WITHSCORES").array ?? []
         var ranked: [(id: String, created: Double)] = []
         for index in stride(from: 0, to: newestFirst.count, by: 2) {
@@ -56,6 +62,29 @@ struct SearchTests {
                 }
             }
         }
+    }
+
+    /// Word sets only grow (a deleted order stays in them) and stop at the bound: the common
+    /// words, and every set, are a function of the log, so a rebuild reaches the same ones as
+    /// the live model that got there event by event, deletions included.
+    @Test func commonWordsAreTheSameLiveAndAfterARebuild() async throws {
+        let store = try await makeStore("common-rebuild")
+        let last = try await randomHistory(store, orders: 40, commands: 400, seed: 17)
+        let projections: [any Projection] = [OrderProjection(commonWordBound: 4), SummaryProjection()]
+        let live = Projector(projection: OrderProjection(commonWordBound: 4), log: store.log, settings: quickSettings("live"))
+        try await live.createGroup()
+        try await drain(live, upTo: last)
+        let generations = LiveGenerations(log: store.log, projections: projections)
+        try await generations.initialize()
+        let before = try await dumpReadModel(store, live.view)
+        #expect(before["common-words"] != nil && before.keys.contains { $0.hasPrefix("word:") })
+        #expect(try await store.redis.send("XRANGE", store.keys.log, "-", "+").array?.contains {
+            $0.array?[1].array?.contains { $0.string == OrderDeleted.type } == true
+        } == true, "the history deletes orders")
+        try await ReplayService(log: store.log, projections: projections, dropGrace: .milliseconds(50)).rebuild(["order"])
+        let rebuilt = ViewKeys(keys: store.keys, projection: OrderProjection.name, generation: try await generations.live("order"))
+        #expect(rebuilt.generation == 2)
+        #expect(try await dumpReadModel(store, rebuilt) == before)
     }
 
     /// Case and accents fold the same way in the index and in the query (NFKC, full case folding).

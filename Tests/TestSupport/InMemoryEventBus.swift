@@ -83,6 +83,7 @@ public struct InMemoryRedisModel: Sendable, Equatable {
             switch lookup.kind {
             case .setSize: current.sizes[lookup.key] = sets[lookup.key]?.count ?? 0
             case .sortedSetSize: current.sizes[lookup.key] = sortedSets[lookup.key]?.count ?? 0
+            case .setMembership: current.memberships[lookup.key] = Set(lookup.members.filter { sets[lookup.key]?.contains($0) == true })
             case .hashFields:
                 for field in lookup.members { if let value = hashes[lookup.key]?[field] { current.numbers[lookup.key, default: [:]][field] = value } }
             case .sortedSetScores:

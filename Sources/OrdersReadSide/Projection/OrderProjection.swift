@@ -7,7 +7,7 @@ import OrdersEventLog
 /// their record is deleted (the checkpoint, not a tombstone, keeps a redelivery from bringing
 /// them back).
 public struct OrderProjection: RepairableProjection {
-    public typealias State = OrderView
+    public typealias State = OrderState
     public static let name = "order"
     /// 2: the search index holds words only, no whole texts.
     /// 3: words and the customer index are Unicode-folded (NFKC, full case folding: `TextFolding`).
@@ -22,18 +22,29 @@ public struct OrderProjection: RepairableProjection {
     /// 7: id words in small buckets by their first three characters (`id:<abc>`, listed in
     ///    `id-buckets`) instead of one sorted set of every id word (inserts into it cost Redis
     ///    ~2.7 µs each at 400,000 entries, ~20 µs per created order).
-    public static let schemaVersion = 7
+    /// 8: a word's set of orders stops at `commonWordBound` orders: past it the set is deleted
+    ///    and the word joins `common-words` (search checks common words on its candidates'
+    ///    own terms, as it did for words past its index limit); deleted orders stay in the word
+    ///    sets, so they only grow and the common words are a function of the log.
+    public static let schemaVersion = 8
 
-    public init() {}
+    /// Past this many orders a word's set is dropped and the word is common (the query side's
+    /// `searchIndexLimit` is the same 2,000: such a word was never read from its set anyway).
+    public let commonWordBound: Int
+
+    public init(commonWordBound: Int = 2_000) {
+        self.commonWordBound = commonWordBound
+    }
 
     public func readCommand(for orderId: String, in keys: ViewKeys) -> RedisCommand {
         RedisCommand("HGET", keys.record(orderId), "doc")
     }
 
-    public func parse(_ reply: RedisValue) throws -> OrderView? {
+    /// A record read back: the visible order (a deleted order has no record to read: nil).
+    public func parse(_ reply: RedisValue) throws -> OrderState? {
         if case .error(let message) = reply { throw ReadSideError.corrupt("record: \(message)") }
         guard let doc = reply.bytes else { return nil }
-        return try Self.decode(doc)
+        return .visible(try Self.decode(doc))
     }
 
     /// Reads a record's `doc`. The projector reads one per order per batch and lists read one per
@@ -161,12 +172,24 @@ public struct OrderProjection: RepairableProjection {
         return json.bytes
     }
 
-    public func apply(_ event: OrderEvent, of recorded: RecordedEvent, to state: OrderView?) -> OrderView? {
-        OrderView.applying(event, of: recorded, to: state)
+    public func apply(_ event: OrderEvent, of recorded: RecordedEvent, to state: OrderState?) -> OrderState? {
+        switch (state, event) {
+        case (.deleted?, _): return state // nothing follows a deletion
+        case (.visible(let view)?, .deleted): return .deleted(words: view.textWords)
+        default: return OrderView.applying(event, of: recorded, to: state?.view).map(OrderState.visible)
+        }
     }
 
-    public func write(_ orderId: String, from old: OrderView?, to new: OrderView?, into batch: inout ProjectionBatch,
+    public func write(_ orderId: String, from oldState: OrderState?, to newState: OrderState?, into batch: inout ProjectionBatch,
                       in keys: ViewKeys) {
+        // An order's words are fixed at its creation and stay in the word sets after a deletion.
+        if oldState == nil, let newState {
+            for word in newState.textWords {
+                batch.addToCappedSet(keys.word(word), orderId, bound: commonWordBound, commons: keys.commonWords,
+                                     list: keys.words, name: word)
+            }
+        }
+        let old = oldState?.view, new = newState?.view
         if let new {
             batch.setField(keys.record(orderId), "doc", String(decoding: Self.encode(new), as: UTF8.self))
         } else if old != nil {
@@ -188,11 +211,8 @@ public struct OrderProjection: RepairableProjection {
             batch.removeMember(entry.key, entry.member)
         }
         for entry in after where !before.contains(entry) { batch.addMember(entry.key, entry.member, score: entry.score) }
-        // A word's set loses the order; a set left empty takes its word out of the word list, and
-        // a word gains its place there with its first order. Id words alike, in their buckets.
-        let oldWords = old?.textWords ?? [], newWords = new?.textWords ?? []
-        for word in oldWords.subtracting(newWords) { batch.removeFromSet(keys.word(word), orderId, list: keys.words, name: word) }
-        for word in newWords.subtracting(oldWords) { batch.addToSet(keys.word(word), orderId, list: keys.words, name: word) }
+        // An id word's entry leaves its bucket with the order; a bucket left empty leaves the list
+        // of buckets, and a bucket joins it with its first entry.
         let oldIdWords = old?.idWords ?? [], newIdWords = new?.idWords ?? []
         for word in oldIdWords.subtracting(newIdWords) {
             let bucket = ViewKeys.idBucket(of: word)

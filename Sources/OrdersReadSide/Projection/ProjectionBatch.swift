@@ -29,6 +29,17 @@ public struct ProjectionBatch: Sendable {
     /// name's collection.
     var lists: [String: [String: Listed]] = [:]
 
+    /// Sets that grow only and stop at a bound: when a set would pass `bound` members it is
+    /// deleted and its name joins the set `commons` for good (the search word sets).
+    var cappedSets: [String: CappedSet] = [:]
+
+    struct CappedSet {
+        var members: Set<String>
+        let name: String
+        let commons: String
+        let bound: Int
+    }
+
     /// The set or sorted set a listed name stands for.
     struct Listed: Hashable {
         let key: String
@@ -45,7 +56,7 @@ public struct ProjectionBatch: Sendable {
     public var isEmpty: Bool {
         hashSets.isEmpty && hashDeletes.isEmpty && keyDeletes.isEmpty && sortedSetAdds.isEmpty && sortedSetRemoves.isEmpty
             && setAdds.isEmpty && setRemoves.isEmpty && hashCounters.isEmpty && sortedSetCounters.isEmpty && rankings.isEmpty
-            && lists.isEmpty
+            && lists.isEmpty && cappedSets.isEmpty
     }
 
     /// What the batch removes from a listed collection, and how many members it adds.
@@ -54,13 +65,14 @@ public struct ProjectionBatch: Sendable {
     }
 
     private func adds(_ collection: Listed) -> Int {
-        collection.sorted ? sortedSetAdds[collection.key]?.count ?? 0 : setAdds[collection.key]?.count ?? 0
+        collection.sorted ? sortedSetAdds[collection.key]?.count ?? 0
+            : (setAdds[collection.key]?.count ?? 0) + (cappedSets[collection.key]?.members.count ?? 0)
     }
 
     /// The keys of the batch's plain writes (not its counters).
     var plainKeys: Set<String> {
         keyDeletes.union(hashSets.keys).union(hashDeletes.keys).union(sortedSetAdds.keys).union(sortedSetRemoves.keys)
-            .union(setAdds.keys).union(setRemoves.keys)
+            .union(setAdds.keys).union(setRemoves.keys).union(cappedSets.keys)
     }
 
     // MARK: - What projections write
@@ -109,6 +121,12 @@ public struct ProjectionBatch: Sendable {
         if let list { lists[list, default: [:]][name] = Listed(key: key, sorted: false) }
     }
 
+    /// Adds `member` to the capped set `key` (see `cappedSets`), whose name is listed in `list`.
+    public mutating func addToCappedSet(_ key: String, _ member: String, bound: Int, commons: String, list: String, name: String) {
+        cappedSets[key, default: CappedSet(members: [], name: name, commons: commons, bound: bound)].members.insert(member)
+        lists[list, default: [:]][name] = Listed(key: key, sorted: false)
+    }
+
     public mutating func increment(_ key: String, _ field: String, by delta: Int64) {
         guard delta != 0 else { return }
         hashCounters[key, default: [:]][field, default: 0] += delta
@@ -129,7 +147,7 @@ public struct ProjectionBatch: Sendable {
     /// What must be read before the batch can be written: counters' current values, listed
     /// collections' sizes and whether their names are listed.
     public struct Lookup: Sendable, Hashable {
-        public enum Kind: Sendable, Hashable { case hashFields, sortedSetScores, setSize, sortedSetSize }
+        public enum Kind: Sendable, Hashable { case hashFields, sortedSetScores, setSize, sortedSetSize, setMembership }
         public let kind: Kind
         public let key: String
         public let members: [String]
@@ -140,6 +158,7 @@ public struct ProjectionBatch: Sendable {
             case .sortedSetScores: RedisCommand("ZMSCORE", [key] + members)
             case .setSize: RedisCommand("SCARD", key)
             case .sortedSetSize: RedisCommand("ZCARD", key)
+            case .setMembership: RedisCommand("SMISMEMBER", [key] + members)
             }
         }
     }
@@ -149,6 +168,12 @@ public struct ProjectionBatch: Sendable {
         for (key, fields) in hashCounters { lookups.append(Lookup(kind: .hashFields, key: key, members: Array(fields.keys))) }
         for (key, members) in sortedSetCounters { lookups.append(Lookup(kind: .sortedSetScores, key: key, members: Array(members.keys))) }
         for (keys, members) in rankings { lookups.append(Lookup(kind: .hashFields, key: keys.sums, members: Array(members.keys))) }
+        var commons: [String: [String]] = [:]
+        for (key, capped) in cappedSets {
+            lookups.append(Lookup(kind: .setSize, key: key, members: []))
+            commons[capped.commons, default: []].append(capped.name)
+        }
+        for (key, names) in commons { lookups.append(Lookup(kind: .setMembership, key: key, members: names)) }
         for (list, names) in lists {
             lookups.append(Lookup(kind: .sortedSetScores, key: list, members: Array(names.keys)))
             for listed in Set(names.values) where removes(listed) != nil {
@@ -163,6 +188,8 @@ public struct ProjectionBatch: Sendable {
     public struct Current: Sendable {
         public var numbers: [String: [String: String]] = [:]
         public var sizes: [String: Int] = [:]
+        /// Of the names a `setMembership` lookup asked about, those in its set, by set key.
+        public var memberships: [String: Set<String>] = [:]
         public init() {}
 
         /// Reads the replies of `lookups`' commands, in their order.
@@ -171,6 +198,9 @@ public struct ProjectionBatch: Sendable {
                 switch lookup.kind {
                 case .setSize, .sortedSetSize:
                     sizes[lookup.key] = try reply.orThrow().int ?? 0
+                case .setMembership:
+                    let flags = try reply.orThrow().array ?? []
+                    memberships[lookup.key] = Set(zip(lookup.members, flags).filter { $0.1.int == 1 }.map(\.0))
                 case .hashFields, .sortedSetScores:
                     let values = try reply.orThrow().array ?? []
                     for (member, value) in zip(lookup.members, values) {
@@ -258,13 +288,23 @@ public struct ProjectionBatch: Sendable {
                 if !keeps && listed { zrems[list, default: []].append(name) }
             }
         }
+        var setAddsResolved = setAdds.mapValues(Array.init)
+        var keyDeletes = self.keyDeletes
+        for (key, capped) in cappedSets where current.memberships[capped.commons]?.contains(capped.name) != true {
+            if (current.sizes[key] ?? 0) + capped.members.count > capped.bound {
+                keyDeletes.insert(key)
+                setAddsResolved[capped.commons, default: []].append(capped.name)
+            } else {
+                setAddsResolved[key, default: []].append(contentsOf: capped.members)
+            }
+        }
         var writes: [Write] = keyDeletes.map { .deleteKey($0) }
         writes += zrems.filter { !$0.value.isEmpty }.map { .removeMembers($0.key, $0.value) }
         writes += setRemoves.filter { !$0.value.isEmpty }.map { .removeFromSet($0.key, Array($0.value)) }
         writes += deletes.filter { !$0.value.isEmpty }.map { .deleteFields($0.key, $0.value) }
         writes += sets.filter { !$0.value.isEmpty }.map { .setFields($0.key, $0.value) }
         writes += zadds.filter { !$0.value.isEmpty }.map { .addMembers($0.key, $0.value) }
-        writes += setAdds.filter { !$0.value.isEmpty }.map { .addToSet($0.key, Array($0.value)) }
+        writes += setAddsResolved.filter { !$0.value.isEmpty }.map { .addToSet($0.key, $0.value) }
         return writes
     }
 }

@@ -41,13 +41,23 @@ extension QueryHandler {
         }
         if words.indices.contains(where: { lists[$0].isEmpty && idEntries[$0].isEmpty }) { return [] }
         func tooMany(_ index: Int) -> Bool { lists[index].count + idEntries[index].count > searchIndexLimit }
-        let counted = words.indices.filter { !tooMany($0) }
-        var sizes = try await log.redis.pipeline(counted.flatMap { lists[$0].map { RedisCommand("SCARD", keys.word($0)) } })
-            .map { try $0.orThrow().int ?? 0 }[...]
+        // A word past the projection's bound has no set (`common-words` names it): a query word
+        // that starts one is common too.
+        let counted = words.indices.filter { !tooMany($0) && !lists[$0].isEmpty }
+        var rest = try await log.redis.pipeline(counted.flatMap { index in
+            [RedisCommand("SMISMEMBER", [keys.commonWords] + lists[index])] + lists[index].map { RedisCommand("SCARD", keys.word($0)) }
+        }).map { try $0.orThrow() }[...]
+        var listed: [Int: Int] = [:] // query word → (word, order) entries its words' sets hold; nil: common
+        for index in counted {
+            let common = rest.first?.array?.contains { $0.int == 1 } ?? false
+            let sizes = rest.dropFirst().prefix(lists[index].count).map { $0.int ?? 0 }
+            rest = rest.dropFirst(1 + lists[index].count)
+            if !common { listed[index] = sizes.reduce(0, +) }
+        }
         let counts = words.indices.map { index -> Int in
             guard !tooMany(index) else { return Int.max }
-            defer { sizes = sizes.dropFirst(lists[index].count) }
-            return sizes.prefix(lists[index].count).reduce(0, +) + idEntries[index].count
+            guard lists[index].isEmpty || listed[index] != nil else { return Int.max }
+            return (listed[index] ?? 0) + idEntries[index].count
         }
         // Fetching every match of a common word ("customer" in a shop of Customer N) and ranking
         // them all cost more than everything else the service does; so only selective words are

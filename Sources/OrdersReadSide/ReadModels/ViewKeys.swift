@@ -13,7 +13,8 @@ import OrdersEventLog
 ///     orders:{0}:view:order:g1:by-created                  zset   orderId scored by createdAt
 ///     orders:{0}:view:order:g1:by-total                    zset   orderId scored by total (cents)
 ///     orders:{0}:view:order:g1:words                       zset   every distinct search word, all score 0 (prefix lookup)
-///     orders:{0}:view:order:g1:word:<word>                 set    the orderIds whose customer or item words include <word>
+///     orders:{0}:view:order:g1:word:<word>                 set    the orderIds whose customer or item words include <word> (deleted ones too), up to 2,000
+///     orders:{0}:view:order:g1:common-words                set    the words past 2,000 orders: their sets are gone
 ///     orders:{0}:view:order:g1:id:<abc>                   zset   "<word>\0<orderId>" for each order-id word starting with <abc>, score 0
 ///     orders:{0}:view:order:g1:id-buckets                  zset   every id bucket's name (<abc>), score 0 (prefix lookup)
 ///     orders:{0}:view:summary:g1:totals                    hash   orders, revenue (cents), revenueOrders, status:<s>, amount:<s> (cents)
@@ -54,6 +55,7 @@ public struct ViewKeys: Sendable, Hashable {
     public var byTotal: String { prefix + "by-total" }
     public var words: String { prefix + "words" }
     public func word(_ word: String) -> String { prefix + "word:" + word }
+    public var commonWords: String { prefix + "common-words" }
     public func idBucket(_ name: String) -> String { prefix + "id:" + name }
     public var idBuckets: String { prefix + "id-buckets" }
     /// The bucket an id word's entry goes in: its first three characters (the word itself when

@@ -23,6 +23,13 @@ final class GenerationWriter {
     /// RANK sums: (ranking, sums hash) → member → exact sum.
     private var rankSums: [RankKeys: [String: Int64]] = [:]
     private struct RankKeys: Hashable { let ranking: String, sums: String }
+    /// Capped sets (see `ProjectionBatch.cappedSets`): members added so far by key, the keys past
+    /// their bound (common: no more buffering), the ones of those already partly written (deleted
+    /// at the end), and the names that join each commons set.
+    private var cappedCounts: [String: Int] = [:]
+    private var cappedPast: Set<String> = []
+    private var cappedWritten: Set<String> = []
+    private var commonNames: [String: Set<String>] = [:]
     private var commands: [RedisCommand] = []
     private var inFlight: Task<Void, any Error>?
 
@@ -47,6 +54,16 @@ final class GenerationWriter {
         for (keys, members) in batch.rankings {
             for (member, delta) in members { rankSums[RankKeys(ranking: keys.ranking, sums: keys.sums), default: [:]][member, default: 0] += delta }
         }
+        for (key, capped) in batch.cappedSets where !cappedPast.contains(key) {
+            cappedCounts[key, default: 0] += capped.members.count
+            if cappedCounts[key]! > capped.bound {
+                cappedPast.insert(key)
+                commonNames[capped.commons, default: []].insert(capped.name)
+                setMembers[key] = nil
+            } else {
+                try await buffer(.set, key, Array(capped.members))
+            }
+        }
         for (list, names) in batch.lists {
             // Every name added here has a member in its collection: it is listed.
             try await buffer(.sortedSet, list, names.keys.flatMap { ["0", $0] })
@@ -70,10 +87,14 @@ final class GenerationWriter {
                 try await buffer(.sortedSet, keys.ranking, [String(sum), member])
             }
         }
+        for (commons, names) in commonNames { try await buffer(.set, commons, Array(names)) }
         hashCounters = [:]
         zsetCounters = [:]
         rankSums = [:]
+        commonNames = [:]
         emitAll()
+        // Capped sets that passed their bound after part of them was written: gone, as live.
+        for key in cappedWritten.intersection(cappedPast) { commands.append(RedisCommand("UNLINK", key)) }
         try await flush()
         try await inFlight?.value
         inFlight = nil
@@ -98,6 +119,7 @@ final class GenerationWriter {
     }
 
     private func emit(_ kind: Kind, _ key: String, _ pairs: [String]) {
+        if kind == .set && cappedCounts[key] != nil { cappedWritten.insert(key) }
         let command = switch kind { case .hash: "HSET"; case .sortedSet: "ZADD"; case .set: "SADD" }
         var builder = RedisCommand.Builder(capacity: 32 * pairs.count + 64)
         builder.append(command)
