@@ -7,6 +7,9 @@ import Glibc
 public struct RawJSONObject {
     private let buffer: UnsafeBufferPointer<UInt8>
     private var fields: [(key: Range<Int>, value: Range<Int>)] = []
+    /// Just past the object's closing brace (a caller that reads a whole document checks that
+    /// nothing follows).
+    public private(set) var end = 0
 
     public init?(_ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
         self.buffer = buffer
@@ -14,7 +17,10 @@ public struct RawJSONObject {
         let end = range.upperBound
         guard index < end, buffer[index] == UInt8(ascii: "{") else { return nil }
         index += 1
-        if index < end, buffer[index] == UInt8(ascii: "}") { return }
+        if index < end, buffer[index] == UInt8(ascii: "}") {
+            self.end = index + 1
+            return
+        }
         while index < end {
             guard buffer[index] == UInt8(ascii: "\"") else { return nil }
             let keyStart = index + 1
@@ -27,7 +33,10 @@ public struct RawJSONObject {
                   let valueEnd = Self.valueEnd(buffer, from: keyEnd + 2, to: end) else { return nil }
             fields.append((keyStart..<keyEnd, (keyEnd + 2)..<valueEnd))
             guard valueEnd < end else { return nil }
-            if buffer[valueEnd] == UInt8(ascii: "}") { return }
+            if buffer[valueEnd] == UInt8(ascii: "}") {
+                self.end = valueEnd + 1
+                return
+            }
             guard buffer[valueEnd] == UInt8(ascii: ",") else { return nil }
             index = valueEnd + 1
         }

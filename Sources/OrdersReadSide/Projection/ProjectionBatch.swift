@@ -228,16 +228,37 @@ public struct ProjectionBatch: Sendable {
             }
         }
 
+        /// Built straight into RESP (a batch makes hundreds of these: the generic initializer's
+        /// array of existentials showed in the profile).
         public var command: RedisCommand {
-            switch self {
-            case .setFields(let key, let pairs): RedisCommand("HSET", [key] + pairs.flatMap { [$0.field, $0.value] })
-            case .deleteFields(let key, let fields): RedisCommand("HDEL", [key] + fields)
-            case .deleteKey(let key): RedisCommand("DEL", key)
-            case .addMembers(let key, let pairs): RedisCommand("ZADD", [key] + pairs.flatMap { [$0.score, $0.member] })
-            case .removeMembers(let key, let members): RedisCommand("ZREM", [key] + members)
-            case .addToSet(let key, let members): RedisCommand("SADD", [key] + members)
-            case .removeFromSet(let key, let members): RedisCommand("SREM", [key] + members)
+            var builder = RedisCommand.Builder(capacity: 256)
+            func start(_ name: String, _ key: String) {
+                builder.append(name)
+                builder.append(key)
             }
+            switch self {
+            case .setFields(let key, let pairs):
+                start("HSET", key)
+                for pair in pairs { builder.append(pair.field); builder.append(pair.value) }
+            case .deleteFields(let key, let fields):
+                start("HDEL", key)
+                for field in fields { builder.append(field) }
+            case .deleteKey(let key):
+                start("DEL", key)
+            case .addMembers(let key, let pairs):
+                start("ZADD", key)
+                for pair in pairs { builder.append(pair.score); builder.append(pair.member) }
+            case .removeMembers(let key, let members):
+                start("ZREM", key)
+                for member in members { builder.append(member) }
+            case .addToSet(let key, let members):
+                start("SADD", key)
+                for member in members { builder.append(member) }
+            case .removeFromSet(let key, let members):
+                start("SREM", key)
+                for member in members { builder.append(member) }
+            }
+            return builder.command
         }
     }
 
