@@ -20,11 +20,8 @@ struct LagBenchmark {
         let store = EventStore(redis: redis, keys: KeySchema(namespace: "lag-\(Timestamp.now().milliseconds)"))
         let handler = CommandHandler(repository: OrderRepository(store: store))
         let settings = ProjectorSettings(consumer: "bench", block: .milliseconds(100))
-        let order = Projector(projection: OrderProjection(), log: store.log, settings: settings)
-        let summary = Projector(projection: SummaryProjection(), log: store.log, settings: settings)
-        try await order.createGroup()
-        try await summary.createGroup()
-        let projectors = [Task { await order.run() }, Task { await summary.run() }]
+        let group = ProjectorGroup(projections: Projections.standard, generations: [:], log: store.log, settings: settings)
+        let projectors = [Task { await group.run() }]
         defer { projectors.forEach { $0.cancel() } }
         let monitor = ProjectionMonitor(log: store.log)
 

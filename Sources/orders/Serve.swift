@@ -112,11 +112,10 @@ enum Serve {
             // On the loops, spread over them, with connections of their own: on the API's, a
             // projector's pipelines queue behind every client's commands (and theirs behind it).
             let projectorLog = EventLog(redis: RedisClient(RedisConfiguration(url: url), on: loops), keys: keys)
-            projectorTasks = Projections.standard.enumerated().map { index, projection in
-                Task(executorPreference: loops.loops[index % loops.loops.count]) {
-                    await projection.supervise(log: projectorLog, settings: settings)
-                }
-            }
+            // One group for every projection: a batch's orders are read and folded once for all.
+            projectorTasks = [Task(executorPreference: loops.loops[loops.loops.count - 1]) {
+                await ProjectionSupervisor(log: projectorLog, settings: settings).run()
+            }]
             Log.info("projectors.started", ["consumer": consumer])
             let replay = ReplayService(log: operatorLog, consumer: consumer)
             // A replay whose process died mid-switch or mid-cleaning left a generation behind.

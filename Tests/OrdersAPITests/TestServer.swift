@@ -45,12 +45,9 @@ final class TestServer: Sendable {
         router.metrics.watchConnections(of: "line") { line.openConnections }
         router.metrics.watchConnections(of: "http") { http.openConnections }
         let settings = ProjectorSettings(consumer: "test", block: .milliseconds(50))
-        let order = Projector(projection: OrderProjection(), log: store.log, settings: settings)
-        let summary = Projector(projection: SummaryProjection(), log: store.log, settings: settings)
-        try await order.createGroup()
-        try await summary.createGroup()
-        projectors = [Task(executorPreference: ClientKind.testLoops.loops[0]) { await order.run() },
-                      Task(executorPreference: ClientKind.testLoops.loops[1]) { await summary.run() }]
+        // As `orders serve` runs them: one group for both projections (it creates their groups).
+        let group = ProjectorGroup(projections: Projections.standard, generations: [:], log: store.log, settings: settings)
+        projectors = [Task(executorPreference: ClientKind.testLoops.loops[1]) { await group.run() }]
     }
 
     func client(token: String? = nil) throws -> OrdersClient {

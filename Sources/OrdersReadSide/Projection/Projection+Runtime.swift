@@ -2,8 +2,18 @@ import OrdersDomain
 import OrdersEventLog
 import RedisClient
 
-/// What the runtime does with any projection of the list, without naming it: each operation
-/// opens the projection's concrete type once and runs the generic machinery for it.
+/// An event as stored and its domain event decoded (or why it could not be), decoded once for
+/// every projection that folds it.
+public struct DecodedEvent: Sendable {
+    public let recorded: RecordedEvent
+    public let event: Result<OrderEvent, any Error>
+
+    public init(_ recorded: RecordedEvent) {
+        self.recorded = recorded
+        self.event = Result { try OrderEventCoding.decode(type: recorded.type, data: recorded.data) }
+    }
+}
+
 /// Why a fold stopped before the end of the events it was given.
 public enum FoldStop: Sendable {
     /// The next event was not the next version (a gap in what was read).
@@ -13,32 +23,30 @@ public enum FoldStop: Sendable {
 }
 
 extension Projection {
-    /// One event onto the state at `version`: the version and state after it, or nil when it is
-    /// not the next version or could not be read (`decoded` is nil).
-    public func step(_ event: RecordedEvent, decoded: OrderEvent?, from version: Int,
-                     _ state: State?) -> (version: Int, state: State?)? {
-        guard event.version == version + 1, let decoded else { return nil }
-        return (event.version, apply(decoded, of: event, to: state))
-    }
-
     /// The one per-order fold of the read side: `events` of one order, oldest first, onto the
     /// state at `version`, each the next version and readable; it stops at the first that is
     /// not. Returns the version reached, the state there, and why it stopped early (nil when
     /// every event was folded).
     public func fold(_ events: [RecordedEvent], from version: Int, _ state: State?)
         -> (version: Int, state: State?, stopped: FoldStop?) {
+        fold(decoded: events.map(DecodedEvent.init), from: version, state)
+    }
+
+    /// The same fold over events decoded already (once for every projection that folds them).
+    public func fold(decoded events: [DecodedEvent], from version: Int, _ state: State?)
+        -> (version: Int, state: State?, stopped: FoldStop?) {
         var current = version
         var state = state
         for event in events {
-            guard event.version == current + 1 else { return (current, state, .gap(expected: current + 1, found: event.version)) }
-            let decoded: OrderEvent
-            do {
-                decoded = try OrderEventCoding.decode(type: event.type, data: event.data)
-            } catch {
-                return (current, state, .unreadable(event, error))
+            let recorded = event.recorded
+            guard recorded.version == current + 1 else { return (current, state, .gap(expected: current + 1, found: recorded.version)) }
+            switch event.event {
+            case .success(let decoded):
+                state = apply(decoded, of: recorded, to: state)
+                current = recorded.version
+            case .failure(let error):
+                return (current, state, .unreadable(recorded, error))
             }
-            state = apply(decoded, of: event, to: state)
-            current = event.version
         }
         return (current, state, nil)
     }
@@ -46,9 +54,9 @@ extension Projection {
     public var name: String { Self.name }
     public var schemaVersion: Int { Self.schemaVersion }
 
-    /// Keeps a projector on the live generation until the task is cancelled (`orders serve`).
-    public func supervise(log: EventLog, settings: ProjectorSettings) async {
-        await ProjectionSupervisor(projection: self, log: log, settings: settings).run()
+    /// A projector of this projection's `generation`, for a group of any projections.
+    func projector(log: EventLog, generation: Int, settings: ProjectorSettings) -> any BatchMember {
+        Projector(projection: self, log: log, generation: generation, settings: settings)
     }
 
     /// A target that rebuilds this projection into `generation`.

@@ -5,7 +5,8 @@ import OrdersDomain
 import OrdersEventLog
 
 /// Feeds one projection generation from the log through a Redis consumer group, a batch at a
-/// time, exactly once.
+/// time, exactly once; alone (`step`), or with the projectors of the other projections in a
+/// `ProjectorGroup`, which reads the orders' streams of a batch once for all of them.
 ///
 /// Exactly-once is a property of the batch: one projector at a time holds the generation's
 /// lease (`orders_lease`; other instances stand by and take over when it lapses), and a batch's
@@ -14,7 +15,7 @@ import OrdersEventLog
 /// a commit is only sent while the lease has half its time left). Entries at or below the
 /// checkpoint were applied already: a redelivery only acknowledges them.
 ///
-/// Per batch, one pipelined XRANGE per order reads the order's stream up to the batch's end:
+/// Per batch (`BatchCycle`), one pipelined XRANGE per order reads the order's stream up to the batch's end:
 /// its events at or below the checkpoint fold into what the model holds now, all of them into
 /// what it must hold. There are no per-order guards, and no reads of the model itself, except
 /// the counters a batch changes (read once per batch, resolved in the service).
@@ -23,15 +24,15 @@ import OrdersEventLog
 /// never be applied by this build, so its log entry goes to the dead-letter stream in the commit
 /// of its batch, with the order's later events; the order stays where it was until a redrive.
 /// A batch that fails for any other reason (Redis down) stays pending and is read again.
-public final class Projector<P: Projection>: Sendable {
+public final class Projector<P: Projection>: BatchMember {
     public let projection: P
     public let log: EventLog
     public let view: ViewKeys
     public let settings: ProjectorSettings
     /// Blocking reads get a connection of their own, so they never hold up other commands.
     private let reader: RedisClient
-    /// The commit's WATCH lives on its connection: nothing else may use it.
-    private let writer: RedisClient
+    /// The commit's WATCH lives on its connection: nothing else may use it (a group has its own).
+    let writer: RedisClient
     private let holding = Mutex(Holding())
 
     /// This projector's hold on the lease, and what it knows while holding it.
@@ -64,9 +65,14 @@ public final class Projector<P: Projection>: Sendable {
     /// True while this projector holds the lease.
     public var isActive: Bool { holding.withLock { $0.token != nil } }
 
+    /// Creates the consumer group at the start of the log if it does not exist yet.
+    public func createGroup() async throws {
+        try await createGroup(at: "0", checkpoint: nil)
+    }
+
     /// Creates the consumer group at `start` if it does not exist yet. A checkpoint given here
     /// (a rebuild's: what it folded) is where the generation's projector starts.
-    public func createGroup(at start: String = "0", checkpoint: LogPosition? = nil) async throws {
+    public func createGroup(at start: String, checkpoint: LogPosition?) async throws {
         do {
             try await log.redis.send("XGROUP", "CREATE", log.keys.log, group, start, "MKSTREAM")
         } catch RedisError.server(let message) where message.hasPrefix("BUSYGROUP") {
@@ -75,42 +81,9 @@ public final class Projector<P: Projection>: Sendable {
         if let checkpoint { try await log.redis.send("SET", view.checkpoint, checkpoint.description, "NX") }
     }
 
-    /// Consumes until the task is cancelled, or until its consumer group is destroyed (a rebuild
-    /// replaced this generation). Redis outages are waited out with backoff. Without the lease
-    /// it stands by, trying to take it every `lease / 5`. On cancellation it lets the lease go,
-    /// so another instance takes over at once.
+    /// Consumes alone until the task is cancelled (see `ProjectorGroup.run`).
     public func run() async {
-        var backoff = Duration.milliseconds(50)
-        var groupReady = false
-        while !Task.isCancelled {
-            do {
-                if !groupReady {
-                    try await createGroup()
-                    groupReady = true
-                }
-                try await step()
-                if !isActive { try? await Task.sleep(for: settings.lease / 5) }
-                backoff = .milliseconds(50)
-            } catch RedisError.server(let message) where message.hasPrefix("NOGROUP") {
-                // A rebuild replaced this generation (it destroys the old group after its switch),
-                // or the group vanished with Redis's data while this generation is still live:
-                // then it is created again, and what the checkpoint holds is only acknowledged.
-                if let live = try? await LiveGenerations(log: log).live(P.name), live == view.generation {
-                    Log.warning("projector.group_recreated", ["projection": P.name, "group": group])
-                    groupReady = false
-                    holding.withLock { $0.drainPending = true }
-                    continue
-                }
-                Log.info("projector.group_gone", ["projection": P.name, "group": group])
-                break
-            } catch {
-                if Task.isCancelled { break }
-                Log.warning("projector.retrying", ["projection": P.name, "error": error])
-                try? await Task.sleep(for: backoff)
-                backoff = min(backoff * 2, .seconds(2))
-            }
-        }
-        await release()
+        await ProjectorGroup([self], log: log, settings: settings).run()
     }
 
     /// Takes or renews the lease, then reads one batch (waiting up to `block`), applies and
@@ -118,18 +91,12 @@ public final class Projector<P: Projection>: Sendable {
     /// lease).
     @discardableResult
     public func step() async throws -> Int {
-        guard try await holdLease() else { return 0 }
-        do {
-            let entries = try await readBatch()
-            if !entries.isEmpty { try await process(entries) }
-            return entries.count
-        } catch {
-            // A read whose reply was lost (Redis died, a timeout) may still have delivered
-            // entries to this consumer, and a failed batch stays pending: either way the pending
-            // entries come first, or a later batch's checkpoint would pass them unapplied.
-            holding.withLock { $0.drainPending = true }
-            throw error
-        }
+        try await BatchCycle(members: [self], writer: writer).step()
+    }
+
+    /// Applies entries read by hand (tests): this projector's batch alone.
+    func process(_ entries: [BatchEntry]) async throws {
+        try await BatchCycle(members: [self], writer: writer).process([(self, entries)])
     }
 
     /// Lets the lease go if this projector holds it.
@@ -145,10 +112,15 @@ public final class Projector<P: Projection>: Sendable {
     /// Takes or renews the lease: tests drive a projector's batches by hand with `process`.
     func acquire() async throws -> Bool { try await holdLease() }
 
+    var name: String { P.name }
+    var token: String? { holding.withLock { $0.token } }
+    var commitBefore: ContinuousClock.Instant { holding.withLock { $0.renewed } + settings.lease / 2 }
+    func faultBeforeCommit() -> Bool { settings.faultBeforeCommit() }
+
     /// True when this projector holds the lease (renewed when a third of it has passed). On
-    /// taking it over, it claims every entry still pending in the group
-    /// (a dead holder's uncommitted batch), to be read before new ones.
-    private func holdLease(force: Bool = false) async throws -> Bool {
+    /// taking it over, it claims every entry still pending in the group (a dead holder's
+    /// uncommitted batch), to be read before new ones.
+    func holdLease(force: Bool = false) async throws -> Bool {
         let (current, renewed) = holding.withLock { ($0.token, $0.renewed) }
         let now = ContinuousClock.now
         if current != nil && now < renewed + settings.lease / 3 && !force { return true }
@@ -181,17 +153,25 @@ public final class Projector<P: Projection>: Sendable {
         } while cursor != "0-0"
     }
 
-    // MARK: - A batch
-
-    /// One log entry of a batch: its position, and the event it names (nil: unreadable).
-    struct BatchEntry {
-        let id: String
-        let position: LogPosition
-        let order: (orderId: String, version: Int)?
-        let error: String?
+    func lost() {
+        holding.withLock {
+            $0.token = nil
+            $0.drainPending = true
+        }
+        Log.warning("projector.lease_lost", ["projection": P.name, "generation": view.generation])
     }
 
-    private func readBatch() async throws -> [BatchEntry] {
+    /// The pending entries come first next time: a read whose reply was lost may have delivered
+    /// entries, and a batch that was not committed stays pending.
+    func readPendingFirst() {
+        holding.withLock { $0.drainPending = true }
+    }
+
+    // MARK: - Reading the log
+
+    /// This consumer's next entries: its pending ones first (after a takeover or a failure),
+    /// then new ones, waiting up to `block` for them when `blocking`.
+    func readBatch(blocking: Bool) async throws -> [BatchEntry] {
         if holding.withLock({ $0.drainPending }) {
             let reply = try await reader.send("XREADGROUP", "GROUP", group, settings.consumer, "COUNT", settings.batchSize,
                                               "STREAMS", log.keys.log, "0")
@@ -199,8 +179,11 @@ public final class Projector<P: Projection>: Sendable {
             if !entries.isEmpty { return entries }
             holding.withLock { $0.drainPending = false }
         }
-        let reply = try await reader.send("XREADGROUP", "GROUP", group, settings.consumer, "COUNT", settings.batchSize,
-                                          "BLOCK", settings.block.milliseconds, "STREAMS", log.keys.log, ">")
+        let reply = blocking
+            ? try await reader.send("XREADGROUP", "GROUP", group, settings.consumer, "COUNT", settings.batchSize,
+                                    "BLOCK", settings.block.milliseconds, "STREAMS", log.keys.log, ">")
+            : try await reader.send("XREADGROUP", "GROUP", group, settings.consumer, "COUNT", settings.batchSize,
+                                    "STREAMS", log.keys.log, ">")
         return Self.entries(of: reply, in: log)
     }
 
@@ -227,104 +210,46 @@ public final class Projector<P: Projection>: Sendable {
         }
     }
 
-    /// A log entry that cannot be applied, on its way to the dead-letter stream.
-    struct Letter {
-        let entry: BatchEntry
-        let error: String
-        /// The order's version the model reflects (what a redrive folds from).
-        let fromVersion: Int
-    }
+    // MARK: - This projection's share of a batch
 
-    /// Applies a batch: reads the orders' streams (fenced by the lease), folds, and commits the
-    /// writes with the checkpoint and the XACK of every entry. When folding took so long that the
-    /// lease might lapse before the commit lands, the lease is renewed and the batch done again.
-    func process(_ entries: [BatchEntry]) async throws {
-        for _ in 0..<3 {
-            switch try await attempt(entries) {
-            case .committed, .leaseLost: return
-            case .tooLate: guard try await holdLease(force: true) else { return }
-            }
-        }
-        holding.withLock { $0.drainPending = true } // read again by the next step
-    }
-
-    private enum Outcome { case committed, leaseLost, tooLate }
-
-    private func attempt(_ entries: [BatchEntry]) async throws -> Outcome {
-        guard let end = entries.map(\.position).max() else { return .committed }
-        guard let token = holding.withLock({ $0.token }) else { return .leaseLost }
-        // Every order of the batch, its stream read with the lease and the checkpoint as Redis
-        // holds them now (after a Redis restart that lost its last second, the checkpoint may be
-        // behind what this projector committed: Redis's is the truth).
-        var orderIds: [String] = []
-        var seen = Set<String>()
-        for entry in entries { if let orderId = entry.order?.orderId, seen.insert(orderId).inserted { orderIds.append(orderId) } }
-        var reads = [RedisCommand("WATCH", view.lease), RedisCommand("GET", view.lease), RedisCommand("GET", view.checkpoint)]
-        reads += orderIds.map { RedisCommand("XRANGE", log.keys.stream($0), "-", end.description) }
-        let replies = try await writer.pipeline(reads)
-        guard replies[1].string == token else {
-            try await writer.send("UNWATCH")
-            lost()
-            return .leaseLost
-        }
-        let checkpoint = try replies[2].orThrow().string.flatMap { LogPosition($0) }
-        var letters: [Letter] = []
-        var byOrder: [String: [BatchEntry]] = [:]
+    /// Folds the orders of `entries` from the streams read for the batch (every event up to the
+    /// batch's end, decoded): what the model holds is the fold of the events at or below the
+    /// checkpoint, what it must hold the fold of those up to this projector's last entry.
+    func share(of entries: [BatchEntry], checkpoint: LogPosition?, streams: [String: [DecodedEvent]]) -> BatchShare {
+        let end = entries.map(\.position).max() ?? checkpoint ?? LogPosition(milliseconds: 0)
+        var share = BatchShare(entries: entries, checkpoint: max(end, checkpoint ?? end))
         for entry in entries {
-            if let checkpoint, entry.position <= checkpoint { continue } // applied already: acknowledged below
+            if let checkpoint, entry.position <= checkpoint { continue } // applied already: acknowledged in the commit
             if let error = entry.error {
-                letters.append(Letter(entry: entry, error: error, fromVersion: 0))
+                share.letters.append(BatchShare.Letter(entry: entry, error: error, fromVersion: 0))
             } else if let order = entry.order {
-                byOrder[order.orderId, default: []].append(entry)
+                share.byOrder[order.orderId, default: []].append(entry)
             }
         }
-
-        var batch = ProjectionBatch()
-        var folds: [Fold] = []
-        for (orderId, reply) in zip(orderIds, replies.dropFirst(3)) where byOrder[orderId] != nil {
-            let events = try Self.events(in: reply.orThrow(), of: orderId, log: log)
-            let before = projection.fold(events.filter { event in checkpoint.map { event.position <= $0 } ?? false }, from: 0, nil)
-            let after = projection.fold(events, from: 0, nil)
-            projection.write(orderId, from: before.state, to: after.state, into: &batch, in: view)
-            folds.append(Fold(orderId: orderId, before: before.state, after: after.state))
-            for entry in byOrder[orderId]! where entry.order!.version > after.version {
-                letters.append(Letter(entry: entry, error: Self.reason(entry.order!.version, stopped: after.stopped, reached: after.version),
-                                      fromVersion: after.version))
+        var folds: [(orderId: String, before: P.State?, after: P.State?)] = []
+        for (orderId, orderEntries) in share.byOrder {
+            let events = (streams[orderId] ?? []).prefix { $0.recorded.position <= end }
+            let before = projection.fold(decoded: events.prefix { event in checkpoint.map { event.recorded.position <= $0 } ?? false },
+                                         from: 0, nil)
+            let after = projection.fold(decoded: Array(events), from: 0, nil)
+            projection.write(orderId, from: before.state, to: after.state, into: &share.batch, in: view)
+            folds.append((orderId, before.state, after.state))
+            for entry in orderEntries where entry.order!.version > after.version {
+                share.letters.append(BatchShare.Letter(entry: entry, error: Self.reason(entry.order!.version, stopped: after.stopped,
+                                                                                        reached: after.version),
+                                                       fromVersion: after.version))
             }
         }
-        let writes = try await batch.resolved(on: writer)
-
-        guard ContinuousClock.now < holding.withLock({ $0.renewed }) + settings.lease / 2 else {
-            try await writer.send("UNWATCH")
-            return .tooLate
+        // Which orders wrote a key Redis refused (rare: only after a key was damaged by hand):
+        // each order's writes made again, alone.
+        share.writersOf = { [projection, view] refused in
+            Set(folds.filter { fold in
+                var alone = ProjectionBatch()
+                projection.write(fold.orderId, from: fold.before, to: fold.after, into: &alone, in: view)
+                return !alone.plainKeys.isDisjoint(with: refused)
+            }.map(\.orderId))
         }
-        if settings.faultBeforeCommit() {
-            try await writer.send("UNWATCH")
-            throw SimulatedCrash()
-        }
-        var commit = [RedisCommand("MULTI")] + writes.map(\.command)
-        // A batch of redeliveries only (all at or below the checkpoint) must not move it back.
-        commit.append(RedisCommand("SET", view.checkpoint, max(end, checkpoint ?? end).description))
-        commit.append(RedisCommand("XACK", [log.keys.log, group] + entries.map(\.id)))
-        commit += deadLetterCommands(letters)
-        commit.append(RedisCommand("EXEC"))
-        let committed = try await writer.pipeline(commit)
-        guard let results = try committed[commit.count - 1].orThrow().array else {
-            lost() // EXEC aborted: the lease changed hands since the WATCH
-            return .leaseLost
-        }
-        for letter in letters {
-            Log.error("projector.dead_lettered", ["projection": P.name, "logId": letter.entry.id, "error": letter.error])
-        }
-        try await chargeRefusedWrites(writes, results: results, folds: folds, byOrder: byOrder)
-        return .committed
-    }
-
-    /// One order's states before and after a batch.
-    private struct Fold {
-        let orderId: String
-        let before: P.State?
-        let after: P.State?
+        return share
     }
 
     /// Why an entry of an order whose fold stopped at `reached` was not applied.
@@ -337,18 +262,14 @@ public final class Projector<P: Projection>: Sendable {
         }
     }
 
-    /// The events of an order's stream (up to the batch's end); an entry that cannot be read ends
-    /// the list there, so the fold stops before it.
-    private static func events(in reply: RedisValue, of orderId: String, log: EventLog) throws -> [RecordedEvent] {
-        var events: [RecordedEvent] = []
-        for entry in reply.array ?? [] {
-            guard let event = try? EventLog.decodeEntry(entry, orderId: orderId, key: log.keys.stream(orderId)) else { break }
-            events.append(event)
-        }
-        return events
+    /// What the commit holds for this projector's share, after its resolved writes: the new
+    /// checkpoint, the XACK of every entry, and its dead letters.
+    func commitTail(_ share: BatchShare) -> [RedisCommand] {
+        [RedisCommand("SET", view.checkpoint, share.checkpoint.description),
+         RedisCommand("XACK", [log.keys.log, group] + share.entries.map(\.id))] + deadLetterCommands(share.letters)
     }
 
-    private func deadLetterCommands(_ letters: [Letter]) -> [RedisCommand] {
+    func deadLetterCommands(_ letters: [BatchShare.Letter]) -> [RedisCommand] {
         guard !letters.isEmpty else { return [] }
         let at = Timestamp.now().description
         var commands = letters.map { letter in
@@ -358,46 +279,5 @@ public final class Projector<P: Projection>: Sendable {
         }
         commands.append(RedisCommand("HINCRBY", log.keys.deadLetterCounts, P.name, letters.count))
         return commands
-    }
-
-    /// A write Redis refused inside the commit (a key of the wrong type, put there by hand): the
-    /// orders that wrote that key get their batch's entries dead-lettered, so a redrive can apply
-    /// them once the key is fixed. Everything else in the batch was applied.
-    private func chargeRefusedWrites(_ writes: [ProjectionBatch.Write], results: [RedisValue], folds: [Fold],
-                                     byOrder: [String: [BatchEntry]]) async throws {
-        var refused: [String: String] = [:]
-        for (write, result) in zip(writes, results) {
-            guard case .error(let message) = result else { continue }
-            Log.error("projector.write_refused", ["projection": P.name, "key": write.key, "error": message])
-            refused[write.key] = "Redis refused a write to \(write.key): \(message)"
-        }
-        guard !refused.isEmpty else { return }
-        // Which orders wrote a refused key: each order's writes made again, alone (rare: only
-        // after a key was damaged by hand).
-        var charged: [String: String] = [:]
-        for fold in folds {
-            var alone = ProjectionBatch()
-            projection.write(fold.orderId, from: fold.before, to: fold.after, into: &alone, in: view)
-            if let key = alone.plainKeys.first(where: { refused[$0] != nil }) { charged[fold.orderId] = refused[key] }
-        }
-        var letters: [Letter] = []
-        for (orderId, error) in charged {
-            // The order's model is where it was before the batch: the fold up to its first entry.
-            let entries = (byOrder[orderId] ?? []).sorted { $0.position < $1.position }
-            let fromVersion = (entries.first?.order?.version ?? 1) - 1
-            for entry in entries { letters.append(Letter(entry: entry, error: error, fromVersion: fromVersion)) }
-        }
-        _ = try await writer.pipeline([RedisCommand("MULTI")] + deadLetterCommands(letters) + [RedisCommand("EXEC")])
-        for letter in letters {
-            Log.error("projector.dead_lettered", ["projection": P.name, "logId": letter.entry.id, "error": letter.error])
-        }
-    }
-
-    private func lost() {
-        holding.withLock {
-            $0.token = nil
-            $0.drainPending = true
-        }
-        Log.warning("projector.lease_lost", ["projection": P.name, "generation": view.generation])
     }
 }

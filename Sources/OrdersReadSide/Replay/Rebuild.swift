@@ -3,13 +3,6 @@ import Synchronization
 import OrdersDomain
 import OrdersEventLog
 
-/// A log entry with its domain event decoded (nil when it cannot be read), shared by the
-/// projections a rebuild folds.
-struct DecodedEvent: Sendable {
-    let recorded: RecordedEvent
-    let event: OrderEvent?
-}
-
 /// One projection being rebuilt into a new generation (type-erased so one pass over the orders
 /// feeds all).
 protocol RebuildTarget: Sendable {
@@ -45,17 +38,11 @@ final class Rebuild<P: Projection>: RebuildTarget, @unchecked Sendable {
     var generation: Int { projector.view.generation }
 
     func add(_ orderId: String, _ events: [DecodedEvent]) async throws {
-        let projection = projector.projection
-        var version = 0
-        var state: P.State?
-        for decoded in events {
-            // An event that cannot be read stops its order where it is, as in the live projector.
-            guard let next = projection.step(decoded.recorded, decoded: decoded.event, from: version, state) else { break }
-            (version, state) = next
-        }
+        // An event that cannot be read stops its order where it is, as in the live projector.
+        let (version, state, _) = projector.projection.fold(decoded: events, from: 0, nil)
         guard version > 0 else { return }
         var batch = ProjectionBatch()
-        projection.write(orderId, from: nil, to: state, into: &batch, in: projector.view)
+        projector.projection.write(orderId, from: nil, to: state, into: &batch, in: projector.view)
         try await writer.add(batch)
     }
 

@@ -30,7 +30,7 @@ extension ReplayService {
                 cursor == "0" ? nil : Task { try await nextBatch(cursor) }
             for (orderId, whole) in batch.histories where seen.insert(orderId).inserted {
                 let history = whole.prefix { event in head.map { event.position <= $0 } ?? false }
-                let decoded = history.map { DecodedEvent(recorded: $0, event: try? OrderEventCoding.decode(type: $0.type, data: $0.data)) }
+                let decoded = history.map(DecodedEvent.init)
                 for target in targets { try await target.add(orderId, decoded) }
                 status.done += history.count
             }
