@@ -198,6 +198,58 @@ public final class EventLog: Sendable {
         }
     }
 
+    /// How many events were ever appended: the log's count of entries added, which its retention
+    /// (`LogRetention`) does not lower as it does the log's length.
+    public func appendedEvents() async throws(EventStoreError) -> Int {
+        try await logInfo()["entries-added"]?.int ?? 0
+    }
+
+    /// True when the log still holds every entry at or after `time`: nothing was ever trimmed,
+    /// or its oldest entry is at or before `time` (retention trims from the oldest on, and
+    /// nothing deletes single entries), so reading it from there finds every event committed since.
+    public func holdsEverything(since time: Timestamp) async throws(EventStoreError) -> Bool {
+        let info = try await logInfo()
+        guard let length = info["length"]?.int, let added = info["entries-added"]?.int, length < added else { return true }
+        let oldest = info["first-entry"]?.array?.first?.string.flatMap { LogPosition($0) }
+        return oldest.map { $0 <= LogPosition(atOrAfter: time) } ?? false
+    }
+
+    /// XINFO STREAM's fields for the log (none when it does not exist yet).
+    private func logInfo() async throws(EventStoreError) -> [String: RedisValue] {
+        do {
+            let reply = try await redis.send("XINFO", "STREAM", keys.log)
+            return reply.fieldValues
+        } catch RedisError.server(let message) where message.hasPrefix("ERR no such key") {
+            return [:]
+        } catch {
+            throw EventStoreError.from(error)
+        }
+    }
+
+    /// Which orders have an event at or after `time`, by their streams (for a time the log no
+    /// longer reaches back to): every stream is visited, one SCAN batch and one pipelined round
+    /// trip of `XREVRANGE … COUNT 1` at a time. Each order is named once.
+    public func ordersWithEvents(since time: Timestamp) async throws(EventStoreError) -> [String] {
+        var found: [String] = []
+        var seen = Set<String>()
+        var cursor = "0"
+        let start = LogPosition(atOrAfter: time).description
+        repeat {
+            let (next, orderIds) = try await orderStreams(from: cursor)
+            cursor = next
+            let replies: [RedisValue]
+            do {
+                replies = try await redis.pipeline(orderIds.map { RedisCommand("XREVRANGE", keys.stream($0), "+", start, "COUNT", 1) })
+            } catch {
+                throw EventStoreError.from(error)
+            }
+            for (orderId, reply) in zip(orderIds, replies) where !(reply.array ?? []).isEmpty && seen.insert(orderId).inserted {
+                found.append(orderId)
+            }
+        } while cursor != "0"
+        return found
+    }
+
     /// The position of the newest log entry, or nil when the log is empty.
     public func lastPosition() async throws(EventStoreError) -> LogPosition? {
         do {

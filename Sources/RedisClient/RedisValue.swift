@@ -47,9 +47,12 @@ public enum RedisValue: Sendable, Hashable {
     }
 
     /// `pairs` as a map from each field's text to its value's text (a missing text is "").
-    public var fields: [String: String] {
-        var fields: [String: String] = [:]
-        for (name, value) in pairs { if let name = name.string { fields[name] = value.string ?? "" } }
+    public var fields: [String: String] { fieldValues.mapValues { $0.string ?? "" } }
+
+    /// `pairs` as a map from each field's text to its value (XINFO's numbers stay integers).
+    public var fieldValues: [String: RedisValue] {
+        var fields: [String: RedisValue] = [:]
+        for (name, value) in pairs { if let name = name.string { fields[name] = value } }
         return fields
     }
 

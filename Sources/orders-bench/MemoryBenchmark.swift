@@ -41,6 +41,10 @@ struct MemoryBenchmark {
             let models = try await usedMemory()
             figures["readModelBytesPerOrder"] = Double(models - after) / Double(orders)
             figures["totalBytesPerOrder"] = Double(models - before) / Double(orders)
+            // What an order costs once the log's retention window has passed it: the bus
+            // trimmed behind the (caught-up) groups, as `--log-retention 0` keeps it.
+            try await LogRetention(log: repository.store.log, window: .zero).trim()
+            figures["totalBytesPerOrderLogTrimmed"] = Double(try await usedMemory() - before) / Double(orders)
         }
         for (structure, bytes) in try await breakdown(repository.store.keys) {
             figures["bytesPerOrder." + structure] = Double(bytes) / Double(orders)

@@ -19,7 +19,7 @@ struct ProjectionBenchmark {
             _ = try await MemoryBenchmark(redis: redis, orders: orders, commandIds: false).run()
         }
         guard let last = try await store.log.lastPosition() else { throw BenchmarkError("nothing to project") }
-        let events = try await redis.send("XLEN", store.keys.log).int ?? 0
+        let events = try await store.log.appendedEvents()
         let generation = Int(Timestamp.now().milliseconds % 1_000_000) + 10 // a fresh generation per run
         let settings = ProjectorSettings(consumer: "bench", batchSize: 1000, block: .milliseconds(50))
         let order = Projector(projection: OrderProjection(), log: store.log, generation: generation, settings: settings)

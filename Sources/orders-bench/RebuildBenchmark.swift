@@ -16,11 +16,11 @@ struct RebuildBenchmark {
     func run() async throws -> [String: Double] {
         try await FunctionLibrary.ensureLoaded(on: redis)
         let store = EventStore(redis: redis, keys: KeySchema(namespace: "bench"))
-        let present = try await redis.send("XLEN", store.keys.log).int ?? 0
+        let present = try await store.log.appendedEvents()
         if present < events {
             _ = try await MemoryBenchmark(redis: redis, orders: (events - present) / 5, commandIds: false).run()
         }
-        let logEvents = try await redis.send("XLEN", store.keys.log).int ?? 0
+        let logEvents = try await store.log.appendedEvents()
         let replay = ReplayService(log: store.log, dropGrace: .zero)
         let started = ContinuousClock.now
         let id = try await replay.start(.rebuild([OrderProjection.name, SummaryProjection.name])).id

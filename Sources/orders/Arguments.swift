@@ -23,7 +23,7 @@ struct CommandSpec {
 
     static let all: [String: CommandSpec] = [
         "serve": CommandSpec(options: ["redis", "host", "port", "http-port", "namespace", "redis-wait", "max-backlog", "loops",
-                                       "shutdown-grace"],
+                                       "shutdown-grace", "log-retention"],
                              flags: ["api-only", "projectors-only", "auto-rebuild", "public-metrics"]),
         "create": command(options: ["customer", "email", "item"], positional: 0...0),
         "set-status": command(positional: 2...2),

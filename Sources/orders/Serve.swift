@@ -48,6 +48,10 @@ enum Serve {
             throw UsageError("--shutdown-grace must be a number of seconds from 0 to 3600")
         }
         let grace = Duration.milliseconds(Int64(graceSeconds * 1000))
+        guard let retentionSeconds = Int(arguments.option("log-retention") ?? env["ORDERS_LOG_RETENTION"] ?? "3600"),
+              (0...(366 * 86_400)).contains(retentionSeconds) else {
+            throw UsageError("--log-retention must be a whole number of seconds from 0 to 31622400 (366 days)")
+        }
 
         let operatorRedis = RedisClient(RedisConfiguration(url: url, connections: 2))
         do {
@@ -116,7 +120,10 @@ enum Serve {
             projectorTasks = [Task(executorPreference: loops.loops[loops.loops.count - 1]) {
                 await ProjectionSupervisor(log: projectorLog, settings: settings).run()
             }]
-            Log.info("projectors.started", ["consumer": consumer])
+            // Behind every consumer group and the window: the log is the bus, not the store.
+            let retention = LogRetention(log: operatorLog, window: .seconds(retentionSeconds))
+            projectorTasks.append(Task { await retention.run() })
+            Log.info("projectors.started", ["consumer": consumer, "logRetentionSeconds": retentionSeconds])
             let replay = ReplayService(log: operatorLog, consumer: consumer)
             // A replay whose process died mid-switch or mid-cleaning left a generation behind.
             projectorTasks.append(Task { await replay.recoverAbandoned() })

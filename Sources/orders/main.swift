@@ -7,7 +7,7 @@ let usage = """
 
     Service:
       serve [--redis URL] [--host H] [--port P] [--namespace NS] [--api-only | --projectors-only] [--auto-rebuild] [--redis-wait S] [--max-backlog N]
-            [--loops N] [--shutdown-grace S] [--http-port P] [--public-metrics]
+            [--loops N] [--shutdown-grace S] [--http-port P] [--public-metrics] [--log-retention S]
             --auto-rebuild: rebuild a projection whose live generation has another schema version
             --redis-wait: how long to wait at start-up for a Redis that is down or still loading (default 60 s)
             --max-backlog: hold commands back (up to 2 s each) while a read model has more than N log entries
@@ -16,8 +16,10 @@ let usage = """
             --shutdown-grace: on SIGTERM, how long requests in flight may take to be answered (default 10 s)
             --http-port: the HTTP API (REST, /health/live, /health/ready) on this port (default 7481; 0: none)
             --public-metrics: the probes answer without the API token
+            --log-retention: how long the log (the bus) keeps entries every projection has applied (default 3600 s;
+                             0: none kept); the events stay in their orders' streams for good
             env: ORDERS_REDIS_URL, ORDERS_HOST, ORDERS_PORT, ORDERS_NAMESPACE, ORDERS_API_TOKEN, ORDERS_REDIS_WAIT, ORDERS_MAX_BACKLOG,
-                 ORDERS_LOOPS, ORDERS_SHUTDOWN_GRACE, ORDERS_HTTP_PORT, ORDERS_PUBLIC_METRICS (1: on)
+                 ORDERS_LOOPS, ORDERS_SHUTDOWN_GRACE, ORDERS_HTTP_PORT, ORDERS_PUBLIC_METRICS (1: on), ORDERS_LOG_RETENTION
 
     Client (talk to a running server; --server host:port or ORDERS_SERVER, default 127.0.0.1:7480):
       create --customer NAME --email EMAIL --item SKU:NAME:QTY:PRICE [--item …]

@@ -66,7 +66,7 @@ final class TestServer: Sendable {
     }
 
     var logLength: Int {
-        get async throws { try await store.redis.send("XLEN", store.keys.log).int ?? 0 }
+        get async throws { try await store.log.appendedEvents() }
     }
 }
 

@@ -65,13 +65,19 @@ struct ReplayTests {
         #expect(view.version == 1, "the order created during the rebuild is in the new generation")
     }
 
-    @Test(arguments: [0.1, 0.5, 0.9])
-    func replayFromATimeRepairsABuggyProjectionToEqualAFullRebuild(fraction: Double) async throws {
+    /// With the log trimmed behind its groups (`trimmed`), the orders changed since an early
+    /// time are found from their streams.
+    @Test(arguments: [0.1, 0.5, 0.9], [false, true])
+    func replayFromATimeRepairsABuggyProjectionToEqualAFullRebuild(fraction: Double, trimmed: Bool) async throws {
         let (store, replay) = try await projectedStore("from", seed: 31)
         let log = try await store.log.readLog(after: nil, limit: 10_000)
         let cut = log[Int(Double(log.count) * fraction)].position.time
         let touched = Set(log.filter { $0.position.time >= cut }.map(\.orderId))
         #expect(!touched.isEmpty && touched.count < Set(log.map(\.orderId)).count)
+        if trimmed {
+            #expect(try await LogRetention(log: store.log, window: .zero).trim() > 0)
+            if fraction < 0.2 { #expect(try await !store.log.holdsEverything(since: cut)) }
+        }
 
         // A buggy build projected the touched orders' records and indexes wrongly. (The summary
         // holds no per-order state to repair in place: a summary bug is repaired by a rebuild.)

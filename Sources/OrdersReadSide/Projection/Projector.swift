@@ -81,6 +81,26 @@ public final class Projector<P: Projection>: BatchMember {
         if let checkpoint { try await log.redis.send("SET", view.checkpoint, checkpoint.description, "NX") }
     }
 
+    /// Creates the consumer group at the log's head, in one command (so the log's retention,
+    /// which keeps every entry some group has not applied, never trims past a head read before
+    /// the group existed), and sets the checkpoint there; returns the head (nil: an empty log).
+    public func createGroupAtHead() async throws -> LogPosition? {
+        do {
+            try await log.redis.send("XGROUP", "CREATE", log.keys.log, group, "$", "MKSTREAM")
+        } catch RedisError.server(let message) where message.hasPrefix("BUSYGROUP") {
+            // Another instance created it first: its position stands.
+        }
+        var head: LogPosition?
+        for entry in try await log.redis.send("XINFO", "GROUPS", log.keys.log).array ?? [] {
+            let fields = entry.fieldValues
+            guard fields["name"]?.string == group else { continue }
+            head = fields["last-delivered-id"]?.string.flatMap { LogPosition($0) }
+        }
+        if head == LogPosition(milliseconds: 0) { head = nil }
+        if let head { try await log.redis.send("SET", view.checkpoint, head.description, "NX") }
+        return head
+    }
+
     /// Consumes alone until the task is cancelled (see `ProjectorGroup.run`).
     public func run() async {
         await ProjectorGroup([self], log: log, settings: settings).run()

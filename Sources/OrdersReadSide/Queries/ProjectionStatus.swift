@@ -97,8 +97,7 @@ public struct ProjectionMonitor: Sendable {
     private static func groups(_ reply: RedisValue) -> [String: [String: RedisValue]] {
         var groups: [String: [String: RedisValue]] = [:]
         for entry in reply.array ?? [] {
-            var fields: [String: RedisValue] = [:]
-            for (name, value) in entry.pairs { if let name = name.string { fields[name] = value } }
+            let fields = entry.fieldValues
             if let name = fields["name"]?.string { groups[name] = fields }
         }
         return groups

@@ -13,6 +13,9 @@ protocol RebuildTarget: Sendable {
     func add(_ orderId: String, _ events: [DecodedEvent]) async throws
     /// Writes what is still buffered (the summed counters among it).
     func finish() async throws
+    /// Creates the generation's consumer group at the log's head, its checkpoint there; returns it.
+    func createGroupAtHead() async throws -> LogPosition?
+    /// Creates the generation's consumer group, and its checkpoint, at a given position.
     func createGroup(at position: LogPosition?) async throws
     func caughtUp(to position: LogPosition?) async throws -> Bool
     func step() async throws
@@ -51,6 +54,10 @@ final class Rebuild<P: Projection>: RebuildTarget, @unchecked Sendable {
     }
 
     /// The generation starts from what the rebuild folded: the log up to `position`.
+    func createGroupAtHead() async throws -> LogPosition? {
+        try await projector.createGroupAtHead()
+    }
+
     func createGroup(at position: LogPosition?) async throws {
         try await projector.createGroup(at: position?.description ?? "0", checkpoint: position)
     }

@@ -9,8 +9,16 @@ extension ReplayService {
 
     /// Every order with an event at or after `time`, in the order of their first such event:
     /// read from the log's entries since then (which name their orders), so it costs what
-    /// changed since `time`, not what the store holds.
+    /// changed since `time`, not what the store holds, while the log's retention window reaches
+    /// back that far.
     func ordersChanged(since time: Timestamp, _ status: inout ReplayStatus) async throws -> [String] {
+        // The log's retention may have trimmed entries since `time`: then every order's own
+        // stream tells instead (a walk over all of them, slower but exact).
+        guard try await log.holdsEverything(since: time) else {
+            let orderIds = try await log.ordersWithEvents(since: time)
+            status.total = orderIds.count
+            return orderIds
+        }
         var orderIds: [String] = []
         var seen = Set<String>()
         var cursor: LogPosition?

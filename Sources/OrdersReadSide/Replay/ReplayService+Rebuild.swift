@@ -12,12 +12,15 @@ extension ReplayService {
             Log.info("replay.phase", ["id": status.id, "phase": phase, "ms": (ContinuousClock.now - phaseStarted).milliseconds])
             phaseStarted = .now
         }
-        // 1. Every order, one SCAN batch at a time: read its whole stream, decode each event once,
-        // fold it for every projection and write its final state, up to `head`: the new
-        // generations' checkpoint, where their catch-up below starts.
+        // 1. The new generations' consumer groups, at the log's head: their checkpoint, where
+        // their catch-up below starts. The first group is created at the head in one command, so
+        // the log's retention keeps every entry after it; the others start where it did.
+        // Then every order, one SCAN batch at a time: read its whole stream, decode each event
+        // once, fold it for every projection and write its final state, up to `head`.
         // The next batch is read while this one is folded; memory holds a batch, not the store.
-        let head = try await log.lastPosition()
-        status.total = try await log.redis.send("XLEN", log.keys.log).int ?? 0
+        let head = try await targets.first?.createGroupAtHead()
+        for target in targets.dropFirst() { try await target.createGroup(at: head) }
+        status.total = try await log.appendedEvents()
         var seen = Set<String>() // SCAN may name an order twice; it must be added once
         func nextBatch(_ cursor: String) async throws -> (next: String, histories: [String: [RecordedEvent]]) {
             let (next, ids) = try await log.orderStreams(from: cursor)
@@ -50,7 +53,6 @@ extension ReplayService {
         // 3. Catch up through each new generation's consumer group, from the head on.
         status.phase = .catchingUp
         try await slot.checkpoint(&status)
-        for target in targets { try await target.createGroup(at: head) }
         while true {
             let last = try await log.lastPosition()
             var behind = false

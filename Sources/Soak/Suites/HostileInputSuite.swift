@@ -61,7 +61,7 @@ public struct HostileInputSuite: Sendable {
         let orderId = orders[0].0
         let valid = (orderId: orders[1].0, position: orders[1].1) // read with read-your-writes
         let baseline = service.residentBytes ?? 0
-        let logBefore = try await store.redis.send("XLEN", store.keys.log).int ?? 0
+        let logBefore = try await store.log.appendedEvents()
 
         let shared = Shared(peak: baseline)
         // Idle and slow-loris connections, held open until the fuzzers are done.
@@ -120,7 +120,7 @@ public struct HostileInputSuite: Sendable {
             report.failures.append("the server died")
             report.crashes += 1
         }
-        let logAfter = try await store.redis.send("XLEN", store.keys.log).int ?? 0
+        let logAfter = try await store.log.appendedEvents()
         let latencyCreates = latencyBefore.count / 2
         let expected = logBefore + report.acknowledged + latencyCreates + validCreates
         if logAfter != expected {

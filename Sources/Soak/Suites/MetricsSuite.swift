@@ -47,7 +47,7 @@ public struct MetricsSuite: Sendable {
         var logEvents = 0, serviceEvents = 0, scraped: Double = -1
         do {
             try await eventually(within: .seconds(30)) {
-                logEvents = try await store.redis.send("XLEN", store.keys.log).int ?? -1
+                logEvents = try await store.log.appendedEvents()
                 serviceEvents = Self.sample("orders_events_appended_total", in: PlainHTTP.get(port: service.httpPort, path: "/metrics")) ?? -2
                 scraped = prometheus.query("orders_events_appended_total")?.first ?? -3
                 guard prometheus.query("up") == [1], logEvents == serviceEvents, scraped == Double(serviceEvents),

@@ -29,7 +29,7 @@ public struct RebuildUnderQueriesSuite: Sendable {
         try await service.start()
         defer { service.kill() }
         try await StoreAudit(store: store).converge(within: .seconds(180))
-        let events = try await store.redis.send("XLEN", store.keys.log).int ?? 0
+        let events = try await store.log.appendedEvents()
 
         let port = service.port
         let expected = orderIds.count
