@@ -26,21 +26,24 @@ public struct StoreAudit: Sendable {
         public var events = 0
     }
 
-    /// Every acknowledged command's event exists exactly once, in the log and in its order's
-    /// stream; refused commands wrote nothing; no stream has a gap.
+    /// Every acknowledged command's event exists exactly once in its order's stream (the store;
+    /// the log is the bus, trimmed behind the projections); refused commands wrote nothing; no
+    /// stream has a gap; the log counted as many appends as the streams hold, and each entry it
+    /// still keeps names its event in the order's stream.
     public func check(_ ledger: CommandLedger) async throws -> Findings {
         var findings = Findings()
-        var log: [RecordedEvent] = []
-        var cursor: LogPosition?
-        while true {
-            let page = try await store.log.readLog(after: cursor, limit: 10_000)
-            guard let last = page.last else { break }
-            log += page
-            cursor = last.position
-        }
-        findings.events = log.count
+        var streams: [String: [RecordedEvent]] = [:]
+        var cursor = "0"
+        repeat {
+            let (next, orderIds) = try await store.log.orderStreams(from: cursor)
+            cursor = next
+            for (orderId, events) in try await store.log.histories(of: orderIds) { streams[orderId] = events }
+        } while cursor != "0"
+        findings.events = streams.values.reduce(0) { $0 + $1.count }
         var stored: [String: Int] = [:]
-        for event in log { stored[event.metadata?.commandId ?? "", default: 0] += 1 }
+        for events in streams.values {
+            for event in events { stored[event.metadata?.commandId ?? "", default: 0] += 1 }
+        }
         let outcomes = ledger.all
         for (commandId, outcome) in outcomes {
             let count = stored[commandId] ?? 0
@@ -53,14 +56,24 @@ public struct StoreAudit: Sendable {
         findings.duplicated = stored.filter { $0.key != "" && $0.value > 1 }.count
         findings.unexpected += stored.keys.filter { $0 != "" && outcomes[$0] == nil }.count
 
-        var byOrder: [String: [LogPosition]] = [:]
-        for event in log { byOrder[event.orderId, default: []].append(event.position) }
-        for (orderId, positions) in byOrder {
-            let stream = try await store.log.events(of: orderId)
-            if stream.map(\.version) != Array(1...max(1, stream.count)) || stream.map(\.position) != positions {
-                findings.broken.append(orderId)
-            }
+        for (orderId, stream) in streams where stream.map(\.version) != Array(1...max(1, stream.count)) {
+            findings.broken.append(orderId)
         }
+        // The log: one entry appended per event, and what it keeps names the streams' events
+        // (reading it resolves every reference and fails on one its stream does not hold).
+        var kept: [RecordedEvent] = []
+        var position: LogPosition?
+        while true {
+            let page = try await store.log.readLog(after: position, limit: 10_000)
+            guard let last = page.last else { break }
+            kept += page
+            position = last.position
+        }
+        for event in kept where streams[event.orderId]?.contains(where: { $0.position == event.position && $0.version == event.version }) != true {
+            findings.broken.append(event.orderId)
+        }
+        let appended = try await store.log.appendedEvents()
+        if appended != findings.events { findings.broken.append("(the log counted \(appended) appends, the streams hold \(findings.events) events)") }
         return findings
     }
 

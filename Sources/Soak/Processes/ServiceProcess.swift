@@ -27,7 +27,10 @@ public final class ServiceProcess: @unchecked Sendable {
         coreDirectory = descriptorLimit == nil ? nil : cores
         command = { port, httpPort in
             let serve = [binary, "serve", "--redis", redis.description, "--port", "\(port)", "--http-port", "\(httpPort)",
-                         "--namespace", namespace] + extraArguments
+                         "--namespace", namespace,
+                         // The log trimmed right behind the projections: the harshest retention,
+                         // under every suite's crashes and outages.
+                         "--log-retention", "0"] + extraArguments
             guard let descriptorLimit else { return serve }
             try? FileManager.default.createDirectory(at: cores, withIntermediateDirectories: true)
             return ["/bin/sh", "-c", "cd '\(cores.path)' && ulimit -c unlimited; export SWIFT_BACKTRACE=enable=no; "
