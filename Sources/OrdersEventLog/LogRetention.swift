@@ -37,11 +37,18 @@ public struct LogRetention: Sendable {
         }
     }
 
-    /// Trims once; returns how many entries went.
+    /// Trims up to the trim point; returns how many entries went. `XTRIM … ~` removes at most
+    /// 100 nodes' entries a call (its default LIMIT, so that no call holds Redis up for long):
+    /// a backlog of old entries goes in several calls.
     @discardableResult
     public func trim(now: Timestamp = .now()) async throws -> Int {
         guard let point = try await trimPoint(now: now) else { return 0 }
-        return try await log.redis.send("XTRIM", log.keys.log, "MINID", "~", point.description).int ?? 0
+        var removed = 0
+        while true {
+            let count = try await log.redis.send("XTRIM", log.keys.log, "MINID", "~", point.description).int ?? 0
+            removed += count
+            if count == 0 || Task.isCancelled { return removed }
+        }
     }
 
     /// The oldest position the log must keep, or nil when nothing may be trimmed.

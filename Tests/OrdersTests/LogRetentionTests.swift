@@ -55,6 +55,19 @@ struct LogRetentionTests {
         #expect(try await store.log.lastPosition() == all.last)
     }
 
+    @Test func aBacklogPastOneCallsLimitGoesInFull() async throws {
+        let store = try await makeStore("retention-backlog")
+        // 12,000 entries (one XTRIM … ~ removes at most 100 nodes' worth), then a group at the head.
+        for start in stride(from: 0, to: 12_000, by: 2_000) {
+            try await store.redis.pipeline((start..<start + 2_000).map { n in
+                RedisCommand("XADD", store.keys.log, "*", "orderId", "o\(n)", "version", "1", "type", "TestEvent")
+            })
+        }
+        try await store.redis.send("XGROUP", "CREATE", store.keys.log, "ahead", "$")
+        #expect(try await LogRetention(log: store.log, window: .zero).trim() > 11_000)
+        #expect(try await store.redis.send("XLEN", store.keys.log).int ?? 0 < 1_000, "only the newest node or so is left")
+    }
+
     @Test func theWindowKeepsYoungEntriesEvenWhenEveryGroupHasAppliedThem() async throws {
         let store = try await makeStore("retention-window")
         try await randomHistory(store, orders: 150, commands: 400, seed: 5)
