@@ -66,6 +66,7 @@ extension RequestRouter {
             let refusal = switch error {
             case .domain(let domain): APIError(domain)
             case .store(let store): APIError(store)
+            case .commandIdReused(let message): APIError(.commandIdReused, message)
             }
             metrics.command(outcome: refusal.code.rawValue)
             throw refusal

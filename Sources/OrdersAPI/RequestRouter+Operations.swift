@@ -32,7 +32,13 @@ extension RequestRouter {
 
     /// Starts a replay in the background and returns its status at once; anything that stops it
     /// from starting (an unknown order, another replay running) is the answer.
+    /// One of `orderId`, `from` or `projection` (none: rebuild all), each checked.
     func startReplay(_ request: RequestFields) async throws -> Any {
+        try request.only(["orderId", "from", "projection"])
+        let given = ["orderId", "from", "projection"].filter(request.has)
+        guard given.count <= 1 else {
+            throw APIError(.invalidRequest, "give one of orderId, from and projection, not \(given.joined(separator: " and "))")
+        }
         let what: ReplayService.Request
         if let orderId = try request.optionalString("orderId") {
             what = .order(orderId)
@@ -40,26 +46,36 @@ extension RequestRouter {
             what = .from(try request.timestamp("from"))
         } else {
             let projection = try request.optionalString("projection") ?? "all"
-            what = .rebuild(projection == "all" ? replay.projections.names : [projection])
+            let names = replay.projections.names
+            guard projection == "all" || names.contains(projection) else {
+                throw APIError(.invalidRequest, "projection must be one of \((names + ["all"]).joined(separator: ", ")), got '\(projection.prefix(40))'")
+            }
+            what = .rebuild(projection == "all" ? names : [projection])
         }
         return Self.json(try await replay.start(what))
     }
 
-    /// The replay's status; with `waitMs`, answered once the replay reaches one of the phases of
-    /// `untilPhase` (checked every 10 ms) or when the wait is over, so a client follows a replay
-    /// without polling on a timer of its own.
+    /// Longest `waitMs` of `replayStatus`: a long-poll shorter than any client's patience.
+    static let maxReplayStatusWait = 2_000
+
+    /// The replay's status; with `waitMs` and `untilPhase`, answered once the replay reaches one
+    /// of those phases (checked every 10 ms) or when the wait is over, so a client follows a
+    /// replay without polling on a timer of its own. Without `untilPhase` it answers at once.
     func replayStatus(_ request: RequestFields) async throws -> Any {
         let wait = try request.optionalInt("waitMs") ?? 0
-        guard (0...10_000).contains(wait) else { throw APIError(.invalidRequest, "waitMs must be between 0 and 10000") }
+        guard (0...Self.maxReplayStatusWait).contains(wait) else {
+            throw APIError(.invalidRequest, "waitMs must be between 0 and \(Self.maxReplayStatusWait)")
+        }
         var phases: Set<String> = []
         if let list = request.object["untilPhase"] {
             let names = list.array?.compactMap(\.string) ?? []
-            guard names.count == list.array?.count, names.allSatisfy({ ReplayStatus.Phase(rawValue: $0) != nil }) else {
-                throw APIError(.invalidRequest, "untilPhase must be a list of replay phases")
+            guard !names.isEmpty, names.count == list.array?.count, names.allSatisfy({ ReplayStatus.Phase(rawValue: $0) != nil }) else {
+                throw APIError(.invalidRequest, "untilPhase must name one or more replay phases: "
+                               + ReplayStatus.Phase.allCases.map(\.rawValue).joined(separator: ", "))
             }
             phases = Set(names)
         }
-        let deadline = ContinuousClock.now + .milliseconds(Int64(wait))
+        let deadline = ContinuousClock.now + .milliseconds(Int64(phases.isEmpty ? 0 : wait))
         while true {
             let status = try await replay.status()
             if let status, phases.contains(status.phase.rawValue) { return Self.json(status) }
@@ -91,6 +107,7 @@ extension RequestRouter {
 
     /// Applies dead-lettered entries again (all, or the one named by `deadLetterId`); returns which stuck.
     func redrive(_ request: RequestFields) async throws -> Any {
+        try request.only(["deadLetterId"])
         let outcome = try await ReadSideOperator(log: log, projections: replay.projections)
             .redrive(only: try request.optionalString("deadLetterId"))
         return ["redriven": outcome.redriven, "failed": outcome.failed]

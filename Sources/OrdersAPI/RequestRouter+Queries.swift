@@ -11,7 +11,7 @@ extension RequestRouter {
 
     func query(_ op: String, _ request: RequestFields) async throws -> Any {
         let minPosition = try request.optionalString("minPosition").map { text throws(APIError) -> LogPosition in
-            guard let position = LogPosition(text) else {
+            guard let position = LogPosition(requested: text) else {
                 throw APIError(.invalidRequest, "minPosition must be a log position like 1795375537767-0, got '\(text.prefix(40))'")
             }
             return position

@@ -41,6 +41,15 @@ public struct LogPosition: Sendable, Hashable, Comparable, StringCodable {
         self.init(milliseconds: parts.0, sequence: parts.1)
     }
 
+    /// A position as a client names it (`minPosition`): the API document's pattern,
+    /// `^[0-9]{1,19}-[0-9]{1,19}$`. Every position this store hands out has that form (19 digits
+    /// of milliseconds reach the year 316 million); a client's text either has it or is refused.
+    public init?(requested text: some StringProtocol) {
+        guard let dash = text.firstIndex(of: "-"), (1...19).contains(text.distance(from: text.startIndex, to: dash)),
+              (1...19).contains(text.distance(from: text.index(after: dash), to: text.endIndex)) else { return nil }
+        self.init(text)
+    }
+
     /// The first possible position at or after a time: reading from it returns exactly the
     /// events committed at or after that millisecond.
     public init(atOrAfter time: Timestamp) {

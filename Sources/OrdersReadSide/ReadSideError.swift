@@ -4,8 +4,10 @@ public struct ReadSideError: Error, Sendable, Equatable, CustomStringConvertible
     public enum Code: String, Sendable, CaseIterable {
         case invalidRequest = "invalid_request"
         case notFound = "not_found"
-        /// A read model did not reach `minPosition` in time.
+        /// A read model did not reach `minPosition` in time (or too many queries wait already).
         case staleRead = "stale_read"
+        /// `minPosition` is past the log's head: no command of this store returned it.
+        case unknownPosition = "unknown_position"
         /// Another replay holds the slot (`replayId` names it).
         case replayRunning = "replay_running"
         /// A replay stopped because a cancel was asked for: how a replay ends, not an answer.

@@ -44,6 +44,8 @@ public final class CommandHandler: Sendable {
     public enum Failure: Error, Sendable, Equatable {
         case domain(DomainError)
         case store(EventStoreError)
+        /// The command id was first used for a command on another order: not a retry of this one.
+        case commandIdReused(String)
     }
 
     public func handle(_ request: Request) async throws(Failure) -> AppendResult {
@@ -52,7 +54,7 @@ public final class CommandHandler: Sendable {
             guard Identifier.isValid(commandId) else {
                 throw .domain(.validation("commandId must be 1-64 letters, digits, '-' or '_'"))
             }
-            if let first = try await recorded(commandId) { return first }
+            if let first = try await recorded(commandId) { return try retried(first, by: request) }
         }
         let orderId: String
         var freshId = false
@@ -78,14 +80,15 @@ public final class CommandHandler: Sendable {
             } else {
                 do { aggregate = try await repository.load(orderId) } catch { throw .store(EventStoreError.from(error)) }
             }
-            if let expected = request.expectedVersion, expected != aggregate.version {
+            // An order that does not exist is not found, whatever version the client expected.
+            if let expected = request.expectedVersion, expected != aggregate.version, aggregate.version > 0 || freshId {
                 throw .store(.concurrencyConflict(orderId: orderId, expected: .exactly(expected), actual: aggregate.version))
             }
             let events: [OrderEvent]
             do {
                 events = try aggregate.decide(request.command)
             } catch {
-                if let commandId = request.commandId, let first = try await recorded(commandId) { return first }
+                if let commandId = request.commandId, let first = try await recorded(commandId) { return try retried(first, by: request) }
                 throw .domain(error)
             }
             do {
@@ -102,6 +105,16 @@ public final class CommandHandler: Sendable {
             }
         }
         preconditionFailure("the loop returns or throws on its last attempt")
+    }
+
+    /// The first result of a command id, for a retry: refused when the request names another
+    /// order than the first did (a create names none, and its result is its new order's), since
+    /// answering it with another order's result would tell the client its command ran.
+    private func retried(_ first: AppendResult, by request: Request) throws(Failure) -> AppendResult {
+        if let orderId = request.orderId, orderId != first.orderId {
+            throw .commandIdReused("commandId \(request.commandId ?? "") was used for a command on another order; use a new one for this command")
+        }
+        return first
     }
 
     private func recorded(_ commandId: String) async throws(Failure) -> AppendResult? {

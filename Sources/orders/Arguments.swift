@@ -1,3 +1,5 @@
+import OrdersDomain
+
 /// What a subcommand accepts: options that take a value, switches, and how many positional
 /// arguments. Anything else on its command line is a usage error (exit code 2), so a typo such as
 /// `serve --prot 7000` is refused instead of silently starting on the default port.
@@ -91,4 +93,10 @@ struct Arguments {
 struct UsageError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// A time as the command line takes it (ISO-8601, or epoch milliseconds for convenience) in the
+/// form the API takes (ISO-8601 only).
+func wireTime(_ text: String) -> String {
+    Int64(text).map { Timestamp(milliseconds: $0).description } ?? text
 }

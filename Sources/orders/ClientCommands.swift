@@ -59,7 +59,7 @@ enum ClientCommands {
         case "history":
             return ("orderHistory", ["orderId": try arguments.positional(0, "ORDER_ID")])
         case "as-of":
-            return ("orderAsOf", ["orderId": try arguments.positional(0, "ORDER_ID"), "at": try arguments.positional(1, "TIME")])
+            return ("orderAsOf", ["orderId": try arguments.positional(0, "ORDER_ID"), "at": wireTime(try arguments.positional(1, "TIME"))])
         case "get":
             parameters = ["orderId": try arguments.positional(0, "ORDER_ID")]
             return ("getOrder", withMinPosition(parameters, arguments))
@@ -67,7 +67,7 @@ enum ClientCommands {
             var query: [String: Any] = [:]
             for (option, field) in [("status", "status"), ("email", "customerEmail"), ("from", "createdFrom"),
                                     ("to", "createdTo"), ("min-total", "minTotal"), ("max-total", "maxTotal"), ("cursor", "cursor")] {
-                if let value = arguments.option(option) { query[field] = value }
+                if let value = arguments.option(option) { query[field] = option == "from" || option == "to" ? wireTime(value) : value }
             }
             if let limit = arguments.option("limit") { query["limit"] = try number(limit, "--limit") }
             return ("listOrders", withMinPosition(query, arguments))

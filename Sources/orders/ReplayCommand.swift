@@ -23,7 +23,7 @@ enum ReplayCommand {
         }
         var request: [String: Any] = [:]
         if let projection = arguments.option("projection") { request["projection"] = projection }
-        if let from = arguments.option("from") { request["from"] = from }
+        if let from = arguments.option("from") { request["from"] = wireTime(from) }
         if let orderId = arguments.option("order") { request["orderId"] = orderId }
         let started = try client.call("replay", request) as? [String: Any] ?? [:]
         let id = started["id"] as? String

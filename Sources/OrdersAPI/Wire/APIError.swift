@@ -18,8 +18,12 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidTransition = "invalid_transition"
         /// The order's version was not the expected one; details carry expected and actual.
         case concurrencyConflict = "concurrency_conflict"
+        /// The command id (Idempotency-Key) was first used for a command on another order.
+        case commandIdReused = "command_id_reused"
         /// The read models did not reach `minPosition` in time.
         case staleRead = "stale_read"
+        /// `minPosition` is past the log's head: no command of this store returned it.
+        case unknownPosition = "unknown_position"
         /// The request line is longer than the server's limit; the connection is closed.
         case tooLarge = "too_large"
         /// Redis cannot be reached; retry later (with the same commandId for commands).

@@ -15,6 +15,16 @@ struct RequestFields {
 
     func has(_ name: String) -> Bool { value(name) != nil }
 
+    /// The line protocol's envelope, beside every request's own fields.
+    static let envelope: Set<String> = ["id", "op", "token"]
+
+    /// Refuses a field the request does not take: a misspelt one would otherwise be ignored.
+    func only(_ names: Set<String>) throws(APIError) {
+        if let unknown = object.keys.sorted().first(where: { !names.contains($0) && !Self.envelope.contains($0) }) {
+            throw APIError(.invalidRequest, "unknown field '\(unknown.prefix(40))'; this request takes \(names.sorted().joined(separator: ", "))")
+        }
+    }
+
     func required(_ name: String) throws(APIError) -> JSON {
         guard let value = value(name) else { throw APIError(.invalidRequest, "\(name) is required") }
         return value
@@ -50,9 +60,11 @@ struct RequestFields {
         has(name) ? try money(name) : nil
     }
 
+    /// An RFC 3339 time (`2026-11-22T10:00:00Z`, `…00.5+01:00`); epoch milliseconds are the
+    /// command line's to convert, not a wire form.
     func timestamp(_ name: String) throws(APIError) -> Timestamp {
         let text = try string(name)
-        guard let time = Timestamp(parsing: text) else {
+        guard Int64(text) == nil, let time = Timestamp(parsing: text) else {
             throw APIError(.invalidRequest, "\(name) must be an ISO-8601 UTC time like 2026-11-22T10:00:00Z, got '\(text.prefix(60))'")
         }
         return time

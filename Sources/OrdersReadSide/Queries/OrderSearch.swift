@@ -6,12 +6,14 @@ import OrdersEventLog
 /// `search`: orders whose folded words start with every word of the query, newest first.
 extension QueryHandler {
     /// Orders whose words (customer name and email, order id, item names and skus) start with
-    /// every word of `query`, case-insensitively; newest first.
+    /// every word of `query`, case-insensitively; newest first. A query without a word (no
+    /// letter or digit: punctuation, spaces) names nothing to look for and finds nothing.
     public func search(_ query: String, limit: Int = 50, minPosition: LogPosition? = nil) async throws -> [OrderView] {
         guard (1...1000).contains(limit) else { throw ReadSideError.invalid("limit must be between 1 and 1000, got \(limit)") }
+        guard !query.isEmpty else { throw ReadSideError.invalid("q must not be empty") }
         let words = TextFolding.words(query)
-        guard !words.isEmpty else { throw ReadSideError.invalid("q must contain at least one letter or digit") }
         let keys = try await view(OrderProjection.name, applied: minPosition)
+        guard !words.isEmpty else { return [] }
         // What each query word starts in the index (0xFF never occurs in UTF-8, so "[word" …
         // "[word\xFF" spans exactly that): words of customers and items, each with its set of
         // orders, and words of order ids, each an entry `<word>\0<orderId>` in the bucket of its

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import RedisClient
 import OrdersDomain
 import OrdersEventLog
@@ -20,8 +21,15 @@ public final class QueryHandler: Sendable {
     /// so far with a cursor to continue from.
     public let scanBudget: Int
 
-    public init(log: EventLog, freshnessWait: Duration = .seconds(2), searchIndexLimit: Int = 2_000, scanBudget: Int = 2_000) {
+    /// Most queries waiting for `minPosition` at once.
+    public let maxWaiting: Int
+    private let waiting: BoundedCount
+
+    public init(log: EventLog, freshnessWait: Duration = .seconds(2), maxWaiting: Int = 256,
+                searchIndexLimit: Int = 2_000, scanBudget: Int = 2_000) {
         self.log = log
+        self.maxWaiting = maxWaiting
+        self.waiting = BoundedCount(limit: maxWaiting)
         self.monitor = ProjectionMonitor(log: log)
         self.freshnessWait = freshnessWait
         self.searchIndexLimit = searchIndexLimit
@@ -46,16 +54,27 @@ public final class QueryHandler: Sendable {
         return views
     }
 
-    /// Waits until `view`'s generation has applied `position`, or throws `staleRead` after `freshnessWait`.
+    /// Waits until `view`'s generation has applied `position`, or throws `staleRead` after
+    /// `freshnessWait`. A position past the log's head is refused at once (`unknownPosition`):
+    /// no command returned it, so waiting cannot help. At most `maxWaiting` queries wait at a
+    /// time; the next is answered `staleRead` at once rather than tie the service up.
     func waitUntilApplied(_ position: LogPosition?, in view: ViewKeys) async throws {
         guard let position else { return }
+        if try await monitor.hasPassed(position, projection: view.projection, generation: view.generation) { return }
+        guard let head = try await log.lastPosition(), position <= head else {
+            throw ReadSideError(.unknownPosition, "minPosition \(position) is past the newest event of this store; use a position a command returned")
+        }
+        guard waiting.enter() else {
+            throw ReadSideError(.staleRead, "the \(view.projection) read model has not reached position \(position), and \(maxWaiting) queries are waiting already")
+        }
+        defer { waiting.leave() }
         let deadline = ContinuousClock.now + freshnessWait
         while true {
+            try await Task.sleep(for: .milliseconds(5))
             if try await monitor.hasPassed(position, projection: view.projection, generation: view.generation) { return }
             guard ContinuousClock.now < deadline else {
                 throw ReadSideError(.staleRead, "the \(view.projection) read model has not reached position \(position) within \(freshnessWait)")
             }
-            try await Task.sleep(for: .milliseconds(5))
         }
     }
 
@@ -83,6 +102,23 @@ public final class QueryHandler: Sendable {
         let replies = try await log.redis.pipeline(ids.map { RedisCommand("HGET", keys.record($0), "doc") })
         return try replies.compactMap { reply in try reply.orThrow().bytes.map(OrderProjection.decode) }
     }
+}
+
+/// A count that refuses to pass its limit: how many are inside now.
+final class BoundedCount: Sendable {
+    let limit: Int
+    private let count = Atomic<Int>(0)
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Counts one in, unless the limit is reached (then false, and nothing is counted).
+    func enter() -> Bool {
+        if count.add(1, ordering: .relaxed).newValue <= limit { return true }
+        count.subtract(1, ordering: .relaxed)
+        return false
+    }
+
+    func leave() { count.subtract(1, ordering: .relaxed) }
 }
 
 extension Array {

@@ -11,7 +11,7 @@ import Glibc
 /// acknowledges (an `Orders-Log-Position` that is not a replay) are counted against the log.
 extension HostileInputSuite {
     /// 505 (an HTTP version other than 1.x) is the one 5xx a client can cause.
-    static let documentedStatuses: Set<Int> = [100, 200, 201, 202, 400, 401, 404, 405, 408, 409, 411, 412, 413, 414, 415, 417, 431, 505]
+    static let documentedStatuses: Set<Int> = [100, 200, 201, 202, 400, 401, 404, 405, 408, 409, 411, 413, 414, 415, 417, 431, 505]
 
     static func fuzzHTTP(port: Int, orderId: String, count: Int, seed: UInt64) throws -> FuzzOutcome {
         var generator = SeededGenerator(seed: seed)
