@@ -35,6 +35,9 @@ extension RequestRouter {
     /// One of `orderId`, `from` or `projection` (none: rebuild all), each checked.
     func startReplay(_ request: RequestFields) async throws -> Any {
         try request.only(["orderId", "from", "projection"])
+        if let null = ["orderId", "from", "projection"].first(where: { request.object[$0] == .null }) {
+            throw APIError(.invalidRequest, "\(null) must be a string (leave it out to rebuild every projection)")
+        }
         let given = ["orderId", "from", "projection"].filter(request.has)
         guard given.count <= 1 else {
             throw APIError(.invalidRequest, "give one of orderId, from and projection, not \(given.joined(separator: " and "))")

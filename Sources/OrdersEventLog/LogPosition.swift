@@ -42,10 +42,16 @@ public struct LogPosition: Sendable, Hashable, Comparable, StringCodable {
     }
 
     /// A position as a client names it (`minPosition`): the API document's pattern,
-    /// `^[0-9]{1,19}-[0-9]{1,19}$`. Every position this store hands out has that form (19 digits
-    /// of milliseconds reach the year 316 million); a client's text either has it or is refused.
+    /// `^[0-9]{1,19}(-[0-9]{1,19})?$`. Every position this store hands out has that form (19
+    /// digits of milliseconds reach the year 316 million); as in Redis's own range arguments,
+    /// milliseconds alone mean their first position (`<ms>-0`). Any other text is refused.
     public init?(requested text: some StringProtocol) {
-        guard let dash = text.firstIndex(of: "-"), (1...19).contains(text.distance(from: text.startIndex, to: dash)),
+        guard let dash = text.firstIndex(of: "-") else {
+            guard (1...19).contains(text.utf8.count) else { return nil }
+            self.init(text + "-0")
+            return
+        }
+        guard (1...19).contains(text.distance(from: text.startIndex, to: dash)),
               (1...19).contains(text.distance(from: text.index(after: dash), to: text.endIndex)) else { return nil }
         self.init(text)
     }

@@ -54,7 +54,10 @@ public final class CommandHandler: Sendable {
             guard Identifier.isValid(commandId) else {
                 throw .domain(.validation("commandId must be 1-64 letters, digits, '-' or '_'"))
             }
-            if let first = try await recorded(commandId) { return try retried(first, by: request) }
+            if let first = try await recorded(commandId) {
+                do { try request.command.validate() } catch { throw .domain(error) }
+                return try retried(first, by: request)
+            }
         }
         let orderId: String
         var freshId = false

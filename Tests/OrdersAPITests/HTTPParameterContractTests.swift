@@ -42,7 +42,7 @@ struct HTTPParameterContractTests {
             let unknown = try http.request("GET", "/api/v1/orders/summary?sumary=1")
             #expect(unknown.status == 400 && unknown.text.contains("sumary"))
             #expect(try http.request("GET", "/api/v1/orders/order/\(first)?minPosition=1-0",
-                                     headers: [("Orders-Min-Position", "0")]).status == 400, "each position given is checked")
+                                     headers: [("Orders-Min-Position", "0-")]).status == 400, "each position given is checked")
             // A key is one command's: used again on another order it is refused, not answered
             // with the first order's result.
             let key = [("Idempotency-Key", "key-\(first.prefix(8))")]
@@ -51,6 +51,13 @@ struct HTTPParameterContractTests {
             #expect(reused.status == 409 && reused.json?["code"]?.string == "command_id_reused")
             let retried = try http.request("PUT", "/api/v1/orders/order/\(first)/status", body: #"{"status":"confirmed"}"#, headers: key)
             #expect(retried.status == 200 && retried.headers["idempotent-replayed"] == "true")
+            // A request invalid in itself is refused, even under a key that ran before.
+            let createKey = [("Idempotency-Key", "create-\(first.prefix(8))")]
+            #expect(try http.request("POST", "/api/v1/orders/order", body: HTTPAPITests.order, headers: createKey).status == 201)
+            let invalid = HTTPAPITests.order.replacingOccurrences(of: #""price":"9.99""#, with: #""price":-1"#)
+            #expect(try http.request("POST", "/api/v1/orders/order", body: invalid, headers: createKey).status == 400)
+            // Milliseconds alone name their first position.
+            #expect(try http.request("GET", "/api/v1/orders/summary", headers: [("Orders-Min-Position", "0")]).status == 200)
             // An order that does not exist is not found, whatever version If-Match names.
             let missing = try http.request("PUT", "/api/v1/orders/order/no-such-order/status", body: #"{"status":"confirmed"}"#,
                                            headers: [("If-Match", "\"5\"")])

@@ -51,6 +51,7 @@ struct MalformedInputTests {
             ("bad cursor", json(#"{"id":1,"op":"listOrders","cursor":"abc"}"#), "invalid_request"),
             ("empty search", json(#"{"id":1,"op":"search","q":""}"#), "invalid_request"),
             ("two replays in one", json(#"{"id":1,"op":"replay","projection":"all","from":"2026-01-01T00:00:00Z"}"#), "invalid_request"),
+            ("a replay of null", json(#"{"id":1,"op":"replay","orderId":null}"#), "invalid_request"),
             ("a field no request takes", json(#"{"id":1,"op":"replay","projekt":"all"}"#), "invalid_request"),
             ("replay of a missing order", json(#"{"id":1,"op":"replay","orderId":"no-such-order"}"#), "not_found"),
             ("replay of an unknown projection", json(#"{"id":1,"op":"replay","projection":"orders"}"#), "invalid_request"),
