@@ -34,6 +34,7 @@ extension RequestRouter {
                 throw APIError(.invalidRequest, "items[\(index)] must be an object")
             }
             let item = RequestFields(object: object)
+            try item.only([fields.sku, fields.name, fields.quantity, fields.price], besides: [])
             guard let price = item.value(fields.price) else { throw APIError(.invalidRequest, "items[\(index)].\(fields.price) is required") }
             guard let quantity = item.value(fields.quantity) else { throw APIError(.invalidRequest, "items[\(index)].\(fields.quantity) is required") }
             items.append(OrderItem(sku: try item.string(fields.sku), name: try item.string(fields.name),

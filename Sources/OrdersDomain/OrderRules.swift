@@ -61,10 +61,13 @@ public enum OrderRules {
             }
             return
         }
-        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        // By code points, as the document's pattern reads it (a combining mark after the '@'
+        // does not hide it).
+        let scalars = Array(email.unicodeScalars)
+        let parts = scalars.split(separator: "@", omittingEmptySubsequences: false)
         let valid = parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".")
-            && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".")
-            && !email.contains(where: { $0.isWhitespace || $0.isNewline })
+            && parts[1].first != "." && parts[1].last != "."
+            && !scalars.contains(where: \.properties.isWhitespace)
         guard valid else { throw .validation("customerEmail '\(email.prefix(80))' is not a valid email address") }
     }
 
@@ -88,13 +91,14 @@ public enum OrderRules {
         text.utf8.allSatisfy { $0 < 0x80 }
     }
 
-    /// Characters, as `count` counts them (in ASCII one byte is one character, "\r\n" aside).
+    /// Length in Unicode code points, as JSON Schema's `minLength`/`maxLength` count (the API
+    /// document states these limits): in ASCII one byte is one.
     private static func length(of text: String) -> Int {
-        isASCII(text) && !text.utf8.contains(0x0d) ? text.utf8.count : text.count
+        isASCII(text) ? text.utf8.count : text.unicodeScalars.count
     }
 
     private static func isBlank(_ text: String) -> Bool {
-        isASCII(text) ? text.utf8.allSatisfy { $0 == 0x20 || (0x09...0x0d).contains($0) } : text.allSatisfy(\.isWhitespace)
+        isASCII(text) ? text.utf8.allSatisfy { $0 == 0x20 || (0x09...0x0d).contains($0) } : text.unicodeScalars.allSatisfy(\.properties.isWhitespace)
     }
 
     /// `validateEmail`'s rule over ASCII bytes.

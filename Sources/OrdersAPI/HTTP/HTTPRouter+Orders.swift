@@ -8,12 +8,16 @@ extension HTTPRouter {
     // MARK: - Commands
 
     func createOrder(_ call: Call) async throws -> HTTPResponse {
-        let command = try RequestRouter.createCommand(try Self.body(call), fields: .rest)
+        let body = try Self.body(call)
+        try body.only(["customerName", "customerEmail", "items"], besides: [])
+        let command = try RequestRouter.createCommand(body, fields: .rest)
         return try await run(command, orderId: nil, call, message: "Order created successfully")
     }
 
     func updateStatus(_ call: Call) async throws -> HTTPResponse {
-        let text = try Self.body(call).string("status")
+        let body = try Self.body(call)
+        try body.only(["status"], besides: [])
+        let text = try body.string("status")
         guard let status = OrderStatus(rawValue: text) else {
             throw APIError(.validationFailed, "status must be one of \(OrderStatus.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text.prefix(40))'")
         }
@@ -21,7 +25,9 @@ extension HTTPRouter {
     }
 
     func cancelOrder(_ call: Call) async throws -> HTTPResponse {
-        let reason = try Self.body(call).optionalString("reason")
+        let body = try Self.body(call)
+        try body.only(["reason"], besides: [])
+        let reason = try body.optionalString("reason")
         return try await run(.cancel(reason: reason), orderId: call.parameters["id"], call, message: "Order cancelled")
     }
 
@@ -77,6 +83,10 @@ extension HTTPRouter {
             throw APIError(.invalidJSON, "the body is not valid JSON: \(error)")
         }
         guard case .object(let object) = parsed else { throw APIError(.invalidRequest, "the body must be a JSON object") }
+        // The line protocol's envelope fields are no body's fields over HTTP.
+        if let envelope = object.keys.sorted().first(where: RequestFields.envelope.contains) {
+            throw APIError(.invalidRequest, "unknown field '\(envelope)' (see /openapi.json)")
+        }
         return RequestFields(object: object)
     }
 

@@ -19,8 +19,9 @@ struct RequestFields {
     static let envelope: Set<String> = ["id", "op", "token"]
 
     /// Refuses a field the request does not take: a misspelt one would otherwise be ignored.
-    func only(_ names: Set<String>) throws(APIError) {
-        if let unknown = object.keys.sorted().first(where: { !names.contains($0) && !Self.envelope.contains($0) }) {
+    /// The line protocol's envelope (`besides`) is taken beside a request's own fields.
+    func only(_ names: Set<String>, besides envelope: Set<String> = Self.envelope) throws(APIError) {
+        if let unknown = object.keys.sorted().first(where: { !names.contains($0) && !envelope.contains($0) }) {
             throw APIError(.invalidRequest, "unknown field '\(unknown.prefix(40))'; this request takes \(names.sorted().joined(separator: ", "))")
         }
     }
@@ -70,22 +71,42 @@ struct RequestFields {
         return time
     }
 
-    /// An integer: a JSON number written without a fraction or exponent that fits in 64 bits.
-    /// `2.0` and `2e0` are refused: a field that counts things takes whole numbers as written.
+    /// An integer: a JSON number whose value is whole and fits in 64 bits, as JSON Schema's
+    /// `integer` means it (`2`, and `2.0` or `2e0` alike).
     static func integer(_ value: JSON, _ name: String) throws(APIError) -> Int {
         switch value {
         case .int(let int): return Int(int)
-        case .double: throw APIError(.invalidRequest, "\(name) must be an integer (no fraction or exponent)")
+        case .double(let double):
+            guard double == double.rounded(), abs(double) < 9.2e18 else {
+                throw APIError(.invalidRequest, "\(name) must be a whole number")
+            }
+            return Int(double)
         case .bool: throw APIError(.invalidRequest, "\(name) must be an integer, got a boolean")
         default: throw APIError(.invalidRequest, "\(name) must be an integer")
         }
     }
 
-    /// Money as a decimal string ("19.98") or a JSON number with at most two decimals.
+    /// A price as the document's string form spells it, `^([0-9]{1,6}(\.[0-9]{1,2})?|1000000(\.0{1,2})?)$`:
+    /// 0 to 1,000,000.00 (`OrderRules.maxUnitPrice`), at most two decimals, no sign.
+    static func isPriceText(_ text: String) -> Bool {
+        let parts = text.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).map(Array.init)
+        guard (1...2).contains(parts.count), let whole = parts.first,
+              whole.allSatisfy({ (48...57).contains($0) }), (1...7).contains(whole.count) else { return false }
+        let fraction = parts.count == 2 ? parts[1] : []
+        guard parts.count == 1 || (1...2).contains(fraction.count), fraction.allSatisfy({ (48...57).contains($0) }) else { return false }
+        return whole.count <= 6 || (whole.elementsEqual("1000000".utf8) && fraction.allSatisfy { $0 == 48 })
+    }
+
+    /// Money as a decimal string ("19.98", see `isPriceText`) or a JSON number with at most two
+    /// decimals.
     static func money(_ value: JSON, _ name: String) throws(APIError) -> Money {
         let text: String
         switch value {
-        case .string(let string): text = string
+        case .string(let string):
+            guard isPriceText(string) else {
+                throw APIError(.validationFailed, "\(name) must be an amount from 0 to 1000000.00 with at most 2 decimals, like \"19.98\", got '\(string.prefix(40))'")
+            }
+            text = string
         case .int(let int): text = String(int)
         // Swift prints a Double as the shortest decimal that reads back to it, which is the
         // literal the client wrote whenever that literal has at most ~15 significant digits.
