@@ -43,14 +43,14 @@ extension HTTPRouter {
     // MARK: - The event streams, on purpose
 
     func history(_ call: Call) async throws -> HTTPResponse {
-        try Self.json(["data": try await api.orderHistory(RequestFields(object: ["orderId": .string(call.parameters["id"] ?? "")]))])
+        try Self.json(["data": try await api.orderHistory(RequestFields(object: ["orderId": .string(call.parameters["orderId"] ?? "")]))])
     }
 
     /// `?at=<time>`: the order as it was then, folded from its events, in the REST order shape.
     func asOf(_ call: Call) async throws -> HTTPResponse {
         guard let text = call.query["at"] else { throw APIError(.invalidRequest, "at is required (a UTC time like 2026-11-23T10:00:00Z)") }
         let at = try Self.date(text, "at", endOfDay: false)
-        let orderId = call.parameters["id"] ?? ""
+        let orderId = call.parameters["orderId"] ?? ""
         guard Identifier.isValid(orderId) else { throw APIError(.notFound, "order \(orderId.prefix(80)) does not exist") }
         let aggregate: OrderAggregate
         do { aggregate = try await api.loader.load(orderId, asOf: at) } catch { throw APIError(EventStoreError.from(error)) }
@@ -66,7 +66,7 @@ extension HTTPRouter {
 
     /// Takes a snapshot of the order now.
     func snapshot(_ call: Call) async throws -> HTTPResponse {
-        try Self.json(["data": try await api.snapshot(call.parameters["id"] ?? "")])
+        try Self.json(["data": try await api.snapshot(call.parameters["orderId"] ?? "")])
     }
 
     /// The line protocol's `health`: Redis, the function library, the log's head, schema

@@ -21,18 +21,18 @@ extension HTTPRouter {
         guard let status = OrderStatus(rawValue: text) else {
             throw APIError(.validationFailed, "status must be one of \(OrderStatus.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text.prefix(40))'")
         }
-        return try await run(.updateStatus(status), orderId: call.parameters["id"], call, message: "Order status updated to \(status.rawValue)")
+        return try await run(.updateStatus(status), orderId: call.parameters["orderId"], call, message: "Order status updated to \(status.rawValue)")
     }
 
     func cancelOrder(_ call: Call) async throws -> HTTPResponse {
         let body = try Self.body(call)
         try body.only(["reason"], besides: [])
         let reason = try body.optionalString("reason")
-        return try await run(.cancel(reason: reason), orderId: call.parameters["id"], call, message: "Order cancelled")
+        return try await run(.cancel(reason: reason), orderId: call.parameters["orderId"], call, message: "Order cancelled")
     }
 
     func deleteOrder(_ call: Call) async throws -> HTTPResponse {
-        try await run(.delete, orderId: call.parameters["id"], call, message: "Order deleted")
+        try await run(.delete, orderId: call.parameters["orderId"], call, message: "Order deleted")
     }
 
     /// Runs a command: `If-Match` is its expected version, `Idempotency-Key` its command id. The
@@ -93,7 +93,7 @@ extension HTTPRouter {
     // MARK: - Queries
 
     func getOrder(_ call: Call) async throws -> HTTPResponse {
-        let doc = try await api.queries.orderDocument(call.parameters["id"] ?? "", minPosition: try Self.minPosition(call))
+        let doc = try await api.queries.orderDocument(call.parameters["orderId"] ?? "", minPosition: try Self.minPosition(call))
         if let (body, version) = RESTOrderJSON.one(record: doc) {
             return HTTPResponse(status: 200, headers: [("ETag", "\"\(version)\"")], body: body)
         }

@@ -23,7 +23,7 @@ public struct OpenAPIConformance: Sendable {
         return [:]
     }
 
-    /// The path template a concrete path matches ("/api/v1/orders/order/{id}").
+    /// The path template a concrete path matches ("/api/v1/orders/order/{orderId}").
     public func template(for path: String) -> String? {
         let segments = path.split(separator: "?", maxSplits: 1).first.map { $0.split(separator: "/").map(String.init) } ?? []
         return paths.keys.first { template in
