@@ -105,7 +105,7 @@ public struct HTTPFraming: RequestFraming {
     }
 
     static func refusal(_ status: Int, _ message: String) -> HTTPResponse {
-        HTTPResponse.error(status, code: status == 413 ? "too_large" : "invalid_request", message: message, close: true)
+        HTTPResponse.error(status, code: status == 413 ? .tooLarge : .invalidRequest, message: message, close: true)
     }
 
     enum HeadParse {
@@ -195,7 +195,7 @@ public struct HTTPFraming: RequestFraming {
             return .refused(Self.refusal(413, "the request body is larger than the server's limit of \(maxBodyBytes) bytes"))
         }
         if let expect = request.header("expect"), expect.lowercased() != "100-continue" {
-            return .refused(HTTPResponse.error(417, code: "invalid_request", message: "only Expect: 100-continue is understood", close: true))
+            return .refused(HTTPResponse.error(417, code: .invalidRequest, message: "only Expect: 100-continue is understood", close: true))
         }
         return .parsed(request, length: length)
     }

@@ -12,7 +12,7 @@ public struct HTTPProtocol: WireProtocol {
     public var maxInFlight: Int { 1 }
 
     public var stalledAnswer: [UInt8]? {
-        HTTPResponse.error(408, code: "timeout", message: "the request was not received in time", close: true)
+        HTTPResponse.error(408, code: .timeout, message: "the request was not received in time", close: true)
             .encode(keepAlive: false)
     }
 

@@ -54,11 +54,11 @@ public struct HTTPResponse: Sendable {
     }
 
     /// `{"code":…,"error":…}` with `extra` fields, sorted by key.
-    public static func error(_ status: Int, code: String, message: String, extra: [(String, String)] = [],
+    public static func error(_ status: Int, code: APIError.Code, message: String, extra: [(String, String)] = [],
                              headers: [(String, String)] = [], close: Bool = false) -> HTTPResponse {
-        let body = JSONBytes.object([("code", .string(code)), ("error", .string(message))] + extra.map { ($0.0, .string($0.1)) })
+        let body = JSONBytes.object([("code", .string(code.rawValue)), ("error", .string(message))] + extra.map { ($0.0, .string($0.1)) })
         var response = HTTPResponse(status: status, headers: headers, body: body, close: close)
-        response.errorCode = code
+        response.errorCode = code.rawValue
         return response
     }
 

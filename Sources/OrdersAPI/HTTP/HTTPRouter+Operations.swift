@@ -31,11 +31,8 @@ extension HTTPRouter {
             reasons.append("the projections' status cannot be read")
         }
         guard reasons.isEmpty else {
-            let body = JSONBytes.object([("code", .string("not_ready")), ("error", .string(reasons.joined(separator: "; "))),
-                                         ("status", .string("not ready"))])
-            var response = HTTPResponse(status: 503, headers: [("Retry-After", "5")], body: body)
-            response.errorCode = "not_ready"
-            return response
+            return HTTPResponse.error(503, code: .notReady, message: reasons.joined(separator: "; "), extra: [("status", "not ready")],
+                                      headers: [("Retry-After", "5")])
         }
         return HTTPResponse(status: 200, body: Array(#"{"status":"ready"}"#.utf8))
     }

@@ -101,30 +101,30 @@ public final class HTTPRouter: Sendable {
 
     private func route(_ request: HTTPRequest) async -> (operation: String, HTTPResponse) {
         guard let segments = request.pathSegments else {
-            return ("unrouted", HTTPResponse.error(400, code: "invalid_request", message: "the path is not valid percent-encoded UTF-8"))
+            return ("unrouted", HTTPResponse.error(400, code: .invalidRequest, message: "the path is not valid percent-encoded UTF-8"))
         }
         guard let query = request.queryParameters else {
-            return ("unrouted", HTTPResponse.error(400, code: "invalid_request", message: "the query is not valid percent-encoded UTF-8"))
+            return ("unrouted", HTTPResponse.error(400, code: .invalidRequest, message: "the query is not valid percent-encoded UTF-8"))
         }
         guard let (route, parameters) = Self.match(segments) else {
-            return ("unrouted", HTTPResponse.error(404, code: "not_found", message: "no such path: \(request.path.prefix(120))"))
+            return ("unrouted", HTTPResponse.error(404, code: .notFound, message: "no such path: \(request.path.prefix(120))"))
         }
         let method = request.method == "HEAD" ? "GET" : request.method
         guard let endpoint = route.methods[method] else {
             var allowed = route.methods.keys.sorted()
             if allowed.contains("GET") { allowed.append("HEAD") }
-            return ("unrouted", HTTPResponse.error(405, code: "method_not_allowed",
+            return ("unrouted", HTTPResponse.error(405, code: .methodNotAllowed,
                                                    message: "\(request.method.prefix(20)) is not allowed here; use \(allowed.joined(separator: ", "))",
                                                    headers: [("Allow", allowed.joined(separator: ", "))]))
         }
         if let token = api.token, !route.open, !(route.probe && publicMetrics) {
             guard let given = Self.bearerToken(request), RequestRouter.constantTimeEqual(given, token) else {
-                return (endpoint.operation, HTTPResponse.error(401, code: "unauthorized", message: "a valid bearer token is required",
+                return (endpoint.operation, HTTPResponse.error(401, code: .unauthorized, message: "a valid bearer token is required",
                                                                headers: [("WWW-Authenticate", "Bearer")]))
             }
         }
         if let unknown = query.keys.sorted().first(where: { !(OpenAPIDocument.queryParameters[endpoint.operation]?.contains($0) ?? false) }) {
-            return (endpoint.operation, HTTPResponse.error(400, code: "invalid_request",
+            return (endpoint.operation, HTTPResponse.error(400, code: .invalidRequest,
                                                            message: "unknown query parameter '\(unknown.prefix(40))' (see /openapi.json)"))
         }
         do {
@@ -182,6 +182,9 @@ public final class HTTPRouter: Sendable {
         case .invalidTransition, .replayRunning, .unknownPosition, .concurrencyConflict, .commandIdReused: 409
         case .tooLarge: 413
         case .unsupportedMediaType: 415
+        case .methodNotAllowed: 405
+        case .timeout: 408
+        case .notReady: 503
         case .staleRead, .unavailable: 503
         case .internal: 500
         }

@@ -34,6 +34,12 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         case unauthorized
         /// HTTP only: the body is declared as something other than JSON.
         case unsupportedMediaType = "unsupported_media_type"
+        /// HTTP only: the path exists without that method (`Allow` lists those it has).
+        case methodNotAllowed = "method_not_allowed"
+        /// HTTP only: a request not received in time; the connection closes.
+        case timeout
+        /// HTTP only: `/health/ready` while the service should get no traffic.
+        case notReady = "not_ready"
         case `internal`
     }
 

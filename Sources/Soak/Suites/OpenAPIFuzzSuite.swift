@@ -7,9 +7,11 @@ import OrdersDomain
 /// their schemas (mostly valid values, sometimes broken ones: wrong types, out of range, missing
 /// required fields, garbage strings), sends it, and requires an answer the document describes
 /// for that operation and status, and never a 5xx. Order ids and log positions come from orders
-/// it created first, so commands and read-your-writes reach real orders. (A log position from
-/// the future would make a query wait its 2 s and answer 503 `stale_read`, as documented: the
-/// fuzzer does not invent positions.)
+/// it created first, so commands and read-your-writes reach real orders. After an answer whose
+/// status has OpenAPI `links` (a created or changed order), it follows one of them now and then,
+/// as a stateful client would: the linked operation's parameters from the answer (`$response.
+/// body#/orderId`, `$response.header.ETag`), the rest sampled valid; a link must lead to an answer
+/// the document describes, and (but for `orderAsOf`, whose time is sampled) to the order it names.
 public struct OpenAPIFuzzSuite: Sendable {
     public var requests: Int
 
@@ -32,6 +34,9 @@ public struct OpenAPIFuzzSuite: Sendable {
         if !service.isRunning { report.failures.append("the server died"); report.crashes += 1 }
         let statuses = outcome.statuses.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
         report.notes.append("\(outcome.sent) requests over \(outcome.operations) operations (\(outcome.broken) with a broken value); statuses \(statuses)")
+        let linked = outcome.links.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+        report.notes.append("\(outcome.links.values.reduce(0, +)) OpenAPI links followed from the answers; statuses \(linked)")
+        if outcome.links.isEmpty { report.failures.append("no OpenAPI link was followed") }
         report.seconds = (ContinuousClock.now - started).seconds
         return report
     }
@@ -42,6 +47,8 @@ public struct OpenAPIFuzzSuite: Sendable {
         var operations = 0
         var statuses: [Int: Int] = [:]
         var problems: [String] = []
+        /// Links followed, by the status of the answer they led to.
+        var links: [Int: Int] = [:]
     }
 
     static func fuzz(port: Int, requests: Int) throws -> Outcome {
@@ -62,6 +69,7 @@ public struct OpenAPIFuzzSuite: Sendable {
         }
         operations.sort { ($0.template, $0.method) < ($1.template, $1.method) }
         outcome.operations = operations.count
+        let byId = Dictionary(operations.map { ($0.operation["operationId"]?.string ?? "", $0) }) { first, _ in first }
         var sampler = SchemaSampler(conformance: conformance, generator: SeededGenerator(seed: 8), orderIds: orderIds, positions: positions)
 
         for _ in 0..<requests {
@@ -115,8 +123,85 @@ public struct OpenAPIFuzzSuite: Sendable {
                 outcome.problems.append("\(problem) (to \(request))")
             }
             if response.headers["connection"] == "close" { connection = try HTTPConnection(port: port) }
+            if case .object(let links)? = operation["responses"]?[String(response.status)]?["links"], !links.isEmpty, sampler.int(2) == 0 {
+                let link = links.sorted { $0.key < $1.key }[sampler.int(links.count)].value
+                guard let target = link["operationId"]?.string.flatMap({ byId[$0] }) else {
+                    outcome.problems.append("a link of \(verb) \(template) names no operation of the document")
+                    continue
+                }
+                try follow(link, to: target, from: response, &connection, &sampler, &outcome, port: port)
+            }
         }
         return outcome
+    }
+
+    /// Sends the operation a link names, its parameters from `answer` as the link says, and
+    /// checks what it answers.
+    static func follow(_ link: JSON, to target: (template: String, method: String, operation: JSON), from answer: HTTPConnection.Response,
+                       _ connection: inout HTTPConnection, _ sampler: inout SchemaSampler, _ outcome: inout Outcome, port: Int) throws {
+        let conformance = OpenAPIConformance.shared
+        var path = target.template
+        var query: [String] = []
+        var headers: [(String, String)] = []
+        for parameter in target.operation["parameters"]?.array ?? [] {
+            let resolved = parameter["$ref"]?.string.flatMap(conformance.resolve) ?? parameter
+            guard let name = resolved["name"]?.string, let place = resolved["in"]?.string else { continue }
+            let text: String
+            if let expression = link["parameters"]?["\(place).\(name)"]?.string {
+                guard let value = Self.evaluate(expression, answer) else {
+                    outcome.problems.append("link to \(target.method.uppercased()) \(target.template): \(expression) is not in the answer")
+                    return
+                }
+                text = value
+            } else if resolved["required"] == .bool(true) {
+                text = sampler.parameter(name, resolved["schema"] ?? .null, valid: true)
+            } else {
+                continue
+            }
+            switch place {
+            case "path": path = path.replacingOccurrences(of: "{\(name)}", with: SchemaSampler.percentEncoded(text))
+            case "query": query.append("\(SchemaSampler.percentEncoded(name))=\(SchemaSampler.percentEncoded(text))")
+            case "header": headers.append((name, text))
+            default: break
+            }
+        }
+        var body: String?
+        if let schema = target.operation["requestBody"]?["content"]?["application/json"]?["schema"] {
+            body = String(decoding: sampler.value(schema, valid: true, depth: 0).encoded, as: UTF8.self)
+        }
+        let verb = target.method.uppercased()
+        let url = path + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
+        let response: HTTPConnection.Response
+        do {
+            response = try connection.request(verb, url, body: body, headers: headers)
+        } catch {
+            outcome.problems.append("\(verb) \(url) (a link): no answer (\(error))")
+            connection = try HTTPConnection(port: port)
+            return
+        }
+        outcome.sent += 1
+        outcome.statuses[response.status, default: 0] += 1
+        outcome.links[response.status, default: 0] += 1
+        let request = "\(verb) \(url.prefix(160)) (a link)"
+        if response.status >= 500 || (response.status == 404 && target.operation["operationId"]?.string != "orderAsOf") {
+            outcome.problems.append("\(response.status) to \(request): \(response.text.prefix(200))")
+        } else if let problem = conformance.problem(method: verb, path: url, status: response.status,
+                                                    contentType: response.headers["content-type"], body: response.body) {
+            outcome.problems.append("\(problem) (to \(request))")
+        }
+        if response.headers["connection"] == "close" { connection = try HTTPConnection(port: port) }
+    }
+
+    /// A link's runtime expression against an answer: `$response.body#/<pointer>` or
+    /// `$response.header.<name>`.
+    static func evaluate(_ expression: String, _ answer: HTTPConnection.Response) -> String? {
+        if expression.hasPrefix("$response.header.") {
+            return answer.headers[String(expression.dropFirst("$response.header.".count)).lowercased()]
+        }
+        guard expression.hasPrefix("$response.body#/") else { return nil }
+        var value = answer.json
+        for token in expression.dropFirst("$response.body#/".count).split(separator: "/") { value = value?[String(token)] }
+        return value.map(SchemaSampler.text)
     }
 }
 
@@ -136,7 +221,7 @@ struct SchemaSampler {
     mutating func parameter(_ name: String, _ schema: JSON, valid: Bool) -> String {
         guard valid else { return Self.garbage[int(Self.garbage.count)] }
         switch name {
-        case "id": return orderIds.isEmpty ? "x" : orderIds[int(orderIds.count)]
+        case "orderId": return orderIds.isEmpty ? "x" : orderIds[int(orderIds.count)]
         case "minPosition", "Orders-Min-Position": return positions.isEmpty ? "0-0" : positions[int(positions.count)]
         case "If-Match": return ["\"1\"", "\"2\"", "*", "\"\(int(5))\""][int(4)]
         case "email", "customerEmail": return "fuzz\(int(10))@example.com"
@@ -174,7 +259,7 @@ struct SchemaSampler {
         case "string"?:
             if schema["format"]?.string == "email" { return .string(valid ? "fuzz\(int(10))@example.com" : "no-at-sign") }
             if let pattern = schema["pattern"]?.string {
-                if pattern.contains("[0-9]+-[0-9]+") { return .string(positions.isEmpty ? "0-0" : positions[int(positions.count)]) }
+                if pattern.contains("[0-9]{1,19}") { return .string(positions.isEmpty ? "0-0" : positions[int(positions.count)]) }
                 if pattern.contains("\\.") { return .string(valid ? ["1.00", "9.99", "0.50", "12"][int(4)] : ["1.999", "-5", "abc"][int(3)]) }
             }
             if !valid { return .string(Self.garbage[int(Self.garbage.count)]) }
