@@ -82,22 +82,23 @@ enum Serve {
             let throttle = maxBacklog > 0
                 ? WriteThrottle(maxBacklog: maxBacklog, log: store.log, projections: Projections.standard) : nil
             if let throttle { throttleTask = Task { await throttle.run() } }
-            let router = RequestRouter(commands: CommandHandler(repository: repository), queries: QueryHandler(log: store.log),
-                                       replay: ReplayService(log: operatorLog), token: token, throttle: throttle)
+            let api = APIContext(commands: CommandHandler(repository: repository), queries: QueryHandler(log: store.log),
+                                 replay: ReplayService(log: operatorLog), token: token, throttle: throttle)
+            let router = LineRouter(api: api)
             let lineServer = LineServer(configuration: ServerConfiguration(host: host, port: port), loops: loops,
-                                        tooLarge: RequestRouterLimits.tooLargeResponse) { await router.respond(to: $0) }
+                                        tooLarge: LineRouterLimits.tooLargeResponse) { await router.respond(to: $0) }
             let bound = try lineServer.start()
-            router.metrics.watchConnections(of: "line") { lineServer.openConnections }
+            api.metrics.watchConnections(of: "line") { lineServer.openConnections }
             serverTask = Task { try await lineServer.run(grace: grace) }
             Log.info("server.started", ["host": host, "port": bound, "redis": url, "namespace": namespace, "loops": loopCount,
                                         "functionLibrary": FunctionLibrary.version, "auth": token == nil ? "off" : "token"])
             if httpPort > 0 {
                 let configuration = ServerConfiguration(host: host, port: httpPort)
                 let httpServer = HTTPServer(configuration: configuration, loops: loops,
-                                            wire: HTTPProtocol(router: HTTPRouter(api: router, publicMetrics: publicMetrics),
+                                            wire: HTTPProtocol(router: HTTPRouter(api: api, publicMetrics: publicMetrics),
                                                                configuration: configuration))
                 let boundHTTP = try httpServer.start()
-                router.metrics.watchConnections(of: "http") { httpServer.openConnections }
+                api.metrics.watchConnections(of: "http") { httpServer.openConnections }
                 httpTask = Task { try await httpServer.run(grace: grace) }
                 Log.info("server.http_started", ["host": host, "port": boundHTTP, "publicMetrics": publicMetrics])
             }

@@ -51,16 +51,16 @@ struct DirectAnswerTests {
         let general = try JSONLineEncoder.encode(["id": id, "ok": false,
                                                   "error": ["code": "concurrency_conflict", "message": conflict.message,
                                                             "orderId": "o-1", "expectedVersion": 2, "actualVersion": 3]] as [String: Any])
-        #expect(RequestRouter.encode(id: id, error: conflict) == general)
+        #expect(LineRouter.encode(id: id, error: conflict) == general)
         let plain = APIError(.notFound, "order x does not exist")
-        #expect(RequestRouter.encode(id: RawJSON.null, error: plain)
+        #expect(LineRouter.encode(id: RawJSON.null, error: plain)
                 == Array(#"{"error":{"code":"not_found","message":"order x does not exist"},"id":null,"ok":false}"#.utf8))
 
         for duplicate in [false, true] {
             let result = AppendResult(orderId: "o-1", version: 4, positions: [LogPosition(milliseconds: 17, sequence: 2)], duplicate: duplicate)
             var object: [String: Any] = ["orderId": "o-1", "version": 4, "position": "17-2"]
             if duplicate { object["duplicate"] = true }
-            #expect(RequestRouter.encode(id: id, result: OrderJSON.appendResult(result))
+            #expect(LineRouter.encode(id: id, result: OrderJSON.appendResult(result).bytes)
                     == (try JSONLineEncoder.encode(["id": id, "ok": true, "result": object] as [String: Any])))
         }
     }

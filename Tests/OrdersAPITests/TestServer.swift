@@ -21,7 +21,8 @@ final class TestServer: Sendable {
     private let projectors: [Task<Void, Never>]
 
     init(token: String? = nil, configuration: ServerConfiguration = ServerConfiguration(host: "127.0.0.1", port: 0),
-         redis url: RedisURL? = nil, namespace: String? = nil, publicMetrics: Bool = false) async throws {
+         redis url: RedisURL? = nil, namespace: String? = nil, publicMetrics: Bool = false,
+         catalogue: OperationCatalogue = .standard) async throws {
         // What orders serve does: requests and projectors on event loops, each with its own
         // Redis connection.
         let redis = RedisClient(RedisConfiguration(url: try url ?? TestRedis.url(), commandTimeout: TestRedis.commandTimeout),
@@ -30,20 +31,21 @@ final class TestServer: Sendable {
         store = EventStore(redis: redis, keys: KeySchema(namespace: namespace ?? TestRedis.uniqueNamespace("api")))
         let repository = OrderRepository(store: store)
         // minPosition waits up to 15 s here (2 s in production): tests must not fail on a slow machine.
-        let router = RequestRouter(commands: CommandHandler(repository: repository),
-                                   queries: QueryHandler(log: store.log, freshnessWait: .seconds(15)),
-                                   replay: ReplayService(log: repository.store.log), token: token)
-        server = LineServer(configuration: configuration, loops: ClientKind.testLoops, tooLarge: RequestRouterLimits.tooLargeResponse) {
+        let api = APIContext(commands: CommandHandler(repository: repository),
+                             queries: QueryHandler(log: store.log, freshnessWait: .seconds(15)),
+                             replay: ReplayService(log: repository.store.log), token: token)
+        let router = LineRouter(api: api, catalogue: catalogue)
+        server = LineServer(configuration: configuration, loops: ClientKind.testLoops, tooLarge: LineRouterLimits.tooLargeResponse) {
             await router.respond(to: $0)
         }
         port = try server.start()
         let httpConfiguration = ServerConfiguration(host: "127.0.0.1", port: 0, lineTimeout: configuration.lineTimeout)
         http = HTTPServer(configuration: httpConfiguration, loops: ClientKind.testLoops,
-                          wire: HTTPProtocol(router: HTTPRouter(api: router, publicMetrics: publicMetrics), configuration: httpConfiguration))
+                          wire: HTTPProtocol(router: HTTPRouter(api: api, catalogue: catalogue, publicMetrics: publicMetrics), configuration: httpConfiguration))
         httpPort = try http.start()
         let (line, http) = (server, http)
-        router.metrics.watchConnections(of: "line") { line.openConnections }
-        router.metrics.watchConnections(of: "http") { http.openConnections }
+        api.metrics.watchConnections(of: "line") { line.openConnections }
+        api.metrics.watchConnections(of: "http") { http.openConnections }
         let settings = ProjectorSettings(consumer: "test", block: .milliseconds(50))
         // As `orders serve` runs them: one group for both projections (it creates their groups).
         let group = ProjectorGroup(projections: Projections.standard, generations: [:], log: store.log, settings: settings)

@@ -139,3 +139,26 @@ enum HTTPDate {
         return text
     }
 }
+
+extension HTTPResponse {
+    /// An error's answer: the status its code has over HTTP (`APIError.Code.httpStatus`),
+    /// `{"code","error",<details>}`, the current ETag with a conflict, `Retry-After` when trying
+    /// again later can succeed.
+    init(error: APIError) {
+        var extra: [(String, JSONBytes.Value)] = []
+        for (key, value) in error.details.sorted(by: { $0.key < $1.key }) {
+            switch value {
+            case let number as Int: extra.append((key, .raw(String(number))))
+            default: extra.append((key, .string("\(value)")))
+            }
+        }
+        let body = JSONBytes.object([("code", .string(error.code.rawValue)), ("error", .string(error.message))] + extra)
+        var headers: [(String, String)] = []
+        if error.code == .concurrencyConflict, let actual = error.details["actualVersion"] as? Int {
+            headers.append(("ETag", "\"\(actual)\""))
+        }
+        if error.code == .unavailable || error.code == .staleRead { headers.append(("Retry-After", "1")) }
+        self.init(status: error.code.httpStatus, headers: headers, body: body)
+        errorCode = error.code.rawValue
+    }
+}

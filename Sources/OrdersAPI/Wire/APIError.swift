@@ -2,6 +2,7 @@ import OrdersDomain
 import OrdersEventLog
 import OrdersWriteSide
 import OrdersReadSide
+import RedisClient
 
 /// An error as the client sees it: a stable code and a message for the person who sent the
 /// request, plus details where a program needs them (a conflict's versions).
@@ -41,6 +42,25 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         /// HTTP only: `/health/ready` while the service should get no traffic.
         case notReady = "not_ready"
         case `internal`
+
+        /// The status this code answers with over HTTP.
+        public var httpStatus: Int {
+            switch self {
+            case .invalidJSON, .invalidRequest, .validationFailed: 400
+            case .unauthorized: 401
+            case .notFound: 404
+            case .methodNotAllowed: 405
+            case .timeout: 408
+            // A failed If-Match (concurrency_conflict) is a 409 with the current ETag rather than
+            // HTTP's 412: the expected version is part of the request's data, and a generic
+            // client (schemathesis's positive-data check) counts 412 as valid data refused.
+            case .invalidTransition, .replayRunning, .unknownPosition, .concurrencyConflict, .commandIdReused: 409
+            case .tooLarge: 413
+            case .unsupportedMediaType: 415
+            case .internal: 500
+            case .staleRead, .unavailable, .notReady: 503
+            }
+        }
     }
 
     public var code: Code
@@ -101,6 +121,29 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
             return
         }
         self.init(code, error.message, details: error.replayId.map { ["replayId": $0] } ?? [:])
+    }
+
+    /// The client-facing form of a command's refusal.
+    public init(_ error: CommandHandler.Failure) {
+        switch error {
+        case .domain(let domain): self.init(domain)
+        case .store(let store): self.init(store)
+        case .commandIdReused(let message): self.init(.commandIdReused, message)
+        }
+    }
+
+    /// Any failure as the client sees it: each layer's errors by their own mapping above, and
+    /// anything else as an unexpected fault. The one place errors become wire errors.
+    public init(any error: any Error) {
+        switch error {
+        case let error as APIError: self = error
+        case let error as CommandHandler.Failure: self.init(error)
+        case let error as EventStoreError: self.init(error)
+        case let error as ReadSideError: self.init(error)
+        case let error as DomainError: self.init(error)
+        case let error as RedisError: self.init(EventStoreError.from(error))
+        default: self = APIError.unexpected(error)
+        }
     }
 
     /// An unexpected failure of the server itself: logged in full under an error id.

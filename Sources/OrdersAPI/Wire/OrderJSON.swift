@@ -3,49 +3,56 @@ import OrdersEventLog
 import OrdersWriteSide
 import OrdersReadSide
 
-/// How orders and events look on the wire: plain JSON objects, money as decimal strings, times as
-/// ISO-8601 UTC strings.
+/// How orders and events look on the line protocol: JSON objects, money as decimal strings, times
+/// as ISO-8601 UTC strings.
 enum OrderJSON {
-    static func item(_ item: OrderItem) -> [String: Any] {
-        ["sku": item.sku, "name": item.name, "quantity": item.quantity,
-         "unitPrice": item.unitPrice.description, "lineTotal": item.lineTotal.description]
+    static func item(_ item: OrderItem) -> JSON {
+        ["sku": .string(item.sku), "name": .string(item.name), "quantity": JSON(item.quantity),
+         "unitPrice": .string(item.unitPrice.description), "lineTotal": .string(item.lineTotal.description)]
     }
 
     /// The state an aggregate folds to (the `orderAsOf` answer).
-    static func aggregate(_ aggregate: OrderAggregate) -> [String: Any] {
-        guard let state = aggregate.state else { return ["orderId": aggregate.orderId] }
+    static func aggregate(_ aggregate: OrderAggregate) -> JSON {
+        guard let state = aggregate.state else { return ["orderId": .string(aggregate.orderId)] }
         return [
-            "orderId": aggregate.orderId, "version": aggregate.version,
-            "customerName": state.customerName, "customerEmail": state.customerEmail,
-            "items": state.items.map(item), "itemCount": state.items.reduce(0) { $0 + $1.quantity },
-            "total": state.total.description, "status": state.status.rawValue,
-            "createdAt": state.createdAt.description, "updatedAt": state.updatedAt.description,
+            "orderId": .string(aggregate.orderId), "version": JSON(aggregate.version),
+            "customerName": .string(state.customerName), "customerEmail": .string(state.customerEmail),
+            "items": .array(state.items.map(item)), "itemCount": JSON(state.items.reduce(0) { $0 + $1.quantity }),
+            "total": .string(state.total.description), "status": .string(state.status.rawValue),
+            "createdAt": .string(state.createdAt.description), "updatedAt": .string(state.updatedAt.description),
         ]
     }
 
-    /// An order of the read model (each entry of a list): the bytes its record stores, which
-    /// `getOrder` hands out as they are.
-    static func view(_ view: OrderView) -> RawJSON {
-        RawJSON(OrderProjection.encode(view))
+    /// Orders of the read model, each written as its stored record (what `getOrder` hands out):
+    /// `{"nextCursor"?:…,"orders":[…]}`.
+    static func orders(_ views: [OrderView], nextCursor: String? = nil) -> [UInt8] {
+        var json = JSONWriter()
+        json.raw("{")
+        if let nextCursor {
+            json.key("nextCursor", first: true)
+            json.string(nextCursor)
+        }
+        json.key("orders", first: nextCursor == nil)
+        json.raw("[")
+        var bytes = json.bytes
+        for (index, view) in views.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes += OrderProjection.encode(view)
+        }
+        bytes += "]}".utf8
+        return bytes
     }
 
-    static func summary(_ summary: QueryHandler.Summary) -> [String: Any] {
-        var byStatus: [String: Any] = [:]
-        for (status, count) in summary.ordersByStatus { byStatus[status.rawValue] = count }
-        return ["totalOrders": summary.totalOrders, "ordersByStatus": byStatus, "revenue": summary.revenue.description,
-                "averageOrderValue": summary.averageOrderValue.description,
-                "days": summary.days.map { ["day": $0.day, "orders": $0.orders, "revenue": $0.revenue.description] }]
-    }
-
-    static func event(_ event: RecordedEvent, data: Any) -> [String: Any] {
+    /// A recorded event with its data as the JSON it was stored as.
+    static func event(_ event: RecordedEvent) -> JSON {
         let metadata = event.metadata ?? EventMetadata(schemaVersion: 0)
-        var meta: [String: Any] = ["schemaVersion": metadata.schemaVersion]
-        if let value = metadata.commandId { meta["commandId"] = value }
-        if let value = metadata.correlationId { meta["correlationId"] = value }
-        if let value = metadata.causationId { meta["causationId"] = value }
-        return ["type": event.type, "version": event.version, "eventId": event.eventId,
-                "occurredAt": event.occurredAt.description, "position": event.position.description,
-                "data": data, "meta": meta]
+        var meta: [String: JSON] = ["schemaVersion": JSON(metadata.schemaVersion)]
+        if let value = metadata.commandId { meta["commandId"] = .string(value) }
+        if let value = metadata.correlationId { meta["correlationId"] = .string(value) }
+        if let value = metadata.causationId { meta["causationId"] = .string(value) }
+        return ["type": .string(event.type), "version": JSON(event.version), "eventId": .string(event.eventId),
+                "occurredAt": .string(event.occurredAt.description), "position": .string(event.position.description),
+                "data": (try? JSON.parse(event.data)) ?? .string(event.data), "meta": .object(meta)]
     }
 
     /// A command's outcome: `{"duplicate":true?,"orderId":…,"position":…,"version":…}`,

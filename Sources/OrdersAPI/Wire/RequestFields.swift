@@ -5,65 +5,67 @@ import OrdersReadSide
 
 /// Typed access to a request object's fields, with the `invalid_request` errors that name the
 /// field and what was wrong with it. A field set to `null` counts as absent.
-struct RequestFields {
-    let object: [String: JSON]
+public struct RequestFields: Sendable {
+    public let object: [String: JSON]
 
-    func value(_ name: String) -> JSON? {
+    public init(object: [String: JSON]) { self.object = object }
+
+    public func value(_ name: String) -> JSON? {
         guard let value = object[name], value != .null else { return nil }
         return value
     }
 
-    func has(_ name: String) -> Bool { value(name) != nil }
+    public func has(_ name: String) -> Bool { value(name) != nil }
 
     /// The line protocol's envelope, beside every request's own fields.
-    static let envelope: Set<String> = ["id", "op", "token"]
+    public static let envelope: Set<String> = ["id", "op", "token"]
 
     /// Refuses a field the request does not take: a misspelt one would otherwise be ignored.
     /// The line protocol's envelope (`besides`) is taken beside a request's own fields.
-    func only(_ names: Set<String>, besides envelope: Set<String> = Self.envelope) throws(APIError) {
+    public func only(_ names: Set<String>, besides envelope: Set<String> = Self.envelope) throws(APIError) {
         if let unknown = object.keys.sorted().first(where: { !names.contains($0) && !envelope.contains($0) }) {
             throw APIError(.invalidRequest, "unknown field '\(unknown.prefix(40))'; this request takes \(names.sorted().joined(separator: ", "))")
         }
     }
 
-    func required(_ name: String) throws(APIError) -> JSON {
+    public func required(_ name: String) throws(APIError) -> JSON {
         guard let value = value(name) else { throw APIError(.invalidRequest, "\(name) is required") }
         return value
     }
 
-    func string(_ name: String) throws(APIError) -> String {
+    public func string(_ name: String) throws(APIError) -> String {
         guard case .string(let text) = try required(name) else { throw APIError(.invalidRequest, "\(name) must be a string") }
         return text
     }
 
-    func optionalString(_ name: String) throws(APIError) -> String? {
+    public func optionalString(_ name: String) throws(APIError) -> String? {
         has(name) ? try string(name) : nil
     }
 
-    func int(_ name: String) throws(APIError) -> Int {
+    public func int(_ name: String) throws(APIError) -> Int {
         try Self.integer(try required(name), name)
     }
 
-    func optionalInt(_ name: String) throws(APIError) -> Int? {
+    public func optionalInt(_ name: String) throws(APIError) -> Int? {
         has(name) ? try int(name) : nil
     }
 
-    func array(_ name: String) throws(APIError) -> [JSON] {
+    public func array(_ name: String) throws(APIError) -> [JSON] {
         guard case .array(let list) = try required(name) else { throw APIError(.invalidRequest, "\(name) must be an array") }
         return list
     }
 
-    func money(_ name: String) throws(APIError) -> Money {
+    public func money(_ name: String) throws(APIError) -> Money {
         try Self.money(try required(name), name)
     }
 
-    func optionalMoney(_ name: String) throws(APIError) -> Money? {
+    public func optionalMoney(_ name: String) throws(APIError) -> Money? {
         has(name) ? try money(name) : nil
     }
 
     /// An RFC 3339 time (`2026-11-22T10:00:00Z`, `…00.5+01:00`); epoch milliseconds are the
     /// command line's to convert, not a wire form.
-    func timestamp(_ name: String) throws(APIError) -> Timestamp {
+    public func timestamp(_ name: String) throws(APIError) -> Timestamp {
         let text = try string(name)
         guard Int64(text) == nil, let time = Timestamp(parsing: text) else {
             throw APIError(.invalidRequest, "\(name) must be an ISO-8601 UTC time like 2026-11-22T10:00:00Z, got '\(text.prefix(60))'")
@@ -71,9 +73,15 @@ struct RequestFields {
         return time
     }
 
+    /// Read-your-writes: the request's `minPosition`, if any.
+    public func minPosition() throws(APIError) -> LogPosition? {
+        guard let text = try optionalString("minPosition") else { return nil }
+        return try LogPosition.requested(text, "minPosition")
+    }
+
     /// An integer: a JSON number whose value is whole and fits in 64 bits, as JSON Schema's
     /// `integer` means it (`2`, and `2.0` or `2e0` alike).
-    static func integer(_ value: JSON, _ name: String) throws(APIError) -> Int {
+    public static func integer(_ value: JSON, _ name: String) throws(APIError) -> Int {
         switch value {
         case .int(let int): return Int(int)
         case .double(let double):
@@ -88,7 +96,7 @@ struct RequestFields {
 
     /// A price as the document's string form spells it, `^([0-9]{1,6}(\.[0-9]{1,2})?|1000000(\.0{1,2})?)$`:
     /// 0 to 1,000,000.00 (`OrderRules.maxUnitPrice`), at most two decimals, no sign.
-    static func isPriceText(_ text: String) -> Bool {
+    public static func isPriceText(_ text: String) -> Bool {
         let parts = text.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).map(Array.init)
         guard (1...2).contains(parts.count), let whole = parts.first,
               whole.allSatisfy({ (48...57).contains($0) }), (1...7).contains(whole.count) else { return false }
@@ -99,7 +107,7 @@ struct RequestFields {
 
     /// Money as a decimal string ("19.98", see `isPriceText`) or a JSON number with at most two
     /// decimals.
-    static func money(_ value: JSON, _ name: String) throws(APIError) -> Money {
+    public static func money(_ value: JSON, _ name: String) throws(APIError) -> Money {
         let text: String
         switch value {
         case .string(let string):
@@ -118,5 +126,16 @@ struct RequestFields {
             throw APIError(.validationFailed, "\(name) must be an amount with at most 2 decimals, got \(text.prefix(40))")
         }
         return money
+    }
+}
+
+extension LogPosition {
+    /// A position a client asks for (`minPosition`, `Orders-Min-Position`), or the error that
+    /// names the field.
+    static func requested(_ text: String, _ name: String) throws(APIError) -> LogPosition {
+        guard let position = LogPosition(requested: text) else {
+            throw APIError(.invalidRequest, "\(name) must be a log position like 1795375537767-0, got '\(text.prefix(40))'")
+        }
+        return position
     }
 }

@@ -2,11 +2,20 @@ import OrdersEventLog
 import OrdersReadSide
 import RedisClient
 
-/// `GET /metrics`: the process's own counts (`ServiceMetrics`), and what Redis holds, read at each
+/// `GET /metrics` (Prometheus's text format): the process's own counts (`ServiceMetrics`), and what Redis holds, read at each
 /// scrape: whether Redis answers, each live projection's lag, pending entries, dead letters and
 /// last delivered position, and the running replay's progress.
-extension HTTPRouter {
-    func metrics() async -> HTTPResponse {
+enum ScrapeMetrics: APIOperation {
+    static let name = "metrics"
+    static let route = HTTPRoute("GET", "/metrics", probe: true)
+
+    static func input(http call: HTTPCall) throws(APIError) {}
+
+    static func response(http text: PrometheusText, to input: Void) -> HTTPResponse {
+        HTTPResponse(status: 200, contentType: PrometheusText.contentType, body: text.bytes)
+    }
+
+    static func perform(_ input: Void, _ api: APIContext) async -> PrometheusText {
         var text = PrometheusText()
         api.metrics.write(to: &text)
 
@@ -54,6 +63,6 @@ extension HTTPRouter {
             text.family("orders_replay_events_expected", type: "gauge", help: "Events the current or last replay expects to fold.")
             text.sample("orders_replay_events_expected", [], Double(replay?.total ?? 0))
         }
-        return HTTPResponse(status: 200, contentType: PrometheusText.contentType, body: text.bytes)
+        return text
     }
 }

@@ -1,0 +1,74 @@
+/// Every operation of the API, each named once. The routers are built from a catalogue, so an
+/// operation served by one protocol and missing from the other, or from the metrics, or from the
+/// OpenAPI document (`OpenAPIDocumentTests`), cannot happen by omission.
+public struct OperationCatalogue: Sendable {
+    /// What the routers need of one operation, its types erased.
+    public struct Entry: Sendable {
+        public let name: String
+        public let route: HTTPRoute
+        /// The operation itself (to build another catalogue from this one's).
+        public let type: any APIOperation.Type
+        let http: @Sendable (HTTPCall, APIContext) async throws -> HTTPResponse
+        /// nil: HTTP only.
+        let line: (@Sendable (RequestFields, APIContext) async throws -> [UInt8])?
+
+        public var onLineProtocol: Bool { line != nil }
+
+        init<Operation: APIOperation>(_ operation: Operation.Type) {
+            name = Operation.name
+            route = Operation.route
+            type = operation
+            http = { call, api in
+                let input = try Operation.input(http: call)
+                return try Operation.response(http: try await Operation.perform(input, api), to: input)
+            }
+            line = nil
+        }
+
+        init<Operation: LineOperation>(_ operation: Operation.Type) {
+            name = Operation.name
+            route = Operation.route
+            type = operation
+            http = { call, api in
+                let input = try Operation.input(http: call)
+                return try Operation.response(http: try await Operation.perform(input, api), to: input)
+            }
+            line = { request, api in
+                try Operation.result(line: try await Operation.perform(try Operation.input(line: request), api))
+            }
+        }
+    }
+
+    public let entries: [Entry]
+    private let byName: [String: Entry]
+
+    public init(_ operations: [any APIOperation.Type]) {
+        entries = operations.map(Self.entry)
+        byName = Dictionary(entries.map { ($0.name, $0) }) { first, _ in first }
+        precondition(byName.count == entries.count, "two operations share a name")
+    }
+
+    /// This catalogue and `operations` (a query of a projection added beside the standard ones).
+    public func adding(_ operations: [any APIOperation.Type]) -> OperationCatalogue {
+        OperationCatalogue(entries.map(\.type) + operations)
+    }
+
+    public func entry(named name: String) -> Entry? { byName[name] }
+
+    private static func entry(_ operation: any APIOperation.Type) -> Entry {
+        if let line = operation as? any LineOperation.Type { return Entry(line) }
+        return Entry(operation)
+    }
+
+    /// The service's operations: commands, queries of the read models, the operator's calls,
+    /// and HTTP's probes, metrics and document.
+    public static let standard = OperationCatalogue([
+        CreateOrder.self, UpdateStatus.self, CancelOrder.self, DeleteOrder.self,
+        GetOrder.self, ListOrders.self, ListOrdersByStatus.self, ListOrdersByCustomer.self, SearchOrders.self,
+        GetSummary.self, GetTopCustomers.self,
+        GetOrderHistory.self, GetOrderAsOf.self, TakeSnapshot.self,
+        GetProjectionStatus.self, StartReplay.self, GetReplayStatus.self, CancelReplay.self,
+        ListDeadLetters.self, RedriveDeadLetters.self, GetHealth.self,
+        LiveProbe.self, ReadyProbe.self, ScrapeMetrics.self, GetOpenAPIDocument.self,
+    ])
+}

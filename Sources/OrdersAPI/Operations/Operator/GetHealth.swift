@@ -1,0 +1,54 @@
+import OrdersDomain
+import OrdersEventLog
+import OrdersReadSide
+
+/// Redis, the function library, the log's head, schema mismatches and advice on Redis's
+/// settings. Over HTTP: 200 when ok, 503 when degraded or down, with the same body.
+enum GetHealth: LineOperation {
+    static let name = "health"
+    static let route = HTTPRoute.get("/api/v1/health")
+
+    struct Report {
+        enum Status: String { case ok, degraded, down }
+        let status: Status
+        let json: JSON
+    }
+
+    static func input(line request: RequestFields) throws(APIError) {}
+
+    static func input(http call: HTTPCall) throws(APIError) {}
+
+    static func perform(_ input: Void, _ api: APIContext) async -> Report {
+        let redis = api.log.redis
+        do {
+            let library = try await FunctionLibrary.loadedVersion(on: redis)
+            let last = try await api.log.lastPosition()
+            let mismatches = try await LiveGenerations(log: api.log).schemaMismatches()
+            let status: Report.Status = library == FunctionLibrary.version && mismatches.isEmpty ? .ok : .degraded
+            var result: [String: JSON] = [
+                "status": .string(status.rawValue), "redis": "up",
+                "functionLibrary": ["loaded": JSON(library ?? 0), "expected": JSON(FunctionLibrary.version)],
+                "logPosition": JSON(last?.description)]
+            if !mismatches.isEmpty {
+                result["schemaMismatch"] = .array(mismatches.map { ["projection": .string($0.projection), "built": JSON($0.built),
+                                                                    "current": JSON($0.current)] })
+            }
+            // Advice, not a fault: the service works, but pays for these settings.
+            let settings = await RedisSettingsAdvice.check(on: redis)
+            if !settings.isEmpty {
+                result["redisSettings"] = .array(settings.map { ["setting": .string($0.setting), "value": .string($0.value),
+                                                                 "advice": .string($0.advice)] })
+            }
+            return Report(status: status, json: .object(result))
+        } catch {
+            Log.warning("health.redis_unreachable", ["error": error])
+            return Report(status: .down, json: ["status": "down", "redis": "unreachable"])
+        }
+    }
+
+    static func result(line report: Report) -> [UInt8] { report.json.encoded }
+
+    static func response(http report: Report, to input: Void) -> HTTPResponse {
+        .data(report.json, status: report.status == .ok ? 200 : 503)
+    }
+}
