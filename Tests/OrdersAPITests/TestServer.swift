@@ -22,7 +22,7 @@ final class TestServer: Sendable {
 
     init(token: String? = nil, configuration: ServerConfiguration = ServerConfiguration(host: "127.0.0.1", port: 0),
          redis url: RedisURL? = nil, namespace: String? = nil, publicMetrics: Bool = false,
-         catalogue: OperationCatalogue = .standard) async throws {
+         catalogue: OperationCatalogue = .standard, projections: [any Projection] = Projections.standard) async throws {
         // What orders serve does: requests and projectors on event loops, each with its own
         // Redis connection.
         let redis = RedisClient(RedisConfiguration(url: try url ?? TestRedis.url(), commandTimeout: TestRedis.commandTimeout),
@@ -48,7 +48,7 @@ final class TestServer: Sendable {
         api.metrics.watchConnections(of: "http") { http.openConnections }
         let settings = ProjectorSettings(consumer: "test", block: .milliseconds(50))
         // As `orders serve` runs them: one group for both projections (it creates their groups).
-        let group = ProjectorGroup(projections: Projections.standard, generations: [:], log: store.log, settings: settings)
+        let group = ProjectorGroup(projections: projections, generations: [:], log: store.log, settings: settings)
         projectors = [Task(executorPreference: ClientKind.testLoops.loops[1]) { await group.run() }]
     }
 

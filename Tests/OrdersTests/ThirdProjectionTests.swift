@@ -7,32 +7,6 @@ import RedisClient
 import Testing
 import TestSupport
 
-/// A read model defined outside the service, to prove that adding one is a new type and one line
-/// in the list: orders counted per status and creation day.
-struct OrdersPerStatusAndDay: Projection {
-    typealias State = String // "<status>:<day>"
-    static let name = "status-day"
-    static let schemaVersion = 1
-
-    func counts(_ keys: ViewKeys) -> String { keys.prefix + "counts" }
-
-    func apply(_ event: OrderEvent, of recorded: RecordedEvent, to state: String?) -> String? {
-        let day = state.map { String($0.split(separator: ":", maxSplits: 1)[1]) } ?? recorded.occurredAt.day
-        switch event {
-        case .created: return "pending:\(day)"
-        case .statusChanged(let change): return state == nil ? nil : "\(change.to.rawValue):\(day)"
-        case .cancelled: return state == nil ? nil : "cancelled:\(day)"
-        case .deleted: return nil
-        }
-    }
-
-    func write(_ orderId: String, from old: String?, to new: String?, into batch: inout ProjectionBatch, in keys: ViewKeys) {
-        guard old != new else { return }
-        if let old { batch.increment(counts(keys), old, by: -1) }
-        if let new { batch.increment(counts(keys), new, by: 1) }
-    }
-}
-
 @Suite(.enabled(if: TestRedis.shouldRun))
 struct ThirdProjectionTests {
     @Test func aThirdProjectionRebuildsReplaysAndReportsLikeTheOthers() async throws {

@@ -41,7 +41,7 @@ public final class QueryHandler: Sendable {
     /// The live generation's keys of `projection`, after waiting (bounded) until it has applied
     /// `minPosition`: each query looks up the live pointer once, and waits on the generation it
     /// then reads.
-    func view(_ projection: String, applied minPosition: LogPosition?) async throws -> ViewKeys {
+    public func view(_ projection: String, applied minPosition: LogPosition?) async throws -> ViewKeys {
         try await views(of: [projection], applied: minPosition)[0]
     }
 
