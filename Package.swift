@@ -56,11 +56,14 @@ let package = Package(
         .executableTarget(name: "orders", dependencies: ["EventLoops", "OrdersAPI", "OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "RedisClient"]),
         // The benchmark driver (Scripts/bench runs it against a release build).
         .executableTarget(name: "orders-bench", dependencies: ["EventLoops", "CLinux", "OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "OrdersAPI", "RedisClient"]),
-        // The reliability suites (crash, outage, several instances, contention, hostile input) and
-        // their harness: private redis-server and `orders serve` processes, a load generator with
-        // a ledger, the store audit. Scripts/soak runs them full size, the tests small.
-        .target(name: "Soak", dependencies: ["OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "OrdersAPI", "RedisClient", "CLinux"]),
-        .executableTarget(name: "orders-soak", dependencies: ["Soak", "OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "RedisClient"]),
+        // Test machinery, under Tests/ and in no product. The reliability suites (crash, outage,
+        // several instances, contention, hostile input, the OpenAPI fuzzer) and their harness:
+        // private redis-server and `orders serve` processes, a load generator with a ledger, the
+        // store audit. Scripts/soak runs them full size (orders-soak), the tests small.
+        .target(name: "Soak", dependencies: ["OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "OrdersAPI", "RedisClient", "CLinux"],
+                path: "Tests/Soak"),
+        .executableTarget(name: "orders-soak", dependencies: ["Soak", "OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "RedisClient"],
+                          path: "Tests/orders-soak"),
         // Helpers shared by the test targets: where the test Redis is; re-exports Soak's harness.
         .target(name: "TestSupport", dependencies: ["EventLoops", "RedisClient", "OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "Soak"], path: "Tests/TestSupport"),
         .testTarget(name: "RedisClientTests", dependencies: ["EventLoops", "RedisClient", "TestSupport"]),
