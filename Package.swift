@@ -30,6 +30,9 @@ let package = Package(
         // A small Redis client over hiredis, on lanes (threads) or on event loops. Knows nothing
         // of orders.
         .target(name: "RedisClient", dependencies: ["CHiredis", "CLinux", "EventLoops"]),
+        // A process's long-running parts as services, and the group that owns signals and their
+        // shutdown order (swift-service-lifecycle's model, written here). Knows nothing of orders.
+        .target(name: "ServiceLifecycle"),
         // The flow of ../shared/DESIGN.md, held by the compiler: each arrow is a dependency, and
         // nothing else is.
         //
@@ -53,7 +56,7 @@ let package = Package(
                                                   "RedisClient", "EventLoops", "CLinux"],
                 resources: [.embedInCode("Resources/openapi.json")]),
         // `orders`: the service (`orders serve`) and a client for every operation.
-        .executableTarget(name: "orders", dependencies: ["EventLoops", "OrdersAPI", "OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "RedisClient"]),
+        .executableTarget(name: "orders", dependencies: ["EventLoops", "ServiceLifecycle", "OrdersAPI", "OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "RedisClient"]),
         // The benchmark driver (Scripts/bench runs it against a release build).
         .executableTarget(name: "orders-bench", dependencies: ["EventLoops", "CLinux", "OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "OrdersAPI", "RedisClient"]),
         // Test machinery, under Tests/ and in no product. The reliability suites (crash, outage,
@@ -66,6 +69,7 @@ let package = Package(
                           path: "Tests/orders-soak"),
         // Helpers shared by the test targets: where the test Redis is; re-exports Soak's harness.
         .target(name: "TestSupport", dependencies: ["EventLoops", "RedisClient", "OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "Soak"], path: "Tests/TestSupport"),
+        .testTarget(name: "ServiceLifecycleTests", dependencies: ["ServiceLifecycle"]),
         .testTarget(name: "RedisClientTests", dependencies: ["EventLoops", "RedisClient", "TestSupport"]),
         .testTarget(name: "OrdersTests", dependencies: ["OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "RedisClient", "TestSupport"]),
         .testTarget(name: "OrdersAPITests", dependencies: ["EventLoops", "OrdersAPI", "OrdersDomain", "OrdersEventLog", "OrdersWriteSide", "OrdersReadSide", "RedisClient", "TestSupport"]),
