@@ -9,9 +9,11 @@ import OrdersDomain
 /// for that operation and status, and never a 5xx. Order ids and log positions come from orders
 /// it created first, so commands and read-your-writes reach real orders. After an answer whose
 /// status has OpenAPI `links` (a created or changed order), it follows one of them now and then,
-/// as a stateful client would: the linked operation's parameters from the answer (`$response.
-/// body#/orderId`, `$response.header.ETag`), the rest sampled valid; a link must lead to an answer
-/// the document describes, and (but for `orderAsOf`, whose time is sampled) to the order it names.
+/// and from that answer's links again (up to three deep), as a stateful client would: the linked
+/// operation's parameters from the answer (`$response.body#/orderId`, `$response.header.ETag`,
+/// `$response.header.Orders-Log-Position`), the rest sampled valid; and it walks every link of a
+/// created order once. A link must lead to an answer the document describes, and (but for
+/// `orderAsOf`, whose time is sampled) to the order it names.
 public struct OpenAPIFuzzSuite: Sendable {
     public var requests: Int
 
@@ -36,7 +38,8 @@ public struct OpenAPIFuzzSuite: Sendable {
         report.notes.append("\(outcome.sent) requests over \(outcome.operations) operations (\(outcome.broken) with a broken value); statuses \(statuses)")
         let linked = outcome.links.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
         report.notes.append("\(outcome.links.values.reduce(0, +)) OpenAPI links followed from the answers; statuses \(linked)")
-        if outcome.links.isEmpty { report.failures.append("no OpenAPI link was followed") }
+        report.notes.append("links led to \(outcome.linkTargets.sorted().joined(separator: ", "))")
+        if outcome.linkTargets.count < 6 { report.failures.append("links led to \(outcome.linkTargets.count) operations, not the 6 a created order links to") }
         report.seconds = (ContinuousClock.now - started).seconds
         return report
     }
@@ -49,6 +52,8 @@ public struct OpenAPIFuzzSuite: Sendable {
         var problems: [String] = []
         /// Links followed, by the status of the answer they led to.
         var links: [Int: Int] = [:]
+        /// The operations links led to.
+        var linkTargets: Set<String> = []
     }
 
     static func fuzz(port: Int, requests: Int) throws -> Outcome {
@@ -104,41 +109,77 @@ public struct OpenAPIFuzzSuite: Sendable {
             }
             if broken { outcome.broken += 1 }
             let target = path + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
-            let verb = method.uppercased()
-            let response: HTTPConnection.Response
-            do {
-                response = try connection.request(verb, target, body: body, headers: headers)
-            } catch {
-                outcome.problems.append("\(verb) \(target): no answer (\(error))")
-                connection = try HTTPConnection(port: port)
-                continue
+            guard let response = try send(method.uppercased(), target, body: body, headers: headers, &connection, &outcome, port: port)
+            else { continue }
+            if sampler.int(2) == 0 {
+                try followOneLink(of: (template, method, operation), from: response, byId, &connection, &sampler, &outcome, port: port)
             }
-            outcome.sent += 1
-            outcome.statuses[response.status, default: 0] += 1
-            let request = "\(verb) \(target.prefix(160))\(body.map { " " + $0.prefix(160) } ?? "")"
-            if response.status >= 500 {
-                outcome.problems.append("\(response.status) to \(request): \(response.text.prefix(200))")
-            } else if let problem = conformance.problem(method: verb, path: target, status: response.status,
-                                                        contentType: response.headers["content-type"], body: response.body) {
-                outcome.problems.append("\(problem) (to \(request))")
-            }
-            if response.headers["connection"] == "close" { connection = try HTTPConnection(port: port) }
-            if case .object(let links)? = operation["responses"]?[String(response.status)]?["links"], !links.isEmpty, sampler.int(2) == 0 {
-                let link = links.sorted { $0.key < $1.key }[sampler.int(links.count)].value
-                guard let target = link["operationId"]?.string.flatMap({ byId[$0] }) else {
-                    outcome.problems.append("a link of \(verb) \(template) names no operation of the document")
-                    continue
-                }
-                try follow(link, to: target, from: response, &connection, &sampler, &outcome, port: port)
+        }
+        // Every link of a created order's answer, each from an order of its own (a delete would
+        // end the others' order), as a stateful client walks them.
+        if let create = byId["createOrder"], case .object(let links)? = create.operation["responses"]?["201"]?["links"] {
+            for (name, link) in links.sorted(by: { $0.key < $1.key }) {
+                guard let target = link["operationId"]?.string.flatMap({ byId[$0] }) else { continue }
+                let body = #"{"customerName":"Link \#(name)","customerEmail":"link@example.com","items":[{"productId":"P-1","productName":"Thing","quantity":2,"price":"1.25"}]}"#
+                guard let created = try send("POST", create.template, body: body, headers: [], &connection, &outcome, port: port),
+                      created.status == 201 else { continue }
+                try follow(link, to: target, from: created, byId, &connection, &sampler, &outcome, port: port, depth: 1)
             }
         }
         return outcome
     }
 
+    typealias Operation = (template: String, method: String, operation: JSON)
+
+    /// Follows one of the links the document gives `operation`'s answer with this status, if any.
+    static func followOneLink(of operation: Operation, from response: HTTPConnection.Response, _ byId: [String: Operation],
+                              _ connection: inout HTTPConnection, _ sampler: inout SchemaSampler, _ outcome: inout Outcome,
+                              port: Int, depth: Int = 0) throws {
+        guard depth < 3, case .object(let links)? = operation.operation["responses"]?[String(response.status)]?["links"], !links.isEmpty
+        else { return }
+        let link = links.sorted { $0.key < $1.key }[sampler.int(links.count)].value
+        guard let target = link["operationId"]?.string.flatMap({ byId[$0] }) else {
+            outcome.problems.append("a link of \(operation.method.uppercased()) \(operation.template) names no operation of the document")
+            return
+        }
+        try follow(link, to: target, from: response, byId, &connection, &sampler, &outcome, port: port, depth: depth + 1)
+    }
+
+    /// Sends one request and checks its answer against the document: no 5xx, and (`found`) no
+    /// 404 either. nil when no answer came (recorded as a problem; the connection is new).
+    static func send(_ verb: String, _ target: String, body: String?, headers: [(String, String)], link: Bool = false,
+                     found: Bool = false, _ connection: inout HTTPConnection, _ outcome: inout Outcome,
+                     port: Int) throws -> HTTPConnection.Response? {
+        let label = link ? " (a link)" : ""
+        let response: HTTPConnection.Response
+        do {
+            response = try connection.request(verb, target, body: body, headers: headers)
+        } catch {
+            outcome.problems.append("\(verb) \(target)\(label): no answer (\(error))")
+            connection = try HTTPConnection(port: port)
+            return nil
+        }
+        outcome.sent += 1
+        outcome.statuses[response.status, default: 0] += 1
+        if link { outcome.links[response.status, default: 0] += 1 }
+        let request = "\(verb) \(target.prefix(160))\(body.map { " " + $0.prefix(160) } ?? "")\(label)"
+        if response.status >= 500 || (found && response.status == 404) {
+            outcome.problems.append("\(response.status) to \(request): \(response.text.prefix(200))")
+        } else if let problem = OpenAPIConformance.shared.problem(method: verb, path: target, status: response.status,
+                                                                  contentType: response.headers["content-type"], body: response.body) {
+            outcome.problems.append("\(problem) (to \(request))")
+        }
+        if response.headers["connection"] == "close" { connection = try HTTPConnection(port: port) }
+        return response
+    }
+
     /// Sends the operation a link names, its parameters from `answer` as the link says, and
     /// checks what it answers.
-    static func follow(_ link: JSON, to target: (template: String, method: String, operation: JSON), from answer: HTTPConnection.Response,
-                       _ connection: inout HTTPConnection, _ sampler: inout SchemaSampler, _ outcome: inout Outcome, port: Int) throws {
+    /// Where the answer leads on (updateStatus's to the order's other operations), one more link
+    /// may be followed, up to three deep.
+    static func follow(_ link: JSON, to target: Operation, from answer: HTTPConnection.Response, _ byId: [String: Operation],
+                       _ connection: inout HTTPConnection, _ sampler: inout SchemaSampler, _ outcome: inout Outcome,
+                       port: Int, depth: Int) throws {
         let conformance = OpenAPIConformance.shared
         var path = target.template
         var query: [String] = []
@@ -169,27 +210,16 @@ public struct OpenAPIFuzzSuite: Sendable {
         if let schema = target.operation["requestBody"]?["content"]?["application/json"]?["schema"] {
             body = String(decoding: sampler.value(schema, valid: true, depth: 0).encoded, as: UTF8.self)
         }
-        let verb = target.method.uppercased()
         let url = path + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
-        let response: HTTPConnection.Response
-        do {
-            response = try connection.request(verb, url, body: body, headers: headers)
-        } catch {
-            outcome.problems.append("\(verb) \(url) (a link): no answer (\(error))")
-            connection = try HTTPConnection(port: port)
-            return
+        // A link leads to an order that exists: not found is a failure (but as-of, at a time
+        // before the order, rightly finds none).
+        outcome.linkTargets.insert(target.operation["operationId"]?.string ?? target.template)
+        guard let response = try send(target.method.uppercased(), url, body: body, headers: headers, link: true,
+                                      found: target.operation["operationId"]?.string != "orderAsOf", &connection, &outcome, port: port)
+        else { return }
+        if sampler.int(2) == 0 {
+            try followOneLink(of: target, from: response, byId, &connection, &sampler, &outcome, port: port, depth: depth)
         }
-        outcome.sent += 1
-        outcome.statuses[response.status, default: 0] += 1
-        outcome.links[response.status, default: 0] += 1
-        let request = "\(verb) \(url.prefix(160)) (a link)"
-        if response.status >= 500 || (response.status == 404 && target.operation["operationId"]?.string != "orderAsOf") {
-            outcome.problems.append("\(response.status) to \(request): \(response.text.prefix(200))")
-        } else if let problem = conformance.problem(method: verb, path: url, status: response.status,
-                                                    contentType: response.headers["content-type"], body: response.body) {
-            outcome.problems.append("\(problem) (to \(request))")
-        }
-        if response.headers["connection"] == "close" { connection = try HTTPConnection(port: port) }
     }
 
     /// A link's runtime expression against an answer: `$response.body#/<pointer>` or
