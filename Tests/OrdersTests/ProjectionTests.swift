@@ -67,24 +67,29 @@ struct ProjectionTests {
                                                  until writer: WriterResult) async throws -> Int {
         var restarts = 0
         let deadline = ContinuousClock.now + .seconds(60)
+        let crasher = Crasher()
         while ContinuousClock.now < deadline {
             var settings = quickSettings("\(P.name)-\(worker)-\(restarts)")
-            settings.faultBeforeCommit = { Int.random(in: 0..<5) == 0 }
+            settings.crashPoints = crasher.crashPoints { $0 == .beforeCommit && Int.random(in: 0..<5) == 0 }
             let projector = Projector(projection: projection, log: store.log, generation: 1, settings: settings)
-            do {
+            let done = try await crasher.outcome { () async throws -> Bool in
                 try await projector.createGroup()
                 while ContinuousClock.now < deadline {
                     // A standby instance polls for the lease, as `run` does.
                     if try await projector.step() == 0 && !projector.isActive { try await Task.sleep(for: .milliseconds(20)) }
                     // Done when the writer finished and the group has applied its last event.
                     if let finished = writer.last.withLock({ $0 }) {
-                        guard let last = finished else { return restarts }
+                        guard let last = finished else { return true }
                         let passed = try await ProjectionMonitor(log: store.log).hasPassed(last, projection: P.name, generation: 1)
-                        if passed { return restarts }
+                        if passed { return true }
                     }
                 }
-            } catch is SimulatedCrash {
-                restarts += 1 // the process "died" holding its lease; its pending entries wait for the next holder
+                return false
+            }
+            switch done {
+            case true?: return restarts
+            case false?: throw DrainTimeout()
+            case nil: restarts += 1 // the process died holding its lease; its pending entries wait for the next holder
             }
         }
         throw DrainTimeout()
@@ -157,10 +162,11 @@ struct ProjectionTests {
         let store = try await makeStore("takeover")
         let last = try await randomHistory(store, orders: 20, commands: 120, seed: 9)
         var dying = quickSettings("dying")
-        dying.faultBeforeCommit = { true }
+        let crasher = Crasher()
+        dying.crashPoints = crasher.crashPoints { $0 == .beforeCommit }
         let holder = Projector(projection: OrderProjection(), log: store.log, settings: dying)
         try await holder.createGroup()
-        await #expect(throws: SimulatedCrash.self) { try await holder.step() }
+        #expect(try await crasher.outcome { try await holder.step() } == nil, "it died mid-batch")
         #expect(try await store.redis.send("XPENDING", store.keys.log, holder.group).array?.first?.int ?? 0 > 0,
                 "the dead holder's batch is pending")
         // The standby waits for the lease to lapse, claims the pending batch and applies it with the rest.

@@ -21,10 +21,10 @@ struct ReplayTests {
     /// A replay service whose rebuilds wait at the start of their writing phase until the gate opens.
     private func gatedReplay(_ store: EventStore) -> (ReplayService, Gate) {
         let gate = Gate()
-        let replay = ReplayService(log: store.log, dropGrace: .milliseconds(50)) { phase in
-            if phase == .writing { await gate.wait() }
+        let replay = ReplayService(log: store.log, dropGrace: .milliseconds(50), crashPoints: CrashPoints { point in
+            if point == .replayPhase(.writing) { await gate.wait() } // held there, not killed
             return false
-        }
+        })
         return (replay, gate)
     }
 
@@ -151,8 +151,10 @@ struct ReplayTests {
     @Test func aReplayKilledMidwayIsRestartedCleanlyAndEndsCorrect() async throws {
         let (store, _) = try await projectedStore("killed", seed: 61)
         let before = try await dumps(store)
-        let crashing = ReplayService(log: store.log, dropGrace: .milliseconds(50)) { $0 == .catchingUp }
-        await #expect(throws: SimulatedCrash.self) { try await crashing.rebuild(["order", "summary"]) }
+        let crasher = Crasher()
+        let crashing = ReplayService(log: store.log, dropGrace: .milliseconds(50),
+                                     crashPoints: crasher.crashPoints { $0 == .replayPhase(.catchingUp) })
+        #expect(try await crasher.outcome { try await crashing.rebuild(["order", "summary"]) } == nil, "it died")
         let dead = try #require(try await crashing.status())
         #expect(dead.phase == .writing, "the last phase it recorded before it died")
         #expect(try await LiveGenerations(log: store.log).live("order") == 1, "the live generation was never touched")
@@ -236,8 +238,10 @@ extension ReplayTests {
     func aRebuildKilledAroundItsSwitchLeavesNothingBehind(dyingAt phase: ReplayStatus.Phase) async throws {
         let (store, _) = try await projectedStore("switch", seed: 101)
         let before = try await dumps(store)
-        let crashing = ReplayService(log: store.log, dropGrace: .milliseconds(50)) { $0 == phase }
-        await #expect(throws: SimulatedCrash.self) { try await crashing.rebuild(["order", "summary"]) }
+        let crasher = Crasher()
+        let crashing = ReplayService(log: store.log, dropGrace: .milliseconds(50),
+                                     crashPoints: crasher.crashPoints { $0 == .replayPhase(phase) })
+        #expect(try await crasher.outcome { try await crashing.rebuild(["order", "summary"]) } == nil, "it died")
         let dead = try #require(try await crashing.status())
         let switched = try await LiveGenerations(log: store.log).live("order") == dead.generations[0]
         #expect(switched == (phase == .cleaning))
@@ -257,10 +261,10 @@ extension ReplayTests {
         let (store, _) = try await projectedStore("late-cancel", seed: 111)
         let before = try await dumps(store)
         let gate = Gate()
-        let replay = ReplayService(log: store.log, dropGrace: .milliseconds(50)) { phase in
-            if phase == .cleaning { await gate.wait() }
+        let replay = ReplayService(log: store.log, dropGrace: .milliseconds(50), crashPoints: CrashPoints { point in
+            if point == .replayPhase(.cleaning) { await gate.wait() } // held there, not killed
             return false
-        }
+        })
         let rebuilding = Task { try await replay.rebuild(["order", "summary"]) }
         try await eventually { guard gate.isWaiting else { throw DrainTimeout() } }
         try await replay.cancel()

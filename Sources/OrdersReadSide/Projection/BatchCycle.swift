@@ -52,7 +52,7 @@ protocol BatchMember: AnyObject, Sendable {
     func readBatch(blocking: Bool) async throws -> [BatchEntry]
     func readPendingFirst()
     func lost()
-    func faultBeforeCommit() -> Bool
+    var crashPoints: CrashPoints { get }
     func share(of entries: [BatchEntry], checkpoint: LogPosition?, streams: [String: [DecodedEvent]]) -> BatchShare
     func commitTail(_ share: BatchShare) -> [RedisCommand]
     func deadLetterCommands(_ letters: [BatchShare.Letter]) -> [RedisCommand]
@@ -101,6 +101,7 @@ struct BatchCycle {
     /// lapse before the commit lands, the leases are renewed and the batch done again.
     func process(_ batches: [(any BatchMember, [BatchEntry])]) async throws {
         guard !batches.isEmpty else { return }
+        for (member, _) in batches { await member.crashPoints.pass(.beforeCommit) }
         for _ in 0..<3 {
             switch try await attempt(batches) {
             case .committed, .leaseLost: return
@@ -157,10 +158,6 @@ struct BatchCycle {
         guard ContinuousClock.now < batches.map(\.0.commitBefore).min()! else {
             try await writer.send("UNWATCH")
             return .tooLate
-        }
-        if batches.contains(where: { $0.0.faultBeforeCommit() }) {
-            try await writer.send("UNWATCH")
-            throw SimulatedCrash()
         }
         var commit = [RedisCommand("MULTI")]
         var spans: [Range<Int>] = []

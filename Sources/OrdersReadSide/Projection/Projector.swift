@@ -135,7 +135,7 @@ public final class Projector<P: Projection>: BatchMember {
     var name: String { P.name }
     var token: String? { holding.withLock { $0.token } }
     var commitBefore: ContinuousClock.Instant { holding.withLock { $0.renewed } + settings.lease / 2 }
-    func faultBeforeCommit() -> Bool { settings.faultBeforeCommit() }
+    var crashPoints: CrashPoints { settings.crashPoints }
 
     /// True when this projector holds the lease (renewed when a third of it has passed). On
     /// taking it over, it claims every entry still pending in the group (a dead holder's

@@ -13,10 +13,9 @@ public struct ProjectorSettings: Sendable {
     /// How long a projector's lease lasts without renewal: after a holder dies, another instance
     /// takes over within this time. Standby instances try to take the lease every `lease / 5`.
     public var lease: Duration
-    /// Fault injection for tests of crash recovery (package access: only this package's tests
-    /// set it): when it returns true, a batch is read and folded but not committed, and `step`
-    /// throws `SimulatedCrash`, as if the process died in between.
-    package var faultBeforeCommit: @Sendable () -> Bool = { false }
+    /// Where this package's tests of crash recovery stop a projector as if its process died
+    /// (`.beforeCommit`: a batch read, its entries pending, nothing committed).
+    package var crashPoints = CrashPoints.none
 
     public init(consumer: String, batchSize: Int = 100, block: Duration = .seconds(1), lease: Duration = .seconds(5)) {
         self.consumer = consumer
@@ -25,6 +24,3 @@ public struct ProjectorSettings: Sendable {
         self.lease = lease
     }
 }
-
-/// Thrown when `faultBeforeCommit` fired: the batch was read, its entries are still pending.
-public struct SimulatedCrash: Error {}

@@ -36,19 +36,18 @@ public final class ReplayService: Sendable {
 
     public convenience init(log: EventLog, projections: [any Projection] = Projections.standard, consumer: String = "replay",
                             dropGrace: Duration = .seconds(3)) {
-        self.init(log: log, projections: projections, consumer: consumer, dropGrace: dropGrace, faultAt: { _ in false })
+        self.init(log: log, projections: projections, consumer: consumer, dropGrace: dropGrace, crashPoints: .none)
     }
 
-    /// With fault injection for crash tests (package access: only this package's tests use it):
-    /// when `faultAt` returns true for the phase a replay enters, the replay stops with
-    /// `SimulatedCrash` and, like a killed process, cleans nothing up.
+    /// With crash points for this package's crash tests (`.replayPhase`: the replay stops for
+    /// good as it enters that phase, like a killed process).
     package init(log: EventLog, projections: [any Projection] = Projections.standard, consumer: String = "replay",
-                 dropGrace: Duration = .seconds(3), faultAt: @escaping @Sendable (ReplayStatus.Phase) async -> Bool) {
+                 dropGrace: Duration = .seconds(3), crashPoints: CrashPoints) {
         self.log = log
         self.projections = projections
         self.generations = LiveGenerations(log: log, projections: projections)
         self.catchUpSettings = ProjectorSettings(consumer: consumer, batchSize: 1000, block: .milliseconds(100))
-        self.slot = ReplaySlot(redis: log.redis, key: log.keys.prefix + "view:replay", faultAt: faultAt)
+        self.slot = ReplaySlot(redis: log.redis, key: log.keys.prefix + "view:replay", crashPoints: crashPoints)
         self.dropGrace = dropGrace
     }
 
@@ -162,8 +161,6 @@ public final class ReplayService: Sendable {
             if status.phase != .cleaning || status.error == nil { try await slot.finish(&status, .done) }
             Log.info("replay.finished", ["id": status.id, "done": status.done])
             return count
-        } catch is SimulatedCrash {
-            throw SimulatedCrash() // a dead process cleans nothing up
         } catch {
             try? await dropLeftovers(of: status)
             let cancelled = (error as? ReadSideError)?.code == .replayCancelled

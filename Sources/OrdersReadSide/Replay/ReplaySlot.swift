@@ -9,9 +9,8 @@ import OrdersEventLog
 struct ReplaySlot: Sendable {
     let redis: RedisClient
     let key: String
-    /// Fault injection for crash tests: when it returns true for the phase a replay enters, the
-    /// replay stops with `SimulatedCrash` and, like a killed process, cleans nothing up.
-    let faultAt: @Sendable (ReplayStatus.Phase) async -> Bool
+    /// Where this package's crash tests stop a replay as if its process died.
+    let crashPoints: CrashPoints
 
     func status() async throws -> ReplayStatus? {
         ReplayStatus(try await redis.send("HGETALL", key))
@@ -36,7 +35,7 @@ struct ReplaySlot: Sendable {
     /// Records progress and the heartbeat; throws `cancelled` when a cancel was requested and
     /// `cancellable` (a replay past its switch finishes: it cannot be undone).
     func checkpoint(_ status: inout ReplayStatus, cancellable: Bool = true) async throws {
-        if await faultAt(status.phase) { throw SimulatedCrash() }
+        await crashPoints.pass(.replayPhase(status.phase))
         status.heartbeat = .now()
         let replies = try await redis.pipeline([
             RedisCommand("HSET", key, "phase", status.phase.rawValue, "done", status.done, "total", status.total,
