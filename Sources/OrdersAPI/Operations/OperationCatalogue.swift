@@ -10,11 +10,12 @@ public struct OperationCatalogue: Sendable {
         public let type: any APIOperation.Type
         let http: @Sendable (HTTPCall, APIContext) async throws -> HTTPResponse
         /// nil: HTTP only.
-        let line: (@Sendable (RequestFields, APIContext) async throws -> [UInt8])?
+        var line: (@Sendable (RequestFields, APIContext) async throws -> [UInt8])?
 
         public var onLineProtocol: Bool { line != nil }
 
-        init<Operation: APIOperation>(_ operation: Operation.Type) {
+        /// An operation HTTP serves (and, below, the line protocol too).
+        init<Operation: APIOperation>(httpOnly operation: Operation.Type) {
             name = Operation.name
             route = Operation.route
             type = operation
@@ -26,13 +27,7 @@ public struct OperationCatalogue: Sendable {
         }
 
         init<Operation: LineOperation>(_ operation: Operation.Type) {
-            name = Operation.name
-            route = Operation.route
-            type = operation
-            http = { call, api in
-                let input = try Operation.input(http: call)
-                return try Operation.response(http: try await Operation.perform(input, api), to: input)
-            }
+            self.init(httpOnly: operation)
             line = { request, api in
                 try Operation.result(line: try await Operation.perform(try Operation.input(line: request), api))
             }
@@ -57,7 +52,7 @@ public struct OperationCatalogue: Sendable {
 
     private static func entry(_ operation: any APIOperation.Type) -> Entry {
         if let line = operation as? any LineOperation.Type { return Entry(line) }
-        return Entry(operation)
+        return Entry(httpOnly: operation)
     }
 
     /// The service's operations: commands, queries of the read models, the operator's calls,

@@ -73,6 +73,14 @@ public struct RequestFields: Sendable {
         return time
     }
 
+    /// A status by its name, or `code` naming the ones there are.
+    public static func status(_ text: String, _ code: APIError.Code) throws(APIError) -> OrderStatus {
+        guard let status = OrderStatus(rawValue: text) else {
+            throw APIError(code, "status must be one of \(OrderStatus.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text.prefix(40))'")
+        }
+        return status
+    }
+
     /// Read-your-writes: the request's `minPosition`, if any.
     public func minPosition() throws(APIError) -> LogPosition? {
         guard let text = try optionalString("minPosition") else { return nil }

@@ -22,11 +22,8 @@ enum UpdateStatus: OrderCommandOperation {
         return "Order status updated to \(status.rawValue)"
     }
 
+    /// The status to move to: a domain rule's refusal (`validation_failed`) when unknown.
     static func status(_ request: RequestFields) throws(APIError) -> OrderStatus {
-        let text = try request.string("status")
-        guard let status = OrderStatus(rawValue: text) else {
-            throw APIError(.validationFailed, "status must be one of \(OrderStatus.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text.prefix(40))'")
-        }
-        return status
+        try RequestFields.status(try request.string("status"), .validationFailed)
     }
 }

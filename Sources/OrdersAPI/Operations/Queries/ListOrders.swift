@@ -33,7 +33,7 @@ enum ListOrders: LineOperation {
     static func input(line request: RequestFields) throws(APIError) -> Input {
         var input = Input(limit: try request.optionalInt("limit") ?? 50, paging: .cursor(try request.optionalString("cursor")),
                           minPosition: try request.minPosition())
-        if let text = try request.optionalString("status") { input.filter.status = try ListOrdersByStatus.status(text, .invalidRequest) }
+        if let text = try request.optionalString("status") { input.filter.status = try RequestFields.status(text, .invalidRequest) }
         input.filter.customerEmail = try request.optionalString("customerEmail")
         if request.has("createdFrom") { input.filter.createdFrom = try request.timestamp("createdFrom") }
         if request.has("createdTo") { input.filter.createdTo = try request.timestamp("createdTo") }
@@ -45,7 +45,7 @@ enum ListOrders: LineOperation {
     static func input(http call: HTTPCall) throws(APIError) -> Input {
         var input = Input(limit: try call.integer("limit", default: 50, in: 1...1000),
                           paging: .offset(try call.integer("offset", default: 0, in: 0...9_000)), minPosition: try call.minPosition())
-        if let text = call.query["status"] { input.filter.status = try ListOrdersByStatus.status(text, .invalidRequest) }
+        if let text = call.query["status"] { input.filter.status = try RequestFields.status(text, .invalidRequest) }
         input.filter.customerEmail = call.query["customerEmail"]
         input.filter.createdFrom = try call.date("fromDate", endOfDay: false)
         input.filter.createdTo = try call.date("toDate", endOfDay: true)
@@ -84,5 +84,21 @@ enum ListOrders: LineOperation {
         }
         let pagination = "{\"hasMore\":\(output.hasMore),\"limit\":\(input.limit),\"offset\":\(offset),\"total\":\(total.count),\"totalExact\":\(total.exact)}"
         return HTTPResponse(status: 200, body: try RESTOrderJSON.list(output.orders, pagination: pagination))
+    }
+}
+
+/// A listing of one index (a status's, a customer's orders): the line protocol pages it with
+/// cursors like `listOrders`, HTTP answers one page of the REST list.
+protocol OrderIndexListing: LineOperation where Input == ListOrders.Input, Output == ListOrders.Output {}
+
+extension OrderIndexListing {
+    static func perform(_ input: Input, _ api: APIContext) async throws -> Output {
+        try await ListOrders.perform(input, api)
+    }
+
+    static func result(line output: Output) -> [UInt8] { ListOrders.result(line: output) }
+
+    static func response(http output: Output, to input: Input) throws -> HTTPResponse {
+        HTTPResponse(status: 200, body: try RESTOrderJSON.list(output.orders))
     }
 }

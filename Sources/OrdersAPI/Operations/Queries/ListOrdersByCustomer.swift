@@ -3,12 +3,9 @@ import OrdersEventLog
 import OrdersReadSide
 
 /// One customer's orders, newest first (the customer index).
-enum ListOrdersByCustomer: LineOperation {
+enum ListOrdersByCustomer: OrderIndexListing {
     static let name = "ordersByCustomer"
     static let route = HTTPRoute.get("/api/v1/orders/customer/{email}")
-
-    typealias Input = ListOrders.Input
-    typealias Output = ListOrders.Output
 
     static func input(line request: RequestFields) throws(APIError) -> Input {
         var input = Input(limit: try request.optionalInt("limit") ?? 50, paging: .cursor(try request.optionalString("cursor")),
@@ -22,15 +19,5 @@ enum ListOrdersByCustomer: LineOperation {
                           minPosition: try call.minPosition())
         input.filter.customerEmail = call.parameter("email")
         return input
-    }
-
-    static func perform(_ input: Input, _ api: APIContext) async throws -> Output {
-        try await ListOrders.perform(input, api)
-    }
-
-    static func result(line output: Output) -> [UInt8] { ListOrders.result(line: output) }
-
-    static func response(http output: Output, to input: Input) throws -> HTTPResponse {
-        HTTPResponse(status: 200, body: try RESTOrderJSON.list(output.orders))
     }
 }
