@@ -1,4 +1,4 @@
-import Foundation
+import OrdersDomain
 
 /// The OpenAPI 3.1 document of the HTTP API (`Resources/openapi.json`, served at `/openapi.json`).
 /// Tests hold the server to it: every route is in it and every route of it is served, and every
@@ -9,19 +9,18 @@ public enum OpenAPIDocument {
 
     /// Each operation's query parameters, by operationId (`$ref`s to shared parameters resolved).
     static let queryParameters: [String: Set<String>] = {
-        guard let document = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
-              let paths = document["paths"] as? [String: [String: Any]] else { return [:] }
-        let shared = (document["components"] as? [String: Any])?["parameters"] as? [String: [String: Any]] ?? [:]
+        guard let document = try? JSON.parse(bytes: bytes), case .object(let paths)? = document["paths"] else { return [:] }
+        let shared = document["components"]?["parameters"]
         var names: [String: Set<String>] = [:]
-        for operations in paths.values {
-            for case let operation as [String: Any] in operations.values {
-                guard let id = operation["operationId"] as? String else { continue }
+        for case .object(let operations) in paths.values {
+            for operation in operations.values {
+                guard let id = operation["operationId"]?.string else { continue }
                 var query = Set<String>()
-                for case var parameter as [String: Any] in operation["parameters"] as? [Any] ?? [] {
-                    if let reference = parameter["$ref"] as? String {
-                        parameter = shared[String(reference.split(separator: "/").last ?? "")] ?? [:]
+                for var parameter in operation["parameters"]?.array ?? [] {
+                    if let reference = parameter["$ref"]?.string {
+                        parameter = shared?[String(reference.split(separator: "/").last ?? "")] ?? .null
                     }
-                    if parameter["in"] as? String == "query", let name = parameter["name"] as? String { query.insert(name) }
+                    if parameter["in"]?.string == "query", let name = parameter["name"]?.string { query.insert(name) }
                 }
                 names[id] = query
             }
