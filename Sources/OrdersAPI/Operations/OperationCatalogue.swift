@@ -41,6 +41,7 @@ public struct OperationCatalogue: Sendable {
         entries = operations.map(Self.entry)
         byName = Dictionary(entries.map { ($0.name, $0) }) { first, _ in first }
         precondition(byName.count == entries.count, "two operations share a name")
+        precondition(Set(entries.map(\.route.description)).count == entries.count, "two operations share a method and path")
     }
 
     /// This catalogue and `operations` (a query of a projection added beside the standard ones).
