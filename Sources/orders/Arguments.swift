@@ -44,6 +44,8 @@ struct CommandSpec {
         "dead-letters": client(),
         "redrive": client(positional: 0...1),
         "health": client(),
+        "call": client(positional: 1...2),
+        "operations": CommandSpec(),
     ]
 }
 

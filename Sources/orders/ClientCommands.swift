@@ -6,6 +6,10 @@ import OrdersAPI
 enum ClientCommands {
     static func run(_ subcommand: String, _ arguments: Arguments) throws {
         let (op, parameters) = try request(for: subcommand, arguments)
+        // Every request names an operation of the server's catalogue, which the line protocol serves.
+        guard OperationCatalogue.standard.entry(named: op)?.onLineProtocol == true else {
+            throw UsageError("'\(op.prefix(40))' is no operation of the line protocol; `orders operations` lists them")
+        }
         let client = try connect(arguments)
         let result = try client.call(op, parameters)
         if arguments.flag("json") {
@@ -14,6 +18,13 @@ enum ClientCommands {
         } else {
             print(Render.human(op: op, result))
         }
+    }
+
+    /// `orders operations`: the catalogue, an operation a line (its name, HTTP method and path,
+    /// and whether the line protocol serves it).
+    static func listOperations() {
+        let rows = OperationCatalogue.standard.entries.map { [$0.name, $0.route.method, $0.route.template, $0.onLineProtocol ? "yes" : "no"] }
+        print(Render.table(["OPERATION", "HTTP", "PATH", "LINE PROTOCOL"], rows))
     }
 
     /// A client for `--server host:port` (or ORDERS_SERVER), with `--token` (or ORDERS_API_TOKEN).
@@ -91,6 +102,13 @@ enum ClientCommands {
             return ("redriveDeadLetters", arguments.positional.first.map { ["deadLetterId": $0] } ?? [:])
         case "health":
             return ("health", [:])
+        case "call":
+            // Any operation by its catalogue name, its fields as one JSON object.
+            let text = arguments.positional.count > 1 ? arguments.positional[1] : "{}"
+            guard let fields = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+                throw UsageError("call takes the request's fields as one JSON object, like '{\"orderId\":\"…\"}'")
+            }
+            return (try arguments.positional(0, "OPERATION"), fields)
         default:
             throw UsageError("unknown command '\(subcommand)'")
         }

@@ -42,6 +42,8 @@ let usage = """
       dead-letters                      events a projector gave up on, with the error
       redrive [DEAD_LETTER_ID]          apply dead-lettered events again (after fixing the cause)
       health
+      call OPERATION ['{"field":…}']  any operation of the line protocol by name, its fields as JSON
+      operations                        the API's catalogue: each operation, its HTTP route, its protocols
 
     Options for client commands:
       --json                 print the raw JSON result
@@ -67,6 +69,8 @@ do {
     let arguments = try Arguments(rest, spec: spec)
     if subcommand == "serve" {
         try await Serve.run(arguments)
+    } else if subcommand == "operations" {
+        ClientCommands.listOperations()
     } else if subcommand == "replay" {
         try ReplayCommand.run(arguments)
     } else {
