@@ -6,8 +6,6 @@ public struct OperationCatalogue: Sendable {
     public struct Entry: Sendable {
         public let name: String
         public let route: HTTPRoute
-        /// The operation itself (to build another catalogue from this one's).
-        public let type: any APIOperation.Type
         let http: @Sendable (HTTPCall, APIContext) async throws -> HTTPResponse
         /// nil: HTTP only.
         var line: (@Sendable (RequestFields, APIContext) async throws -> [UInt8])?
@@ -18,7 +16,6 @@ public struct OperationCatalogue: Sendable {
         init<Operation: APIOperation>(httpOnly operation: Operation.Type) {
             name = Operation.name
             route = Operation.route
-            type = operation
             http = { call, api in
                 let input = try Operation.input(http: call)
                 return try Operation.response(http: try await Operation.perform(input, api), to: input)
@@ -38,7 +35,13 @@ public struct OperationCatalogue: Sendable {
     private let byName: [String: Entry]
 
     public init(_ operations: [any APIOperation.Type]) {
-        entries = operations.map(Self.entry)
+        self.init(entries: operations.map(Self.entry))
+    }
+
+    /// From entries built with each operation's own type, so that the compiler specializes its
+    /// handlers (the standard catalogue's, on every request's path).
+    init(entries: [Entry]) {
+        self.entries = entries
         byName = Dictionary(entries.map { ($0.name, $0) }) { first, _ in first }
         precondition(byName.count == entries.count, "two operations share a name")
         precondition(Set(entries.map(\.route.description)).count == entries.count, "two operations share a method and path")
@@ -46,7 +49,7 @@ public struct OperationCatalogue: Sendable {
 
     /// This catalogue and `operations` (a query of a projection added beside the standard ones).
     public func adding(_ operations: [any APIOperation.Type]) -> OperationCatalogue {
-        OperationCatalogue(entries.map(\.type) + operations)
+        OperationCatalogue(entries: entries + operations.map(Self.entry))
     }
 
     public func entry(named name: String) -> Entry? { byName[name] }
@@ -58,13 +61,14 @@ public struct OperationCatalogue: Sendable {
 
     /// The service's operations: commands, queries of the read models, the operator's calls,
     /// and HTTP's probes, metrics and document.
-    public static let standard = OperationCatalogue([
-        CreateOrder.self, UpdateStatus.self, CancelOrder.self, DeleteOrder.self,
-        GetOrder.self, ListOrders.self, ListOrdersByStatus.self, ListOrdersByCustomer.self, SearchOrders.self,
-        GetSummary.self, GetTopCustomers.self,
-        GetOrderHistory.self, GetOrderAsOf.self, TakeSnapshot.self,
-        GetProjectionStatus.self, StartReplay.self, GetReplayStatus.self, CancelReplay.self,
-        ListDeadLetters.self, RedriveDeadLetters.self, GetHealth.self,
-        LiveProbe.self, ReadyProbe.self, ScrapeMetrics.self, GetOpenAPIDocument.self,
+    public static let standard = OperationCatalogue(entries: [
+        Entry(CreateOrder.self), Entry(UpdateStatus.self), Entry(CancelOrder.self), Entry(DeleteOrder.self),
+        Entry(GetOrder.self), Entry(ListOrders.self), Entry(ListOrdersByStatus.self), Entry(ListOrdersByCustomer.self),
+        Entry(SearchOrders.self), Entry(GetSummary.self), Entry(GetTopCustomers.self),
+        Entry(GetOrderHistory.self), Entry(GetOrderAsOf.self), Entry(TakeSnapshot.self),
+        Entry(GetProjectionStatus.self), Entry(StartReplay.self), Entry(GetReplayStatus.self), Entry(CancelReplay.self),
+        Entry(ListDeadLetters.self), Entry(RedriveDeadLetters.self), Entry(GetHealth.self),
+        Entry(httpOnly: LiveProbe.self), Entry(httpOnly: ReadyProbe.self), Entry(httpOnly: ScrapeMetrics.self),
+        Entry(httpOnly: GetOpenAPIDocument.self),
     ])
 }
