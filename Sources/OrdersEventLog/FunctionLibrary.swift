@@ -22,15 +22,21 @@ public enum FunctionLibrary {
         return value
     }()
 
-    /// Loads the library unless Redis holds a newer one; returns the version now loaded.
+    /// Loads the library on every primary (each master of a cluster) unless one holds a newer
+    /// one; returns the version now loaded.
     @discardableResult
     public static func ensureLoaded(on redis: RedisClient) async throws(EventStoreError) -> Int {
         do {
-            if let loaded = try await loadedVersion(on: redis), loaded > version {
-                throw EventStoreError.libraryMismatch(
-                    "Redis holds orders library v\(loaded), newer than this build's v\(version); refusing to replace it")
+            for reply in try await redis.sendToEveryPrimary(RedisCommand("FCALL_RO", "orders_version", 0)) {
+                if case .error(let message) = reply, !isMissing(message) { throw RedisError.server(message) }
+                if let loaded = reply.int, loaded > version {
+                    throw EventStoreError.libraryMismatch(
+                        "Redis holds orders library v\(loaded), newer than this build's v\(version); refusing to replace it")
+                }
             }
-            try await redis.send("FUNCTION", "LOAD", "REPLACE", source)
+            for reply in try await redis.sendToEveryPrimary(RedisCommand("FUNCTION", "LOAD", "REPLACE", source)) {
+                try reply.orThrow()
+            }
             return version
         } catch {
             throw EventStoreError.from(error)
@@ -38,7 +44,7 @@ public enum FunctionLibrary {
     }
 
     /// Sends one function call. When Redis no longer has the library (restarted empty, `FUNCTION
-    /// FLUSH`, a replica promoted without it), it loads the library again and retries once, as
+    /// FLUSH`, a replica promoted without it, a master added to a cluster), it loads the library again and retries once, as
     /// clients do on NOSCRIPT: the call did not run, so retrying is safe. If the library cannot
     /// be loaded, the call fails as `unavailable`.
     public static func call(_ command: RedisCommand, on redis: RedisClient) async throws -> RedisValue {
@@ -69,12 +75,18 @@ public enum FunctionLibrary {
 
     public static func isMissing(_ message: String) -> Bool { message.contains("Function not found") }
 
-    /// The version of the library loaded in Redis, or nil when none is.
+    /// The version of the library every primary holds (the lowest, on a cluster whose masters
+    /// differ), or nil when one holds none.
     public static func loadedVersion(on redis: RedisClient) async throws -> Int? {
-        do {
-            return try await redis.send("FCALL_RO", "orders_version", 0).int
-        } catch RedisError.server(let message) where message.contains("Function not found") {
-            return nil
+        var lowest: Int?
+        for reply in try await redis.sendToEveryPrimary(RedisCommand("FCALL_RO", "orders_version", 0)) {
+            if case .error(let message) = reply {
+                if isMissing(message) { return nil }
+                throw RedisError.server(message)
+            }
+            guard let loaded = reply.int else { return nil }
+            lowest = min(lowest ?? loaded, loaded)
         }
+        return lowest
     }
 }

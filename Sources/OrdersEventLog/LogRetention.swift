@@ -53,7 +53,12 @@ public struct LogRetention: Sendable {
 
     /// The oldest position the log must keep, or nil when nothing may be trimmed.
     public func trimPoint(now: Timestamp = .now()) async throws -> LogPosition? {
-        let groups = try await log.redis.send("XINFO", "GROUPS", log.keys.log)
+        let groups: RedisValue
+        do {
+            groups = try await log.redis.send("XINFO", "GROUPS", log.keys.log)
+        } catch RedisError.server(let message) where message.hasPrefix("ERR no such key") {
+            return nil  // a new store: no log yet, nothing to trim
+        }
         var names: [String] = []
         var oldest = LogPosition(atOrAfter: Timestamp(milliseconds: now.milliseconds - window.milliseconds))
         for group in groups.array ?? [] {

@@ -25,55 +25,57 @@ public struct RedisConfiguration: Sendable {
     }
 }
 
-/// Pipelined connections to one Redis, safe to share between any number of tasks.
+/// Pipelined connections to one Redis, or to a Redis Cluster, safe to share between any number
+/// of tasks.
 ///
-/// Two kinds, one interface:
-/// - on event loops (`init(_:on:)`, the service): one non-blocking connection per loop; a task
-///   running on a loop uses its loop's connection, and everything the loop's turn sends leaves in
-///   one write (`RedisLoopConnection`);
+/// Two kinds of connection, one interface:
+/// - on event loops (`init(_:on:)`, the service): one non-blocking connection per loop and node;
+///   a task running on a loop uses its loop's connection, and everything the loop's turn sends
+///   leaves in one write (`RedisLoopConnection`);
 /// - on lanes (`init(_:)`, the command-line tools, tests, operator work): `connections` blocking
-///   connections, each driven by a thread of its own that writes everything queued in one batch
-///   (`RedisLane`).
+///   connections per node, each driven by a thread of its own that writes everything queued in
+///   one batch (`RedisLane`).
 /// Either way concurrent calls share round trips, a call during an outage fails fast with
 /// `unavailable`, and calls succeed again once Redis is back.
+///
+/// The URL may name any node of a cluster: the first `MOVED` answer (or `primaries()`) makes the
+/// client read the slot map, and from then on every command goes to the master of its key's slot
+/// (`ClusterRouter`). On a single Redis nothing of that costs more than one atomic load a call.
 public final class RedisClient: Sendable {
     public let configuration: RedisConfiguration
-    private let backend: Backend
-    private let nextLane = Atomic<Int>(0)
-
-    private enum Backend: Sendable {
-        case lanes([RedisLane])
-        case loops(RedisLoopConnections)
-    }
+    private let kind: RedisNode.Kind
+    private let router: ClusterRouter
 
     /// Connections on lanes of their own (threads).
     public init(_ configuration: RedisConfiguration) {
         self.configuration = configuration
-        self.backend = .lanes((0..<configuration.connections).map {
-            RedisLane(configuration: configuration, name: "redis-lane-\($0)")
-        })
+        self.kind = .lanes
+        self.router = ClusterRouter(configuration, kind: .lanes)
     }
 
     /// One connection on each loop of `group` (made when first used there); `connections` is
     /// not used.
     public init(_ configuration: RedisConfiguration, on group: EventLoopGroup) {
         self.configuration = configuration
-        self.backend = .loops(RedisLoopConnections(group: group, configuration: configuration))
+        self.kind = .loops(group)
+        self.router = ClusterRouter(configuration, kind: .loops(group))
+    }
+
+    private init(_ configuration: RedisConfiguration, kind: RedisNode.Kind, knowing router: ClusterRouter) {
+        self.configuration = configuration
+        self.kind = kind
+        self.router = ClusterRouter(configuration, kind: kind, knowing: router)
     }
 
     /// A client of the same kind with connections of its own (and another command timeout, when
     /// given): blocking reads (`XREADGROUP … BLOCK`) must not hold up other commands, and a
-    /// `WATCH` must not be shared with other callers.
+    /// `WATCH` must not be shared with other callers. It starts with what this client knows of
+    /// the cluster.
     public func dedicated(commandTimeout: Duration? = nil) -> RedisClient {
         var configuration = self.configuration
         configuration.commandTimeout = commandTimeout ?? configuration.commandTimeout
-        switch backend {
-        case .lanes:
-            configuration.connections = 1
-            return RedisClient(configuration)
-        case .loops(let loops):
-            return RedisClient(configuration, on: loops.group)
-        }
+        if case .lanes = kind { configuration.connections = 1 }
+        return RedisClient(configuration, kind: kind, knowing: router)
     }
 
     public convenience init(url: RedisURL) {
@@ -85,7 +87,7 @@ public final class RedisClient: Sendable {
     /// Runs one command. An error reply throws `RedisError.server`.
     @discardableResult
     public func send(_ command: RedisCommand) async throws -> RedisValue {
-        try await submit([command])[0].orThrow()
+        try await router.submit([command])[0].orThrow()
     }
 
     @discardableResult
@@ -96,27 +98,32 @@ public final class RedisClient: Sendable {
     /// Runs commands back to back on one connection in one round trip and returns every reply in
     /// order, error replies included (as `.error` values): one failing command does not hide the
     /// others' results. Commands of one call are never interleaved with other callers', so a
-    /// `MULTI … EXEC` sequence may be sent as one pipeline.
+    /// `MULTI … EXEC` sequence may be sent as one pipeline. On a cluster a pipeline without
+    /// `MULTI` is split by node (each node's part still in one round trip); one with `MULTI`
+    /// goes whole to the node of its first key.
     public func pipeline(_ commands: [RedisCommand]) async throws -> [RedisValue] {
         guard !commands.isEmpty else { return [] }
-        return try await submit(commands)
+        return try await router.submit(commands)
     }
+
+    /// The servers that take writes: the cluster's masters, or the one Redis of the URL. Reads the
+    /// slot map when the client does not know yet whether it talks to a cluster.
+    public func primaries() async throws -> [ClusterNode] {
+        try await router.primaries()
+    }
+
+    /// Runs `command` on every primary (loading functions, flushing a test store, summing
+    /// `INFO`), in the order of `primaries()`, and returns each one's reply, error replies
+    /// included: one node's refusal does not hide what the others answered.
+    public func sendToEveryPrimary(_ command: RedisCommand) async throws -> [RedisValue] {
+        try await router.onEveryPrimary(command)
+    }
+
+    /// True once the client knows it talks to a cluster.
+    public var isCluster: Bool { router.isCluster }
 
     /// Fails queued calls with `closed` and ends the lanes' threads or the loops' connections.
     public func close() {
-        switch backend {
-        case .lanes(let lanes): for lane in lanes { lane.close() }
-        case .loops(let loops): loops.close()
-        }
-    }
-
-    private func submit(_ commands: [RedisCommand]) async throws -> [RedisValue] {
-        switch backend {
-        case .lanes(let lanes):
-            let index = nextLane.wrappingAdd(1, ordering: .relaxed).oldValue
-            return try await lanes[(index & Int.max) % lanes.count].submit(commands)
-        case .loops(let loops):
-            return try await loops.submit(commands)
-        }
+        router.close()
     }
 }

@@ -28,6 +28,27 @@ public enum TestRedis {
         return try RedisURL(text)
     }
 
+    /// The Redis Cluster of `Scripts/test` (`ORDERS_TEST_CLUSTER_URL`, any node of it; started by
+    /// `Scripts/cluster-up`): tests of the cluster path run when it is set, and always under
+    /// `CI=true`, where a missing cluster fails them.
+    public static let clusterVariable = "ORDERS_TEST_CLUSTER_URL"
+
+    public static var shouldRunOnCluster: Bool {
+        let env = ProcessInfo.processInfo.environment
+        return env[clusterVariable] != nil || env["CI"] == "true"
+    }
+
+    public struct MissingCluster: Error, CustomStringConvertible {
+        public var description: String {
+            "\(TestRedis.clusterVariable) is not set: run the tests through Scripts/test, which starts a cluster"
+        }
+    }
+
+    public static func clusterURL() throws -> RedisURL {
+        guard let text = ProcessInfo.processInfo.environment[clusterVariable] else { throw MissingCluster() }
+        return try RedisURL(text)
+    }
+
     /// A fresh namespace per test, so tests running in parallel on one Redis never share keys.
     public static func uniqueNamespace(_ label: String = "test") -> String {
         "\(label)-\(UUID().uuidString.prefix(8).lowercased())"

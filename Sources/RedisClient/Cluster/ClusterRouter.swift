@@ -1,0 +1,251 @@
+import Synchronization
+
+/// Sends each call to the right server: the one Redis of the URL, or on a cluster the master of
+/// the slot of the call's key, following the cluster when slots move.
+///
+/// - A client starts by talking to the URL's server. Only a cluster answers `MOVED`; the first
+///   one makes the router read the slot map (`CLUSTER SLOTS`) and route from then on.
+/// - `MOVED`: the slot lives elsewhere now. The map takes the new owner at once (and is read
+///   again, at most once a second) and the command goes there.
+/// - `ASK`: the slot is being moved and this key already went. The command goes to the new node
+///   once, behind `ASKING`; the map stays as it is until the move ends with `MOVED`.
+/// - `TRYAGAIN`: a multi-key call whose keys are split between the two nodes for a moment; it is
+///   sent again after a short pause, until the command timeout.
+/// Nothing of a redirected or refused command ran, so sending it again neither loses nor doubles.
+/// One exception: a `MULTI … EXEC` from a client that used `WATCH` in an earlier call is not
+/// sent elsewhere (the `WATCH` stayed with the old node, and the transaction's safety with it);
+/// its replies come back as Redis gave them, and the caller's next attempt finds the new node.
+final class ClusterRouter: Sendable {
+    private let configuration: RedisConfiguration
+    private let kind: RedisNode.Kind
+    private let seed: RedisNode
+    private let seedAddress: ClusterNode
+    /// Set once the map was read: every call is routed by slot from then on.
+    private let clustered = Atomic<Bool>(false)
+    /// Set once this client sent a `WATCH` (see the exception above).
+    private let hasWatched = Atomic<Bool>(false)
+    private let state: Mutex<State>
+
+    private struct State: Sendable {
+        var map: ClusterMap?
+        /// Asked, and the URL's server is not a cluster.
+        var standalone = false
+        var nodes: [ClusterNode: RedisNode] = [:]
+        var lastRefresh: ContinuousClock.Instant?
+        var closed = false
+    }
+
+    /// Longest run of redirections one call follows before its last answer is handed back.
+    private static let maxResends = 32
+    /// A full read of the slot map after a `MOVED` is done at most this often.
+    private static let refreshInterval = Duration.seconds(1)
+
+    init(_ configuration: RedisConfiguration, kind: RedisNode.Kind, knowing other: ClusterRouter? = nil) {
+        self.configuration = configuration
+        self.kind = kind
+        self.seed = RedisNode(configuration, kind: kind)
+        let host = configuration.url.host
+        self.seedAddress = ClusterNode(host: host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host,
+                                       port: configuration.url.port)
+        var state = State()
+        if let other {
+            let known = other.state.withLock { ($0.map, $0.standalone) }
+            state.map = known.0
+            state.standalone = known.1
+        }
+        self.state = Mutex(state)
+        clustered.store(state.map != nil, ordering: .relaxed)
+    }
+
+    var isCluster: Bool { clustered.load(ordering: .relaxed) }
+
+    func submit(_ commands: [RedisCommand]) async throws -> [RedisValue] {
+        if !hasWatched.load(ordering: .relaxed) && commands.contains(where: \.isWatch) {
+            hasWatched.store(true, ordering: .relaxed)
+        }
+        guard clustered.load(ordering: .relaxed) else {
+            let replies = try await seed.submit(commands)
+            // A single Redis never redirects: the common case costs this one scan of the replies.
+            guard replies.contains(where: \.asksToResend) else { return replies }
+            if !isCluster, replies.contains(where: { Redirection($0, defaultHost: seedAddress.host) != nil }) {
+                try await refresh()
+            }
+            return try await resend(commands, replies, sentTo: seedAddress)
+        }
+        if commands.count == 1 || commands.contains(where: \.isMulti) {
+            let target = node(for: commands)
+            let replies = try await connection(to: target).submit(commands)
+            guard replies.contains(where: \.asksToResend) else { return replies }
+            return try await resend(commands, replies, sentTo: target)
+        }
+        return try await split(commands)
+    }
+
+    func primaries() async throws -> [ClusterNode] {
+        if let known = knownPrimaries() { return known }
+        try await refresh()
+        return knownPrimaries() ?? [seedAddress]
+    }
+
+    func onEveryPrimary(_ command: RedisCommand) async throws -> [RedisValue] {
+        var replies: [RedisValue] = []
+        for node in try await primaries() {
+            replies.append(try await connection(to: node).submit([command])[0])
+        }
+        return replies
+    }
+
+    func close() {
+        let nodes = state.withLock { state in
+            state.closed = true
+            defer { state.nodes = [:] }
+            return Array(state.nodes.values)
+        }
+        seed.close()
+        for node in nodes { node.close() }
+    }
+
+    // MARK: - Routing
+
+    /// The master of the first key's slot; the URL's server for a call without a key.
+    private func node(for commands: [RedisCommand]) -> ClusterNode {
+        guard let slot = commands.lazy.compactMap(\.slot).first else { return seedAddress }
+        return state.withLock { $0.map?.master(of: slot) } ?? seedAddress
+    }
+
+    /// A pipeline without `MULTI` on a cluster: each node gets its commands in one round trip,
+    /// all nodes at once, and the replies come back in the pipeline's order.
+    private func split(_ commands: [RedisCommand]) async throws -> [RedisValue] {
+        var groups: [ClusterNode: [Int]] = [:]
+        var previous: ClusterNode?
+        for (index, command) in commands.enumerated() {
+            // A command without a key goes with the one before it (or the first keyed one).
+            let target: ClusterNode
+            if command.slot != nil { target = node(for: [command]) } else {
+                target = previous ?? node(for: commands)
+            }
+            previous = target
+            groups[target, default: []].append(index)
+        }
+        var replies = [RedisValue](repeating: .null, count: commands.count)
+        if groups.count == 1, let (target, _) = groups.first {
+            replies = try await connection(to: target).submit(commands)
+        } else {
+            let connections = try groups.map { (try connection(to: $0.key), $0.value) }
+            try await withThrowingTaskGroup(of: ([Int], [RedisValue]).self) { group in
+                for (connection, indices) in connections {
+                    group.addTask { (indices, try await connection.submit(indices.map { commands[$0] })) }
+                }
+                for try await (indices, answers) in group {
+                    for (index, answer) in zip(indices, answers) { replies[index] = answer }
+                }
+            }
+        }
+        for index in replies.indices where replies[index].asksToResend {
+            let target = node(for: [commands[index]])
+            replies[index] = try await resend([commands[index]], [replies[index]], sentTo: target)[0]
+        }
+        return replies
+    }
+
+    /// Sends `commands` (one command, or one transaction) again for as long as the answer asks
+    /// for it, within the command timeout and `maxResends`; hands back the last answer.
+    private func resend(_ commands: [RedisCommand], _ replies: [RedisValue], sentTo first: ClusterNode) async throws -> [RedisValue] {
+        let isTransaction = commands.contains(where: \.isMulti)
+        if isTransaction && hasWatched.load(ordering: .relaxed) && !commands.contains(where: \.isWatch) {
+            try await learn(from: replies, sentTo: first)
+            return replies
+        }
+        var replies = replies
+        var target = first
+        var pause = Duration.milliseconds(5)
+        let deadline = ContinuousClock.now + configuration.commandTimeout
+        for _ in 0..<Self.maxResends {
+            guard replies.contains(where: \.asksToResend), ContinuousClock.now < deadline else { return replies }
+            let redirection = replies.lazy.compactMap { Redirection($0, defaultHost: target.host) }.first
+            switch redirection?.kind {
+            case .moved?:
+                try await learn(from: replies, sentTo: target)
+                target = redirection!.node
+                replies = try await connection(to: target).submit(commands)
+            case .ask?:
+                target = redirection!.node
+                replies = Array(try await connection(to: target).submit([RedisCommand("ASKING")] + commands).dropFirst())
+            case nil:
+                // TRYAGAIN: the keys are in flight between two nodes; ask the slot's owner again.
+                try await Task.sleep(for: pause)
+                pause = min(pause * 2, .milliseconds(100))
+                target = node(for: commands)
+                replies = try await connection(to: target).submit(commands)
+            }
+        }
+        return replies
+    }
+
+    // MARK: - The map
+
+    /// Takes in the `MOVED` answers among `replies`, and reads the whole map again when it is
+    /// older than `refreshInterval`.
+    private func learn(from replies: [RedisValue], sentTo node: ClusterNode) async throws {
+        let moves = replies.compactMap { Redirection($0, defaultHost: node.host) }.filter { $0.kind == .moved }
+        guard !moves.isEmpty else { return }
+        let stale = state.withLock { state -> Bool in
+            for move in moves { state.map?.assign(move.slot, to: move.node) }
+            guard let last = state.lastRefresh else { return true }
+            return ContinuousClock.now - last >= Self.refreshInterval
+        }
+        if stale { try await refresh() }
+    }
+
+    private func knownPrimaries() -> [ClusterNode]? {
+        state.withLock { state in
+            if let map = state.map { return map.masters }
+            return state.standalone ? [seedAddress] : nil
+        }
+    }
+
+    /// Reads `CLUSTER SLOTS` from the URL's server, or else from a known master. A server that
+    /// is not a cluster answers with an error: the client then stays with it.
+    private func refresh() async throws {
+        let known = state.withLock { $0.map?.masters ?? [] }
+        var lastError: (any Error)?
+        for node in [seedAddress] + known.filter({ $0 != seedAddress }) {
+            do {
+                let reply = try await connection(to: node).submit([RedisCommand("CLUSTER", "SLOTS")])[0]
+                if case .error = reply {
+                    if node == seedAddress && known.isEmpty {
+                        state.withLock { $0.standalone = true; $0.lastRefresh = .now }
+                        return
+                    }
+                    continue
+                }
+                guard let map = ClusterMap(slots: reply, defaultHost: node.host) else { continue }
+                state.withLock { state in
+                    state.map = map
+                    state.standalone = false
+                    state.lastRefresh = .now
+                }
+                clustered.store(true, ordering: .relaxed)
+                return
+            } catch {
+                lastError = error
+            }
+        }
+        if let lastError { throw lastError }
+    }
+
+    /// The connections to `node`, made when first needed, with the URL's login.
+    private func connection(to node: ClusterNode) throws(RedisError) -> RedisNode {
+        if node == seedAddress { return seed }
+        return try state.withLock { state throws(RedisError) -> RedisNode in
+            guard !state.closed else { throw .closed }
+            if let existing = state.nodes[node] { return existing }
+            var configuration = self.configuration
+            configuration.url.host = node.host.contains(":") ? "[\(node.host)]" : node.host
+            configuration.url.port = node.port
+            let made = RedisNode(configuration, kind: kind)
+            state.nodes[node] = made
+            return made
+        }
+    }
+}
