@@ -70,10 +70,20 @@ public final class EventLog: Sendable {
 
     /// One step of a walk over every order that has a stream: the ids in one SCAN batch and the
     /// cursor to go on from ("0" when the walk is over). Like SCAN, a walk may name an order twice.
+    /// On a cluster whose slot for these keys moved to another master mid-walk, the walk starts
+    /// over there (the old cursor means nothing on the new node): more orders named twice, none
+    /// missed.
     public func orderStreams(from cursor: String, count: Int = 1000) async throws(EventStoreError) -> (next: String, orderIds: [String]) {
         let reply: RedisValue
+        func scan(_ cursor: String) async throws -> RedisValue {
+            try await redis.send("SCAN", cursor, "MATCH", keys.prefix + "stream:*", "COUNT", count, "TYPE", "stream")
+        }
         do {
-            reply = try await redis.send("SCAN", cursor, "MATCH", keys.prefix + "stream:*", "COUNT", count, "TYPE", "stream")
+            do {
+                reply = try await scan(cursor)
+            } catch RedisError.scanInterrupted {
+                reply = try await scan("0")
+            }
         } catch {
             throw EventStoreError.from(error)
         }

@@ -56,7 +56,7 @@ public enum EventStoreError: Error, Sendable, Equatable, CustomStringConvertible
             if message.hasPrefix("LIBRARY_OUTDATED") { return .libraryMismatch(message) }
             if message.hasPrefix("INVALID_APPEND") { return .invalidAppend(message) }
             return .redis(message)
-        case .unavailable, .closed, .invalidURL:
+        case .unavailable, .closed, .invalidURL, .scanInterrupted:
             return .unavailable(error.description, outcomeUnknown: false)
         case .connectionLost, .timeout:
             return .unavailable(error.description, outcomeUnknown: true)

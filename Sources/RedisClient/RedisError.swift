@@ -14,6 +14,9 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidURL(String)
     /// The client was closed before the command could run.
     case closed
+    /// A `SCAN` walk's slot moved to another node of the cluster since the walk began: its
+    /// cursor means nothing there. Start the walk again from cursor 0 (it may name keys twice).
+    case scanInterrupted(slot: Int)
 
     public var description: String {
         switch self {
@@ -23,6 +26,7 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         case .timeout(let url, let ms): return "Redis at \(url) did not answer within \(ms) ms"
         case .invalidURL(let reason): return "invalid Redis URL: \(reason)"
         case .closed: return "the Redis client is closed"
+        case .scanInterrupted(let slot): return "slot \(slot) moved to another node during a SCAN walk; start it again"
         }
     }
 

@@ -165,7 +165,7 @@ enum Serve {
         case .server: return error.isServerUnavailable
         case .unavailable: return !error.isRefusedAccess
         case .connectionLost, .timeout: return true
-        case .invalidURL, .closed: return false
+        case .invalidURL, .closed, .scanInterrupted: return false
         }
     }
 }

@@ -50,6 +50,33 @@ struct RedisClusterTests {
         #expect(pings == [.status("PONG"), .status("PONG"), .status("PONG")])
     }
 
+    /// SCAN is never redirected (a node scans what it holds): a walk over one hash tag must
+    /// reach the tag's master even when it is a new client's first command, sent to another node.
+    @Test(arguments: ClientKind.allCases)
+    func aScanOfOneTagReachesItsMaster(kind: ClientKind) async throws {
+        let writer = try makeClient(kind)
+        defer { writer.close() }
+        let keys = (0..<20).map { "\(prefix)-scan:{\(kind)}:\($0)" }
+        for key in keys { try await writer.send("SET", key, "v") }
+        let slot = HashSlot.of(keys[0])
+        let primaries = try await writer.primaries()
+        let owner = try await ownerOf(slot, asking: primaries[0])
+        var url = try TestRedis.clusterURL()
+        let other = primaries.first { $0 != owner }!
+        url.host = other.host
+        url.port = other.port
+        let fresh = kind.client(RedisConfiguration(url: url, connections: 1, commandTimeout: TestRedis.commandTimeout))
+        defer { fresh.close() }
+        var found: Set<String> = []
+        var cursor = "0"
+        repeat {
+            let reply = try await fresh.send("SCAN", cursor, "MATCH", "\(prefix)-scan:{\(kind)}:*", "COUNT", 100)
+            cursor = reply.array?[0].string ?? "0"
+            found.formUnion((reply.array?[1].array ?? []).compactMap(\.string))
+        } while cursor != "0"
+        #expect(found == Set(keys))
+    }
+
     @Test(arguments: ClientKind.allCases)
     func transactionsRunWholeOnTheirTagsNode(kind: ClientKind) async throws {
         let client = try makeClient(kind)
@@ -109,6 +136,19 @@ struct RedisClusterTests {
         #expect(try await client.send("GET", stays).string == "s")
         try await client.send("SET", stays, "s2")
         #expect(try await to.send("GET", stays).string == "s2")
+    }
+
+    /// The soak's suite 9, small: the service on the cluster while `redis-cli --cluster reshard`
+    /// moves the store's slot to another master and on to a third, under a load with command-id
+    /// retries; nothing lost or doubled, read models equal a rebuild. In this suite, not beside
+    /// it: a reshard refuses to start while another test holds a slot half-moved.
+    @Test func theServiceSurvivesLiveResharding() async throws {
+        let binary = ServiceProcess.binary(besides: CommandLine.arguments[0])
+        #expect(FileManager.default.isExecutableFile(atPath: binary), "the orders binary is built beside the tests")
+        let environment = SoakEnvironment(binary: binary, url: try TestRedis.clusterURL(), isCluster: true)
+        let report = try await ReshardSuite(workers: 4, commands: 600, moves: 2, duration: .seconds(120)).run(environment)
+        #expect(report.passed, "\(SuiteReport.table([report]))")
+        #expect(report.acknowledged == report.sent && report.sent > 0)
     }
 
     /// The master that serves `slot`, as `CLUSTER SLOTS` of `node` says.

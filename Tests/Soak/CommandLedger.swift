@@ -17,7 +17,17 @@ public final class CommandLedger: Sendable {
     /// conflict version…), kept for the report.
     private let problems = Mutex<[String]>([])
 
+    /// Attempts answered `unavailable` (sent again with the same command id), and attempts that
+    /// got no answer at all (connection gone or timed out).
+    private let retries = Mutex<(unavailable: Int, unanswered: Int)>((0, 0))
+
     public init() {}
+
+    public func retried(unavailable: Bool) {
+        retries.withLock { if unavailable { $0.unavailable += 1 } else { $0.unanswered += 1 } }
+    }
+
+    public var retriedAttempts: (unavailable: Int, unanswered: Int) { retries.withLock { $0 } }
 
     public func record(_ commandId: String, _ outcome: Outcome) {
         outcomes.withLock { $0[commandId] = outcome }

@@ -97,7 +97,10 @@ public struct LoadGenerator: Sendable {
                 // An internal error says nothing of whether it was written: retrying the same
                 // command id finds out. Any other code is a refusal of a request we made valid.
                 if failure.code != .internal { return (.refused(failure.code.rawValue), nil) }
+            } catch is OrdersClient.Failure {
+                ledger.retried(unavailable: true) // sent again below with the same command id
             } catch {
+                ledger.retried(unavailable: false)
                 clients[port] = nil // the connection is gone (service killed) or timed out
             }
             usleep(20_000)

@@ -64,3 +64,10 @@ extension InstancesSuite: SoakSuite {}
 extension ContentionSuite: SoakSuite {}
 extension HostileInputSuite: SoakSuite {}
 extension RebuildUnderQueriesSuite: SoakSuite {}
+extension ReshardSuite: SoakSuite {}
+
+/// A suite that cannot go on: its message goes into the report.
+struct SoakFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

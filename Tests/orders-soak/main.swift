@@ -1,9 +1,11 @@
 import Foundation
 import Soak
+import RedisClient
 
 /// The reliability suites, full size, against a private redis-server and the `orders` binary
 /// built beside this one. Usage:
-///   orders-soak [--suites 1,2,3,4,5,6,7,8] [--small]
+///   orders-soak [--suites 1,2,3,4,5,6,7,8,9] [--small] [--cluster redis://HOST:PORT]
+/// Suite 9 moves slots of the Redis Cluster given by `--cluster` (Scripts/soak starts one).
 /// Prints one table (sent, acknowledged, lost, duplicated, crashes survived, bad inputs, rebuild
 /// equal) and exits non-zero if any suite failed. Bounded: every suite has a duration cap, and a
 /// suite that would start after `budget` is reported as not run.
@@ -12,7 +14,7 @@ func option(_ name: String) -> String? {
     guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
     return arguments[index + 1]
 }
-let chosen = Set((option("--suites") ?? "1,2,3,4,5,6,7,8").split(separator: ",").compactMap { Int($0) })
+let chosen = Set((option("--suites") ?? "1,2,3,4,5,6,7,8,9").split(separator: ",").compactMap { Int($0) })
 let small = arguments.contains("--small")
 let budget = Duration.seconds(Int(option("--budget-seconds") ?? "") ?? 540)
 
@@ -23,7 +25,8 @@ guard FileManager.default.isExecutableFile(atPath: binary) else {
 }
 let redis = try RedisServerProcess(arguments: ["--appendfsync", "always"])
 try redis.start()
-let environment = SoakEnvironment(binary: binary, redisServer: redis)
+let cluster = try option("--cluster").map { try RedisURL($0) }
+let environment = SoakEnvironment(binary: binary, redisServer: redis, cluster: cluster)
 let started = ContinuousClock.now
 
 let suites: [(Int, String, any SoakSuite)] = [
@@ -35,6 +38,7 @@ let suites: [(Int, String, any SoakSuite)] = [
     (6, "6 rebuild under queries", small ? RebuildUnderQueriesSuite(orders: 500) : RebuildUnderQueriesSuite()),
     (7, "7 metrics scraped", small ? MetricsSuite(workers: 4, commands: 400, duration: .seconds(30)) : MetricsSuite()),
     (8, "8 OpenAPI fuzzer", small ? OpenAPIFuzzSuite(requests: 500) : OpenAPIFuzzSuite()),
+    (9, "9 cluster resharding", small ? ReshardSuite(workers: 4, commands: 800, moves: 2, duration: .seconds(60)) : ReshardSuite()),
 ]
 var reports: [SuiteReport] = []
 for (number, name, suite) in suites where chosen.contains(number) {

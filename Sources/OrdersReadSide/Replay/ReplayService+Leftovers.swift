@@ -79,11 +79,18 @@ extension ReplayService {
                                                     ProjectionMonitor.group(view.projection, generation: view.generation))
         if destroyed?.int == 1 { try await Task.sleep(for: dropGrace) }
         var cursor = "0"
-        repeat {
-            let reply = try await log.redis.send("SCAN", cursor, "MATCH", view.prefix + "*", "COUNT", 1000)
+        while true {
+            let reply: RedisValue
+            do {
+                reply = try await log.redis.send("SCAN", cursor, "MATCH", view.prefix + "*", "COUNT", 1000)
+            } catch RedisError.scanInterrupted {
+                cursor = "0" // the slot moved to another master: scan there from the start
+                continue
+            }
             cursor = reply.array?.first?.string ?? "0"
             let keys = (reply.array?.dropFirst().first?.array ?? []).compactMap(\.string)
             if !keys.isEmpty { try await log.redis.send(RedisCommand("UNLINK", keys)) }
-        } while cursor != "0"
+            if cursor == "0" { return }
+        }
     }
 }

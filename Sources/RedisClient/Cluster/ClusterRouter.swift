@@ -22,6 +22,8 @@ final class ClusterRouter: Sendable {
     private let seedAddress: ClusterNode
     /// Set once the map was read: every call is routed by slot from then on.
     private let clustered = Atomic<Bool>(false)
+    /// Set once `CLUSTER SLOTS` was refused: the URL's server is a single Redis.
+    private let standalone = Atomic<Bool>(false)
     /// Set once this client sent a `WATCH` (see the exception above).
     private let hasWatched = Atomic<Bool>(false)
     private let state: Mutex<State>
@@ -55,6 +57,7 @@ final class ClusterRouter: Sendable {
         }
         self.state = Mutex(state)
         clustered.store(state.map != nil, ordering: .relaxed)
+        standalone.store(state.standalone, ordering: .relaxed)
     }
 
     var isCluster: Bool { clustered.load(ordering: .relaxed) }
@@ -62,6 +65,11 @@ final class ClusterRouter: Sendable {
     func submit(_ commands: [RedisCommand]) async throws -> [RedisValue] {
         if !hasWatched.load(ordering: .relaxed) && commands.contains(where: \.isWatch) {
             hasWatched.store(true, ordering: .relaxed)
+        }
+        if !clustered.load(ordering: .relaxed) && !standalone.load(ordering: .relaxed) && commands.contains(where: \.isScan) {
+            // SCAN is never redirected: a node scans what it holds. Find out what the URL names first.
+            try await refresh()
+            if clustered.load(ordering: .relaxed) { return try await submit(commands) }
         }
         guard clustered.load(ordering: .relaxed) else {
             let replies = try await seed.submit(commands)
@@ -71,6 +79,9 @@ final class ClusterRouter: Sendable {
                 try await refresh()
             }
             return try await resend(commands, replies, sentTo: seedAddress)
+        }
+        if commands.count == 1, commands[0].isScan, let key = commands[0].routingKey {
+            return [try await scan(commands[0], probing: key)]
         }
         if commands.count == 1 || commands.contains(where: \.isMulti) {
             let target = node(for: commands)
@@ -182,6 +193,37 @@ final class ClusterRouter: Sendable {
         return replies
     }
 
+    /// A `SCAN … MATCH` of one hash tag: `SCAN` is not redirected (a node scans what it has), so
+    /// it goes behind a probe of the tag's slot (`EXISTS` of the pattern, a key nobody has) that
+    /// is. The probe answers `MOVED` when the map is stale, `ASK` while the slot is being moved.
+    /// A walk that has begun (cursor not 0) and meets either cannot go on: its cursor belongs to
+    /// the old node (`scanInterrupted`; the caller starts again). A walk beginning waits for a
+    /// move to end (within the command timeout) and scans the slot's new owner.
+    private func scan(_ command: RedisCommand, probing key: [UInt8]) async throws -> RedisValue {
+        let begins = command.arguments.count > 1 && command.arguments[1] == Array("0".utf8)
+        let probe = RedisCommand("EXISTS", key)
+        let slot = HashSlot.of(key)
+        var pause = Duration.milliseconds(5)
+        let deadline = ContinuousClock.now + configuration.commandTimeout
+        while true {
+            let target = node(for: [command])
+            let replies = try await connection(to: target).submit([probe, command])
+            guard let redirection = Redirection(replies[0], defaultHost: target.host) else { return replies[1] }
+            guard begins else {
+                try await learn(from: [replies[0]], sentTo: target)
+                throw RedisError.scanInterrupted(slot: slot)
+            }
+            switch redirection.kind {
+            case .moved:
+                try await learn(from: [replies[0]], sentTo: target)
+            case .ask:
+                guard ContinuousClock.now < deadline else { return replies[0] }
+                try await Task.sleep(for: pause)
+                pause = min(pause * 2, .milliseconds(100))
+            }
+        }
+    }
+
     // MARK: - The map
 
     /// Takes in the `MOVED` answers among `replies`, and reads the whole map again when it is
@@ -215,6 +257,7 @@ final class ClusterRouter: Sendable {
                 if case .error = reply {
                     if node == seedAddress && known.isEmpty {
                         state.withLock { $0.standalone = true; $0.lastRefresh = .now }
+                        standalone.store(true, ordering: .relaxed)
                         return
                     }
                     continue
@@ -225,6 +268,7 @@ final class ClusterRouter: Sendable {
                     state.standalone = false
                     state.lastRefresh = .now
                 }
+                standalone.store(false, ordering: .relaxed)
                 clustered.store(true, ordering: .relaxed)
                 return
             } catch {

@@ -56,6 +56,7 @@ extension RedisCommand {
     var isMulti: Bool { Self.hasName(resp, "MULTI") }
     var isExec: Bool { Self.hasName(resp, "EXEC") }
     var isWatch: Bool { Self.hasName(resp, "WATCH") }
+    var isScan: Bool { Self.hasName(resp, "SCAN") }
 
     /// Compares the encoded name (`*n\r\n$len\r\nNAME\r\n`) without decoding the arguments.
     private static func hasName(_ resp: [UInt8], _ name: StaticString) -> Bool {

@@ -31,6 +31,22 @@ public struct ChildProcess: Sendable {
         return waitpid(pid, &status, WNOHANG) == 0
     }
 
+    /// Runs `arguments` to its end (or kills it after `limit`) and returns its exit code.
+    public static func run(_ arguments: [String], log: URL, within limit: Duration) async throws -> Int32 {
+        let child = try spawn(arguments, log: log)
+        let deadline = ContinuousClock.now + limit
+        while true {
+            var status: Int32 = 0
+            if waitpid(child.pid, &status, WNOHANG) == child.pid {
+                let terminatedBy = status & 0x7f
+                return terminatedBy == 0 ? (status >> 8) & 0xff : 128 + terminatedBy
+            }
+            if ContinuousClock.now >= deadline { return child.stop() }
+            // Polling a child's exit: waitpid has no async form.
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     /// Sends `signal` and waits until the process has exited; returns its exit code, or 128 plus
     /// the signal that ended it.
     @discardableResult
