@@ -1,7 +1,8 @@
 import OrdersDomain
-/// Every Redis key the service uses, in one place. All keys start with the namespace, and all
-/// keys that one atomic call touches share one hash tag (`{0}`, the partition), so the same calls
-/// can later run on Redis Cluster with more partitions.
+/// The keys of one partition of a store, in one place. All keys start with the namespace, and
+/// every key of a partition carries the partition's hash tag (`{0}` for a store of one partition;
+/// `StoreLayout` picks the tags of a store of more), so every atomic call touches one slot of a
+/// Redis Cluster.
 ///
 ///     orders:{0}:stream:<orderId>     stream  one order's events, oldest first
 ///     orders:{0}:log                  stream  every event of the partition in commit order
@@ -14,11 +15,19 @@ import OrdersDomain
 public struct KeySchema: Sendable, Hashable {
     public let namespace: String
     public let partition: Int
+    /// The hash tag of the partition's keys (the text between the braces).
+    public let tag: String
+    /// What every key of the partition starts with: `<namespace>:{<tag>}:`.
+    public let prefix: String
 
-    public init(namespace: String = "orders", partition: Int = 0) {
+    /// The keys of partition 0 of a store of one partition (tag `0`), or of any partition with
+    /// the tag its `StoreLayout` chose.
+    public init(namespace: String = "orders", partition: Int = 0, tag: String? = nil) {
         precondition(KeySchema.isValidNamespace(namespace), "invalid namespace \(namespace)")
         self.namespace = namespace
         self.partition = partition
+        self.tag = tag ?? String(partition)
+        self.prefix = "\(namespace):{\(self.tag)}:"
     }
 
     /// Letters, digits, '-', '_' and '.': readable in redis-cli and free of the ':' and '{'
@@ -26,9 +35,6 @@ public struct KeySchema: Sendable, Hashable {
     public static func isValidNamespace(_ text: String) -> Bool {
         !text.isEmpty && text.count <= 64 && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
     }
-
-    /// What every key of the partition starts with: `<namespace>:{<partition>}:`.
-    public var prefix: String { "\(namespace):{\(partition)}:" }
 
     public var log: String { prefix + "log" }
     public func stream(_ orderId: String) -> String { prefix + "stream:" + orderId }
@@ -41,9 +47,15 @@ public struct KeySchema: Sendable, Hashable {
 
     /// FNV-1a of the id's bytes, folded to a bucket: spreads random and sequential ids alike.
     static func bucket(of commandId: String) -> Int {
+        Int(fnv1a(commandId) % UInt32(commandBuckets))
+    }
+
+    /// 32-bit FNV-1a of the text's UTF-8 bytes: cheap, and stable across builds and machines
+    /// (Swift's `hashValue` is seeded per process), so it can place data.
+    static func fnv1a(_ text: String) -> UInt32 {
         var hash: UInt32 = 2_166_136_261
-        for byte in commandId.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
-        return Int(hash % UInt32(commandBuckets))
+        for byte in text.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        return hash
     }
 
     /// Three hex digits: `orders:{0}:commands:0a7`.

@@ -6,14 +6,17 @@ import RedisClient
 /// (the write side to decide, the read side to replay one order or answer as-of queries).
 ///
 /// A snapshot is the aggregate's state at a version, stored in `orders:{0}:snapshot:<orderId>`
-/// with its schema and log position. Loading starts from the snapshot when its schema matches
+/// (in the order's partition, like its stream) with its schema and log position. Loading starts from the snapshot when its schema matches
 /// this build's and folds only the events after it; a snapshot of another schema is ignored and
 /// replaced. Snapshots are written outside the append's atomic call: losing one costs a longer
 /// fold, never correctness.
 public struct OrderLoader: Sendable {
-    public let log: EventLog
+    public let logs: StoreLogs
 
-    public init(log: EventLog) { self.log = log }
+    public init(logs: StoreLogs) { self.logs = logs }
+
+    /// A loader of a store of one partition.
+    public init(log: EventLog) { self.logs = StoreLogs(log) }
 
     public struct Snapshot: Sendable, Hashable {
         public var version: Int
@@ -38,7 +41,7 @@ public struct OrderLoader: Sendable {
                 break
             }
         }
-        let events = try await log.events(of: orderId, after: after)
+        let events = try await logs.ofOrder(orderId).events(of: orderId, after: after)
         try Self.fold(events, into: &aggregate)
         if staleSnapshot, let last = events.last {
             try await saveSnapshot(aggregate, position: last.position)
@@ -49,7 +52,7 @@ public struct OrderLoader: Sendable {
     /// The order as it was at `time` (inclusive): a fold of its stream up to then, no snapshot.
     public func load(_ orderId: String, asOf time: Timestamp) async throws -> OrderAggregate {
         var aggregate = OrderAggregate(orderId: orderId)
-        try Self.fold(try await log.events(of: orderId, until: time), into: &aggregate)
+        try Self.fold(try await logs.ofOrder(orderId).events(of: orderId, until: time), into: &aggregate)
         return aggregate
     }
 
@@ -62,6 +65,7 @@ public struct OrderLoader: Sendable {
     }
 
     public func snapshot(of orderId: String) async throws -> SnapshotLookup {
+        let log = logs.ofOrder(orderId)
         let reply = try await log.redis.send("HMGET", log.keys.snapshot(orderId),
                                                "version", "schema", "position", "state")
         guard let fields = reply.array, fields.count == 4, let version = fields[0].int,
@@ -80,6 +84,7 @@ public struct OrderLoader: Sendable {
     @discardableResult
     public func snapshotNow(_ orderId: String) async throws -> Int {
         let aggregate = try await load(orderId)
+        let log = logs.ofOrder(orderId)
         let last = try await log.redis.send("XREVRANGE", log.keys.stream(orderId), "+", "-", "COUNT", 1)
         guard aggregate.version > 0, let id = last.array?.first?.array?.first?.string, let position = LogPosition(id) else {
             return 0
@@ -93,6 +98,7 @@ public struct OrderLoader: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let state = String(decoding: try encoder.encode(aggregate), as: UTF8.self)
+        let log = logs.ofOrder(aggregate.orderId)
         _ = try await FunctionLibrary.call(RedisCommand("FCALL", "orders_snapshot_save", 1, log.keys.snapshot(aggregate.orderId),
                                                         FunctionLibrary.version, aggregate.version, OrderAggregate.snapshotSchema,
                                                         position.description, state, Timestamp.now().description), on: log.redis)

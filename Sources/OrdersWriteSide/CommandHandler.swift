@@ -61,9 +61,9 @@ public final class CommandHandler: Sendable {
         }
         let orderId: String
         var freshId = false
-        if case .create = request.command {
+        if case .create(_, let email, _) = request.command {
             freshId = request.orderId == nil
-            orderId = request.orderId ?? newOrderId()
+            orderId = request.orderId ?? newOrderId(inPartitionOf: email)
         } else {
             guard let id = request.orderId else { throw .domain(.validation("orderId is required")) }
             orderId = id
@@ -108,6 +108,21 @@ public final class CommandHandler: Sendable {
             }
         }
         preconditionFailure("the loop returns or throws on its last attempt")
+    }
+
+    /// A new id whose partition is the customer's, so that a customer's orders stay together
+    /// (one partition to list them, top customers exact from each partition's own). Ids are
+    /// drawn until one lands there: P draws on average, bounded so that an id source that
+    /// cannot reach the partition (a test's fixed ids) still yields one.
+    private func newOrderId(inPartitionOf email: String) -> String {
+        let layout = repository.store.layout
+        guard layout.count > 1 else { return newOrderId() }
+        let target = layout.partition(ofCustomer: email)
+        for _ in 0..<(64 * layout.count) {
+            let id = newOrderId()
+            if layout.partition(ofOrder: id) == target { return id }
+        }
+        return newOrderId()
     }
 
     /// The first result of a command id, for a retry: refused when the request names another

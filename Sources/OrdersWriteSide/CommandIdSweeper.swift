@@ -25,11 +25,15 @@ public struct CommandIdSweeper: Sendable {
         }
     }
 
-    /// Deletes one bucket's expired results; returns how many.
+    /// Deletes one bucket's expired results in every partition; returns how many.
     @discardableResult
     public func sweep(bucket: Int) async throws -> Int {
-        let reply = try await FunctionLibrary.call(RedisCommand("FCALL", "orders_commands_sweep", 1, store.keys.commandBucket(number: bucket),
-                                                                FunctionLibrary.version), on: store.redis)
-        return reply.int ?? 0
+        var swept = 0
+        for keys in store.layout.partitions {
+            let reply = try await FunctionLibrary.call(RedisCommand("FCALL", "orders_commands_sweep", 1, keys.commandBucket(number: bucket),
+                                                                    FunctionLibrary.version), on: store.redis)
+            swept += reply.int ?? 0
+        }
+        return swept
     }
 }

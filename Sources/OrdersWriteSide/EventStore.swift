@@ -2,14 +2,14 @@ import OrdersDomain
 import OrdersEventLog
 import RedisClient
 
-/// The write side's storage: one Redis stream per order plus the global log, appended to by
-/// the `orders_append` function so that the version check, both XADDs and the command-id record
-/// are one atomic step (see Redis/orders.lua).
+/// The write side's storage: one Redis stream per order plus its partition's log, appended to
+/// by the `orders_append` function so that the version check, both XADDs and the command-id
+/// record are one atomic step in one partition (see Redis/orders.lua).
 public final class EventStore: Sendable {
     public let redis: RedisClient
-    public let keys: KeySchema
-    /// Reading what was appended: one order's stream, the log.
-    public let log: EventLog
+    public let layout: StoreLayout
+    /// Reading what was appended: one order's stream (in its partition's log), each partition's log.
+    public let logs: StoreLogs
     /// How long a command id is remembered for idempotent retries.
     public let commandRetention: Duration
     /// Largest `data` of one event, in bytes.
@@ -17,14 +17,31 @@ public final class EventStore: Sendable {
     /// Most events in one append.
     public static let maxEventsPerAppend = 100
 
-    public init(redis: RedisClient, keys: KeySchema = KeySchema(), commandRetention: Duration = .seconds(86_400),
+    public init(redis: RedisClient, layout: StoreLayout, commandRetention: Duration = .seconds(86_400),
                 maxEventBytes: Int = 1 << 20) {
         self.redis = redis
-        self.keys = keys
-        self.log = EventLog(redis: redis, keys: keys)
+        self.layout = layout
+        self.logs = StoreLogs(redis: redis, layout: layout)
         self.commandRetention = commandRetention
         self.maxEventBytes = maxEventBytes
     }
+
+    /// A store of one partition, under `keys`' namespace.
+    public convenience init(redis: RedisClient, keys: KeySchema = KeySchema(), commandRetention: Duration = .seconds(86_400),
+                            maxEventBytes: Int = 1 << 20) {
+        self.init(redis: redis, layout: StoreLayout(namespace: keys.namespace), commandRetention: commandRetention,
+                  maxEventBytes: maxEventBytes)
+    }
+
+    /// The log of a store of one partition, which the read side reads (it fans out over
+    /// partitions in a later step of issue 23; until then a store of more is the write side's only).
+    public var log: EventLog {
+        precondition(layout.count == 1, "the read side reads a store of one partition; this one has \(layout.count)")
+        return logs.partitions[0]
+    }
+
+    /// The keys of a store of one partition (see `log`).
+    public var keys: KeySchema { log.keys }
 
     // MARK: - Appending
 
@@ -34,6 +51,7 @@ public final class EventStore: Sendable {
     public func append(orderId: String, expected: ExpectedVersion, events: [NewEvent],
                        commandId: String? = nil) async throws(EventStoreError) -> AppendResult {
         try validate(orderId: orderId, events: events, commandId: commandId)
+        let keys = layout.keys(ofOrder: orderId)
         var command = RedisCommand.Builder(capacity: 512)
         command.append("FCALL")
         command.append("orders_append")
@@ -115,19 +133,25 @@ public final class EventStore: Sendable {
     /// The result recorded for `commandId` by an earlier append, or nil when the id is unknown or
     /// has expired. Lets a handler answer a retried command before re-deciding it against a state
     /// that the first attempt already changed.
+    ///
+    /// A command id is recorded in the partition of the order it ran on (atomically with its
+    /// events), so a retry is looked up in every partition: one pipelined round trip (one per
+    /// master on a cluster).
     public func recordedResult(commandId: String) async throws(EventStoreError) -> AppendResult? {
         guard Identifier.isValid(commandId) else { return nil }
+        var lookups = layout.partitions.map { RedisCommand("HGET", $0.commandBucket(commandId), commandId) }
+        // Records of library versions before 8 exist only in stores of one partition.
+        if layout.count == 1 { lookups.append(RedisCommand("GET", layout.partitions[0].legacyCommand(commandId))) }
         let replies: [RedisValue]
         do {
-            replies = try await redis.pipeline([RedisCommand("HGET", keys.commandBucket(commandId), commandId),
-                                                RedisCommand("GET", keys.legacyCommand(commandId))])
+            replies = try await redis.pipeline(lookups)
         } catch {
             throw EventStoreError.from(error)
         }
-        if let text = replies[0].string {
-            return try Self.bucketedResult(text, commandId: commandId, now: Timestamp.now().milliseconds)
+        for reply in replies.prefix(layout.count) {
+            if let text = reply.string { return try Self.bucketedResult(text, commandId: commandId, now: Timestamp.now().milliseconds) }
         }
-        guard let text = replies[1].string else { return nil }
+        guard layout.count == 1, let text = replies[1].string else { return nil }
         // Before library version 8: the function's reply without its kind, as JSON.
         guard let parts = (try? JSON.parse(text))?.array, parts.count >= 3,
               let orderId = parts[0].string, let version = parts[1].int else {

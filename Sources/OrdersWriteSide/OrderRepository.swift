@@ -12,7 +12,7 @@ public final class OrderRepository: Sendable {
     public init(store: EventStore, snapshotEvery: Int = 100) {
         precondition(snapshotEvery >= 1)
         self.store = store
-        self.loader = OrderLoader(log: store.log)
+        self.loader = OrderLoader(logs: store.logs)
         self.snapshotEvery = snapshotEvery
     }
 

@@ -16,6 +16,14 @@ func makeStore(_ label: String = "store", redis url: RedisURL? = nil,
                       commandRetention: commandRetention)
 }
 
+/// An event store of `partitions` partitions on the test Redis, under a namespace of its own.
+func makePartitionedStore(_ label: String = "parts", partitions: Int) async throws -> EventStore {
+    let redis = RedisClient(RedisConfiguration(url: try TestRedis.url(), connections: 4,
+                                               commandTimeout: TestRedis.commandTimeout))
+    try await FunctionLibrary.ensureLoaded(on: redis)
+    return EventStore(redis: redis, layout: StoreLayout(namespace: TestRedis.uniqueNamespace(label), partitionCount: partitions))
+}
+
 func newOrderId() -> String { UUID().uuidString.lowercased() }
 
 func event(_ type: String = "TestEvent", data: String = "{}", commandId: String? = nil) -> NewEvent {
