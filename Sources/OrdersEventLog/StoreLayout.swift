@@ -11,8 +11,10 @@ import RedisClient
 ///   partition has the tag `0`: the layout every store had before partitions.
 /// - An order's partition is a hash of its id (FNV-1a modulo P): known from the id alone, with
 ///   no lookup, by any instance.
-/// - The service draws new ids so that an order lands in its customer's partition
-///   (`partition(ofCustomer:)`): a customer's orders stay together unless a client chose the id.
+/// - A customer's orders all live in the customer's partition (`partition(ofCustomer:)`): the
+///   service draws new ids until one hashes there, and refuses an id chosen by a client that
+///   does not. A customer's listing then reads one partition, and each partition's top
+///   customers are exact, so their union holds the store's.
 public struct StoreLayout: Sendable, Hashable {
     public let namespace: String
     /// Each partition's keys, by partition number.
@@ -40,9 +42,9 @@ public struct StoreLayout: Sendable, Hashable {
         partitions[partition(ofOrder: orderId)]
     }
 
-    /// The partition a customer's new orders go to (their email folded to lower case).
+    /// The partition of a customer's orders: their email folded as the customer index folds it.
     public func partition(ofCustomer email: String) -> Int {
-        Int(KeySchema.fnv1a(email.lowercased()) % UInt32(count))
+        Int(KeySchema.fnv1a(TextFolding.fold(email)) % UInt32(count))
     }
 
     /// The hash tag of partition `partition` of `count`: its number when that number's slot

@@ -9,18 +9,8 @@ struct CommandLineTests {
     struct Run { let status: Int32; let stdout: String; let stderr: String }
 
     func run(_ arguments: [String]) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ServiceProcess.binary(besides: CommandLine.arguments[0]))
-        process.arguments = arguments
-        let errors = Pipe(), output = Pipe()
-        process.standardError = errors
-        process.standardOutput = output
-        try process.run()
-        // The answers here are small: read one pipe after the other.
-        let out = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: out, stderr: text)
+        let ran = try ChildProcess.output([ServiceProcess.binary(besides: CommandLine.arguments[0])] + arguments)
+        return Run(status: ran.status, stdout: ran.stdout, stderr: ran.stderr)
     }
 
     @Test(arguments: [

@@ -232,19 +232,8 @@ extension HTTPAPITests {
     /// `promtool check metrics` (Debian's prometheus package, installed by Scripts/bootstrap) on
     /// `text`: its exit status and what it printed.
     static func promtool(_ text: String) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/promtool")
-        process.arguments = ["check", "metrics"]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        input.fileHandleForWriting.write(Data(text.utf8))
-        try input.fileHandleForWriting.close()
-        let printed = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: printed, as: UTF8.self))
+        let ran = try ChildProcess.output(["/usr/bin/promtool", "check", "metrics"], input: text)
+        return (ran.status, ran.stdout + ran.stderr)
     }
 }
 

@@ -90,12 +90,17 @@ func quickSettings(_ consumer: String) -> ProjectorSettings {
 /// Projects everything up to `last` into generation 1 of both projections, as live projectors
 /// would, and records the schemas that generation was built with.
 func projectLive(_ store: EventStore, upTo last: LogPosition?) async throws {
-    for projector in [Projector(projection: OrderProjection(), log: store.log, settings: quickSettings("live")) as any Drainable,
-                      Projector(projection: SummaryProjection(), log: store.log, settings: quickSettings("live"))] {
+    try await projectLive(store.log, upTo: last)
+}
+
+/// The same for one partition's log.
+func projectLive(_ log: EventLog, upTo last: LogPosition?) async throws {
+    for projector in [Projector(projection: OrderProjection(), log: log, settings: quickSettings("live")) as any Drainable,
+                      Projector(projection: SummaryProjection(), log: log, settings: quickSettings("live"))] {
         try await projector.drainAll(upTo: last)
     }
-    try await LiveGenerations(log: store.log).initialize([("order", OrderProjection.schemaVersion),
-                                                        ("summary", SummaryProjection.schemaVersion)])
+    try await LiveGenerations(log: log).initialize([("order", OrderProjection.schemaVersion),
+                                                  ("summary", SummaryProjection.schemaVersion)])
 }
 
 /// Every key of the live generation of both read models, by projection (see `dumpReadModel`).

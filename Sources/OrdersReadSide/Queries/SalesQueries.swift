@@ -12,6 +12,8 @@ extension QueryHandler {
         public var amountByStatus: [OrderStatus: Money]
         /// Total of every order that is not cancelled (open and delivered alike).
         public var revenue: Money
+        /// How many orders `revenue` counts (those not cancelled).
+        public var revenueOrders: Int
         /// `revenue` over the orders it counts, rounded half-up to the cent; zero with none.
         public var averageOrderValue: Money
         public var days: [Day]
@@ -35,7 +37,7 @@ extension QueryHandler {
         }
         let revenue = totals["revenue"] ?? 0
         let counted = totals["revenueOrders"] ?? 0
-        let average = counted > 0 ? (revenue * 2 + counted) / (counted * 2) : 0
+        let average = Self.average(revenue, over: counted)
         var days: [String: Summary.Day] = [:]
         for (field, value) in Self.counters(try replies[1].orThrow()) {
             let parts = field.split(separator: ":", maxSplits: 1)
@@ -46,7 +48,7 @@ extension QueryHandler {
             days[day] = entry
         }
         return Summary(totalOrders: Int(totals["orders"] ?? 0), ordersByStatus: byStatus, amountByStatus: amounts,
-                       revenue: Money(cents: revenue),
+                       revenue: Money(cents: revenue), revenueOrders: Int(counted),
                        averageOrderValue: Money(cents: average),
                        days: days.values.filter { $0.orders != 0 || $0.revenue != .zero }.sorted { $0.day < $1.day })
     }
@@ -117,6 +119,11 @@ extension QueryHandler {
         var byId: [String: String] = [:]
         for view in views { byId[view.orderId] = view.customerName }
         return newest.map { $0.flatMap { byId[$0] } ?? "" }
+    }
+
+    /// `cents` over `count`, rounded half-up to the cent; zero over none.
+    static func average(_ cents: Int64, over count: Int64) -> Int64 {
+        count > 0 ? (cents * 2 + count) / (count * 2) : 0
     }
 
     /// A hash of counters (HGETALL) as numbers.

@@ -1,6 +1,4 @@
 import Foundation
-import OrdersDomain
-import OrdersEventLog
 
 /// How text people type is compared: Unicode compatibility normalization (NFKC) and full case
 /// folding, so "Zoë" typed precomposed finds "Zoë" stored decomposed, "ΣΟΣ" finds "Σος"
