@@ -98,10 +98,14 @@ public struct LoadGenerator: Sendable {
                 // command id finds out. Any other code is a refusal of a request we made valid.
                 if failure.code != .internal { return (.refused(failure.code.rawValue), nil) }
             } catch is OrdersClient.Failure {
-                ledger.retried(unavailable: true) // sent again below with the same command id
+                // unavailable, from the service or from a client whose connection is gone (the
+                // service was killed): sent again below with the same command id, on a new
+                // connection.
+                clients[port] = nil
+                ledger.retried(unavailable: true)
             } catch {
-                ledger.retried(unavailable: false)
                 clients[port] = nil // the connection is gone (service killed) or timed out
+                ledger.retried(unavailable: false)
             }
             usleep(20_000)
         }
