@@ -63,10 +63,13 @@ final class ClusterRouter: Sendable {
     var isCluster: Bool { clustered.load(ordering: .relaxed) }
 
     func submit(_ commands: [RedisCommand]) async throws -> [RedisValue] {
-        if !hasWatched.load(ordering: .relaxed) && commands.contains(where: \.isWatch) {
+        // Both looks are at one command, not the whole pipeline: a rebuild's pipelines hold
+        // thousands. A WATCH opens its pipeline (it must precede what it guards), and a SCAN is
+        // sent alone (each step needs the cursor of the one before).
+        if !hasWatched.load(ordering: .relaxed) && commands[0].isWatch {
             hasWatched.store(true, ordering: .relaxed)
         }
-        if !clustered.load(ordering: .relaxed) && !standalone.load(ordering: .relaxed) && commands.contains(where: \.isScan) {
+        if commands.count == 1 && !clustered.load(ordering: .relaxed) && !standalone.load(ordering: .relaxed) && commands[0].isScan {
             // SCAN is never redirected: a node scans what it holds. Find out what the URL names first.
             try await refresh()
             if clustered.load(ordering: .relaxed) { return try await submit(commands) }
