@@ -36,17 +36,10 @@ struct PartitionedQueriesTests {
                 var id: String
                 repeat { id = "o-\(UInt32.random(in: 0...UInt32.max, using: &generator))" }
                 while split.layout.partition(ofOrder: id) != split.layout.partition(ofCustomer: customer.1)
-                let items = (0..<Int.random(in: 1...3, using: &generator)).map { n in
-                    OrderItem(sku: "SKU-\(n)", name: ["Blue mug", "Green tea", "Desk lamp"][n],
-                              quantity: Int.random(in: 1...5, using: &generator),
-                              unitPrice: Money(cents: Int64.random(in: 0...10_000, using: &generator)))
-                }
-                request = .init(orderId: id, command: .create(customerName: customer.0, customerEmail: customer.1, items: items))
+                request = .init(orderId: id, command: .create(customerName: customer.0, customerEmail: customer.1,
+                                                              items: randomItems(using: &generator)))
             } else {
-                let id = ids.randomElement(using: &generator)!
-                let command: OrderCommand = roll < 80 ? .updateStatus(OrderStatus.allCases.randomElement(using: &generator)!)
-                    : roll < 93 ? .cancel(reason: "reason \(roll)") : .delete
-                request = .init(orderId: id, command: command)
+                request = .init(orderId: ids.randomElement(using: &generator)!, command: randomChange(roll, using: &generator))
             }
             var outcomes: [Bool] = []
             for handler in handlers { outcomes.append(try await handledUnlessRefused(handler, request) != nil) }

@@ -22,17 +22,10 @@ func randomHistory(_ store: EventStore, orders: Int, commands: Int, seed: UInt64
             var customer = customers.randomElement(using: &generator)!
             // The same customer under another name now and then: names follow the newest order.
             if Int.random(in: 0..<3, using: &generator) == 0 { customer.0 += " \(ids.count)" }
-            let items = (0..<Int.random(in: 1...3, using: &generator)).map { n in
-                OrderItem(sku: "SKU-\(n)", name: ["Blue mug", "Green tea", "Desk lamp"][n],
-                          quantity: Int.random(in: 1...5, using: &generator),
-                          unitPrice: Money(cents: Int64.random(in: 0...10_000, using: &generator)))
-            }
-            request = .init(orderId: nil, command: .create(customerName: customer.0, customerEmail: customer.1, items: items))
+            request = .init(orderId: nil, command: .create(customerName: customer.0, customerEmail: customer.1,
+                                                           items: randomItems(using: &generator)))
         } else {
-            let id = ids.randomElement(using: &generator)!
-            let command: OrderCommand = roll < 75 ? .updateStatus(OrderStatus.allCases.randomElement(using: &generator)!)
-                : roll < 90 ? .cancel(reason: "reason \(roll)") : .delete
-            request = .init(orderId: id, command: command)
+            request = .init(orderId: ids.randomElement(using: &generator)!, command: randomChange(roll, using: &generator))
         }
         // A refused command writes nothing; refusals are part of a random history.
         guard let result = try await handledUnlessRefused(handler, request) else { continue }
@@ -40,6 +33,22 @@ func randomHistory(_ store: EventStore, orders: Int, commands: Int, seed: UInt64
         last = result.lastPosition
     }
     return last
+}
+
+/// One to three items of the three products, random quantities and prices.
+func randomItems(using generator: inout SeededGenerator) -> [OrderItem] {
+    (0..<Int.random(in: 1...3, using: &generator)).map { n in
+        OrderItem(sku: "SKU-\(n)", name: ["Blue mug", "Green tea", "Desk lamp"][n],
+                  quantity: Int.random(in: 1...5, using: &generator),
+                  unitPrice: Money(cents: Int64.random(in: 0...10_000, using: &generator)))
+    }
+}
+
+/// A change to an existing order for a roll of 30-99: mostly a status (any, valid or not),
+/// sometimes a cancel, now and then a delete.
+func randomChange(_ roll: Int, using generator: inout SeededGenerator) -> OrderCommand {
+    roll < 75 ? .updateStatus(OrderStatus.allCases.randomElement(using: &generator)!)
+        : roll < 90 ? .cancel(reason: "reason \(roll)") : .delete
 }
 
 /// The command's result, or nil when the domain refused it; storage errors are thrown.

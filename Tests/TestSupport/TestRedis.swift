@@ -8,14 +8,13 @@ import RedisClient
 public enum TestRedis {
     public static let variable = "ORDERS_TEST_REDIS_URL"
 
-    public static var shouldRun: Bool {
-        let env = ProcessInfo.processInfo.environment
-        return env[variable] != nil || env["CI"] == "true"
-    }
+    public static var shouldRun: Bool { isGiven(variable) }
 
+    /// A variable the tests need is missing: they are run outside `Scripts/test`.
     public struct Missing: Error, CustomStringConvertible {
+        let variable: String
         public var description: String {
-            "\(TestRedis.variable) is not set: run the tests through Scripts/test, which starts a Redis"
+            "\(variable) is not set: run the tests through Scripts/test, which starts a Redis and a Redis Cluster"
         }
     }
 
@@ -23,29 +22,24 @@ public enum TestRedis {
     /// CPU (parallel tests, a busy CI host) slows the tests down instead of failing them.
     public static let commandTimeout: Duration = .seconds(30)
 
-    public static func url() throws -> RedisURL {
-        guard let text = ProcessInfo.processInfo.environment[variable] else { throw Missing() }
-        return try RedisURL(text)
-    }
+    public static func url() throws -> RedisURL { try url(of: variable) }
 
     /// The Redis Cluster of `Scripts/test` (`ORDERS_TEST_CLUSTER_URL`, any node of it; started by
     /// `Scripts/cluster-up`): tests of the cluster path run when it is set, and always under
     /// `CI=true`, where a missing cluster fails them.
     public static let clusterVariable = "ORDERS_TEST_CLUSTER_URL"
 
-    public static var shouldRunOnCluster: Bool {
+    public static var shouldRunOnCluster: Bool { isGiven(clusterVariable) }
+
+    public static func clusterURL() throws -> RedisURL { try url(of: clusterVariable) }
+
+    private static func isGiven(_ name: String) -> Bool {
         let env = ProcessInfo.processInfo.environment
-        return env[clusterVariable] != nil || env["CI"] == "true"
+        return env[name] != nil || env["CI"] == "true"
     }
 
-    public struct MissingCluster: Error, CustomStringConvertible {
-        public var description: String {
-            "\(TestRedis.clusterVariable) is not set: run the tests through Scripts/test, which starts a cluster"
-        }
-    }
-
-    public static func clusterURL() throws -> RedisURL {
-        guard let text = ProcessInfo.processInfo.environment[clusterVariable] else { throw MissingCluster() }
+    private static func url(of name: String) throws -> RedisURL {
+        guard let text = ProcessInfo.processInfo.environment[name] else { throw Missing(variable: name) }
         return try RedisURL(text)
     }
 
