@@ -75,8 +75,8 @@ enum Serve {
         let throttle = settings.maxBacklog > 0
             ? WriteThrottle(maxBacklog: settings.maxBacklog, log: store.log, projections: Projections.standard) : nil
         if let throttle { services.append(throttle) }
-        let api = APIContext(commands: CommandHandler(repository: OrderRepository(store: store)), queries: QueryHandler(log: store.log),
-                             replay: ReplayService(log: operatorLog), token: settings.token, throttle: throttle)
+        let api = APIContext(commands: CommandHandler(repository: OrderRepository(store: store)), queries: PartitionedQueries(logs: store.logs),
+                             replay: PartitionedReplay(logs: StoreLogs(operatorLog)), token: settings.token, throttle: throttle)
         let router = LineRouter(api: api)
         let lineServer = LineServer(configuration: ServerConfiguration(host: settings.host, port: settings.port), loops: loops,
                                     tooLarge: LineRouterLimits.tooLargeResponse) { await router.respond(to: $0) }

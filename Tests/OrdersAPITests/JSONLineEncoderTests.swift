@@ -60,7 +60,7 @@ struct DirectAnswerTests {
             let result = AppendResult(orderId: "o-1", version: 4, positions: [LogPosition(milliseconds: 17, sequence: 2)], duplicate: duplicate)
             var object: [String: Any] = ["orderId": "o-1", "version": 4, "position": "17-2"]
             if duplicate { object["duplicate"] = true }
-            #expect(LineRouter.encode(id: id, result: OrderJSON.appendResult(result).bytes)
+            #expect(LineRouter.encode(id: id, result: OrderJSON.appendResult(result, position: "17-2").bytes)
                     == (try JSONLineEncoder.encode(["id": id, "ok": true, "result": object] as [String: Any])))
         }
     }

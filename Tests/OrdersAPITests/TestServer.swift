@@ -32,8 +32,8 @@ final class TestServer: Sendable {
         let repository = OrderRepository(store: store)
         // minPosition waits up to 15 s here (2 s in production): tests must not fail on a slow machine.
         let api = APIContext(commands: CommandHandler(repository: repository),
-                             queries: QueryHandler(log: store.log, freshnessWait: .seconds(15)),
-                             replay: ReplayService(log: repository.store.log), token: token)
+                             queries: PartitionedQueries(logs: store.logs, freshnessWait: .seconds(15)),
+                             replay: PartitionedReplay(logs: store.logs), token: token)
         let router = LineRouter(api: api, catalogue: catalogue)
         server = LineServer(configuration: configuration, loops: ClientKind.testLoops, tooLarge: LineRouterLimits.tooLargeResponse) {
             await router.respond(to: $0)

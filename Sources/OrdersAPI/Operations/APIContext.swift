@@ -8,10 +8,12 @@ import OrdersReadSide
 /// counters and limits. Shared by both routers; it knows neither protocol.
 public final class APIContext: Sendable {
     public let commands: CommandHandler
-    public let queries: QueryHandler
-    public let replay: ReplayService
-    /// The operator calls that read the event streams on purpose (history, as-of, snapshots).
-    public let log: EventLog
+    /// The read models of every partition, a query fanned out and merged.
+    public let queries: PartitionedQueries
+    public let replay: PartitionedReplay
+    /// Every partition's log: the operator calls that read the event streams on purpose
+    /// (history, as-of, snapshots) and the projections' status.
+    public let logs: StoreLogs
     let loader: OrderLoader
     /// Required of every request, except the probes with `publicMetrics` and the document.
     let token: String?
@@ -22,13 +24,13 @@ public final class APIContext: Sendable {
     /// `/health/ready` fails when a projection's lag is above this.
     let readyLag: Duration
 
-    public init(commands: CommandHandler, queries: QueryHandler, replay: ReplayService, token: String? = nil,
+    public init(commands: CommandHandler, queries: PartitionedQueries, replay: PartitionedReplay, token: String? = nil,
                 throttle: WriteThrottle? = nil, metrics: ServiceMetrics = ServiceMetrics(), readyLag: Duration = .seconds(30)) {
         self.commands = commands
         self.queries = queries
         self.replay = replay
-        self.log = queries.log
-        self.loader = OrderLoader(log: queries.log)
+        self.logs = queries.logs
+        self.loader = OrderLoader(logs: queries.logs)
         self.token = token
         self.throttle = throttle
         self.metrics = metrics
@@ -37,17 +39,51 @@ public final class APIContext: Sendable {
 
     /// Runs one command (held back while the read models are too far behind) and counts it;
     /// a refusal is thrown as its wire error.
-    func execute(_ request: CommandHandler.Request) async throws(APIError) -> AppendResult {
+    func execute(_ request: CommandHandler.Request) async throws(APIError) -> CommandOutcome {
         do {
             await throttle?.admit()
             let result = try await commands.handle(request)
             metrics.command(outcome: result.duplicate ? "duplicate" : "appended", events: result.duplicate ? 0 : result.positions.count)
-            return result
+            return CommandOutcome(result: result, position: text(result.lastPosition, ofOrder: result.orderId))
         } catch {
             let refusal = APIError(error)
             metrics.command(outcome: refusal.code.rawValue)
             throw refusal
         }
+    }
+
+    /// A client's read-your-writes position, checked against this store's partitions.
+    public func position(_ requested: RequestedPosition?) throws(APIError) -> StorePosition? {
+        guard let requested else { return nil }
+        let partitions = logs.layout.count
+        if let partition = requested.partition {
+            guard partition < partitions else {
+                throw APIError(.invalidRequest, "\(requested.field) names partition \(partition); this store has \(partitions)")
+            }
+            return StorePosition(partition: partition, position: requested.position)
+        }
+        guard partitions == 1 else {
+            throw APIError(.invalidRequest, "\(requested.field) must name its partition (<partition>/<position>) in a store of \(partitions) partitions")
+        }
+        return StorePosition(partition: 0, position: requested.position)
+    }
+
+    /// The position of an event of `orderId` as a client is given it: bare in a store of one
+    /// partition, `<partition>/<position>` in one of more.
+    func text(_ position: LogPosition, ofOrder orderId: String) -> String {
+        let layout = logs.layout
+        return StorePosition(partition: layout.partition(ofOrder: orderId), position: position).text(partitions: layout.count)
+    }
+
+    /// Every partition's projection reports, with the partition's number.
+    func projectionReports() async throws -> [(partition: Int, report: ReadSideOperator.Report)] {
+        var all: [(partition: Int, report: ReadSideOperator.Report)] = []
+        for log in logs.partitions {
+            for report in try await ReadSideOperator(log: log, projections: replay.projections).reports() {
+                all.append((log.keys.partition, report))
+            }
+        }
+        return all
     }
 
     /// Whether `given` is the token, compared in constant time.
@@ -58,4 +94,10 @@ public final class APIContext: Sendable {
         guard x.count == y.count else { return false }
         return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
+}
+
+/// A command's result, with its position written as the client is given it.
+struct CommandOutcome: Sendable {
+    let result: AppendResult
+    let position: String
 }

@@ -35,13 +35,17 @@ public struct HTTPCall: Sendable {
     }
 
     /// Read-your-writes: `?minPosition=` or the `Orders-Min-Position` header; each one given must
-    /// be a position, and with both the later one counts.
-    public func minPosition() throws(APIError) -> LogPosition? {
-        var latest: LogPosition?
+    /// be a position, and with both the later one counts (both must then name one partition).
+    public func minPosition() throws(APIError) -> RequestedPosition? {
+        var latest: RequestedPosition?
         for (name, text) in [("minPosition", query["minPosition"]), ("Orders-Min-Position", header("orders-min-position"))] {
             guard let text else { continue }
-            let position = try LogPosition.requested(text, name)
-            latest = max(latest ?? position, position)
+            let position = try RequestedPosition(text, name)
+            guard let before = latest else { latest = position; continue }
+            guard before.partition == position.partition else {
+                throw APIError(.invalidRequest, "minPosition and Orders-Min-Position name different partitions; give one")
+            }
+            if position.position > before.position { latest = position }
         }
         return latest
     }

@@ -44,27 +44,27 @@ enum OrderJSON {
     }
 
     /// A recorded event with its data as the JSON it was stored as.
-    static func event(_ event: RecordedEvent) -> JSON {
+    static func event(_ event: RecordedEvent, position: String) -> JSON {
         let metadata = event.metadata ?? EventMetadata(schemaVersion: 0)
         var meta: [String: JSON] = ["schemaVersion": JSON(metadata.schemaVersion)]
         if let value = metadata.commandId { meta["commandId"] = .string(value) }
         if let value = metadata.correlationId { meta["correlationId"] = .string(value) }
         if let value = metadata.causationId { meta["causationId"] = .string(value) }
         return ["type": .string(event.type), "version": JSON(event.version), "eventId": .string(event.eventId),
-                "occurredAt": .string(event.occurredAt.description), "position": .string(event.position.description),
+                "occurredAt": .string(event.occurredAt.description), "position": .string(position),
                 "data": (try? JSON.parse(event.data)) ?? .string(event.data), "meta": .object(meta)]
     }
 
     /// A command's outcome: `{"duplicate":true?,"orderId":…,"position":…,"version":…}`,
     /// written directly: it answers every command.
-    static func appendResult(_ result: AppendResult) -> RawJSON {
+    static func appendResult(_ result: AppendResult, position: String) -> RawJSON {
         var json = JSONWriter()
         json.raw("{")
         if result.duplicate { json.raw(#""duplicate":true,"#) }
         json.key("orderId", first: true)
         json.string(result.orderId)
         json.key("position")
-        json.string(result.lastPosition.description)
+        json.string(position)
         json.key("version")
         json.raw(String(result.version))
         json.raw("}")

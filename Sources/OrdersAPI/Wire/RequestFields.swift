@@ -82,9 +82,9 @@ public struct RequestFields: Sendable {
     }
 
     /// Read-your-writes: the request's `minPosition`, if any.
-    public func minPosition() throws(APIError) -> LogPosition? {
+    public func minPosition() throws(APIError) -> RequestedPosition? {
         guard let text = try optionalString("minPosition") else { return nil }
-        return try LogPosition.requested(text, "minPosition")
+        return try RequestedPosition(text, "minPosition")
     }
 
     /// An integer: a JSON number whose value is whole and fits in 64 bits, as JSON Schema's
@@ -137,13 +137,30 @@ public struct RequestFields: Sendable {
     }
 }
 
-extension LogPosition {
-    /// A position a client asks for (`minPosition`, `Orders-Min-Position`), or the error that
-    /// names the field.
-    static func requested(_ text: String, _ name: String) throws(APIError) -> LogPosition {
-        guard let position = LogPosition(requested: text) else {
-            throw APIError(.invalidRequest, "\(name) must be a log position like 1795375537767-0, got '\(text.prefix(40))'")
+/// A read-your-writes position as a client wrote it (`minPosition`, `Orders-Min-Position`): a
+/// log position, `1795375537767-0`, or one that names its partition, `3/1795375537767-0`. Which
+/// form the store takes is checked when it is used (`APIContext.position`).
+public struct RequestedPosition: Sendable, Equatable {
+    let partition: Int?
+    let position: LogPosition
+    /// The field or header it came in, for errors.
+    let field: String
+
+    init(_ text: String, _ field: String) throws(APIError) {
+        var rest = Substring(text)
+        var partition: Int?
+        if let slash = text.firstIndex(of: "/") {
+            guard let number = Int(text[..<slash]), number >= 0, number < StoreLayout.maxPartitions else {
+                throw APIError(.invalidRequest, "\(field) must be a log position like 1795375537767-0 or 3/1795375537767-0, got '\(text.prefix(40))'")
+            }
+            partition = number
+            rest = text[text.index(after: slash)...]
         }
-        return position
+        guard let position = LogPosition(requested: String(rest)) else {
+            throw APIError(.invalidRequest, "\(field) must be a log position like 1795375537767-0 or 3/1795375537767-0, got '\(text.prefix(40))'")
+        }
+        self.partition = partition
+        self.position = position
+        self.field = field
     }
 }

@@ -19,12 +19,15 @@ import OrdersEventLog
 ///   are waited for, the others are read as they are (the write is not in them).
 public final class PartitionedQueries: Sendable {
     public let layout: StoreLayout
+    /// Every partition's log, which its handler reads.
+    public let logs: StoreLogs
     /// One per partition, by partition number.
     public let partitions: [QueryHandler]
 
     public init(logs: StoreLogs, freshnessWait: Duration = .seconds(2), maxWaiting: Int = 256,
                 searchIndexLimit: Int = 2_000, scanBudget: Int = 2_000) {
         self.layout = logs.layout
+        self.logs = logs
         self.partitions = logs.partitions.map {
             QueryHandler(log: $0, freshnessWait: freshnessWait, maxWaiting: maxWaiting,
                          searchIndexLimit: searchIndexLimit, scanBudget: scanBudget)
@@ -34,6 +37,14 @@ public final class PartitionedQueries: Sendable {
     /// What partition `partition` waits for: the position when the write was there.
     private func applied(_ minPosition: StorePosition?, in partition: Int) -> LogPosition? {
         minPosition?.partition == partition ? minPosition?.position : nil
+    }
+
+    /// Runs `query` on every partition at once, each told the position it must wait for (the
+    /// write's partition `minPosition`, the others none); answers in partition order. How a
+    /// query of a new read model fans out.
+    public func inEveryPartition<T: Sendable>(minPosition: StorePosition?,
+                                              _ query: @escaping @Sendable (QueryHandler, LogPosition?) async throws -> T) async throws -> [T] {
+        try await everyPartition { index, handler in try await query(handler, self.applied(minPosition, in: index)) }
     }
 
     /// Runs `query` on every partition at once; answers in partition order.

@@ -7,25 +7,26 @@ import OrdersWriteSide
 /// version as its ETag and the command's log position (for read-your-writes) in
 /// `Orders-Log-Position`. A repeated command id (`Idempotency-Key`) gets the first answer again,
 /// marked (`duplicate`, `Idempotent-Replayed: true`), and writes nothing.
-protocol OrderCommandOperation: LineOperation where Input == CommandHandler.Request, Output == AppendResult {
+protocol OrderCommandOperation: LineOperation where Input == CommandHandler.Request, Output == CommandOutcome {
     /// The HTTP answer's `message`.
     static func message(_ input: Input) -> String
 }
 
 extension OrderCommandOperation {
-    static func perform(_ input: Input, _ api: APIContext) async throws -> AppendResult {
+    static func perform(_ input: Input, _ api: APIContext) async throws -> CommandOutcome {
         try await api.execute(input)
     }
 
-    static func result(line output: AppendResult) -> [UInt8] {
-        OrderJSON.appendResult(output).bytes
+    static func result(line outcome: CommandOutcome) -> [UInt8] {
+        OrderJSON.appendResult(outcome.result, position: outcome.position).bytes
     }
 
-    static func response(http output: AppendResult, to input: Input) -> HTTPResponse {
+    static func response(http outcome: CommandOutcome, to input: Input) -> HTTPResponse {
+        let output = outcome.result
         let body = JSONBytes.object([("message", .string(message(input))), ("orderId", .string(output.orderId)),
                                      ("version", .raw(String(output.version)))])
         let created = input.orderId == nil
-        var headers = [("ETag", "\"\(output.version)\""), ("Orders-Log-Position", output.lastPosition.description)]
+        var headers = [("ETag", "\"\(output.version)\""), ("Orders-Log-Position", outcome.position)]
         if created { headers.append(("Location", "/api/v1/orders/order/\(output.orderId)")) }
         if output.duplicate { headers.append(("Idempotent-Replayed", "true")) }
         return HTTPResponse(status: created ? 201 : 200, headers: headers, body: body)

@@ -19,16 +19,27 @@ enum GetHealth: LineOperation {
     static func input(http call: HTTPCall) throws(APIError) {}
 
     static func perform(_ input: Void, _ api: APIContext) async -> Report {
-        let redis = api.log.redis
+        let redis = api.logs.redis
         do {
             let library = try await FunctionLibrary.loadedVersion(on: redis)
-            let last = try await api.log.lastPosition()
-            let mismatches = try await LiveGenerations(log: api.log).schemaMismatches()
+            // The newest event of the store: in a store of several partitions, the newest of
+            // their logs' heads, named with its partition.
+            var last: StorePosition?
+            var mismatches: [(projection: String, built: Int, current: Int)] = []
+            for log in api.logs.partitions {
+                if let head = try await log.lastPosition(), head > (last?.position ?? head) || last == nil {
+                    last = StorePosition(partition: log.keys.partition, position: head)
+                }
+                for mismatch in try await LiveGenerations(log: log).schemaMismatches()
+                where !mismatches.contains(where: { $0.projection == mismatch.projection }) {
+                    mismatches.append(mismatch)
+                }
+            }
             let status: Report.Status = library == FunctionLibrary.version && mismatches.isEmpty ? .ok : .degraded
             var result: [String: JSON] = [
                 "status": .string(status.rawValue), "redis": "up",
                 "functionLibrary": ["loaded": JSON(library ?? 0), "expected": JSON(FunctionLibrary.version)],
-                "logPosition": JSON(last?.description)]
+                "logPosition": JSON(last?.text(partitions: api.logs.layout.count))]
             if !mismatches.isEmpty {
                 result["schemaMismatch"] = .array(mismatches.map { ["projection": .string($0.projection), "built": JSON($0.built),
                                                                     "current": JSON($0.current)] })

@@ -14,9 +14,9 @@ enum GetOrderHistory: LineOperation {
     static func perform(_ orderId: String, _ api: APIContext) async throws -> JSON {
         guard Identifier.isValid(orderId) else { throw APIError(.notFound, "order \(orderId.prefix(80)) does not exist") }
         let events: [RecordedEvent]
-        do { events = try await api.log.events(of: orderId) } catch { throw APIError(error) }
+        do { events = try await api.logs.ofOrder(orderId).events(of: orderId) } catch { throw APIError(any: error) }
         guard !events.isEmpty else { throw APIError(.notFound, "order \(orderId) does not exist") }
-        return ["orderId": .string(orderId), "events": .array(events.map(OrderJSON.event))]
+        return ["orderId": .string(orderId), "events": .array(events.map { OrderJSON.event($0, position: api.text($0.position, ofOrder: orderId)) })]
     }
 
     static func result(line history: JSON) -> [UInt8] { history.encoded }

@@ -12,15 +12,18 @@ enum GetProjectionStatus: LineOperation {
     static func input(http call: HTTPCall) throws(APIError) {}
 
     static func perform(_ input: Void, _ api: APIContext) async throws -> JSON {
-        let reports = try await ReadSideOperator(log: api.log, projections: api.replay.projections).reports()
-        var result: [String: JSON] = ["projections": .array(reports.map { report -> JSON in
+        let partitioned = api.logs.layout.count > 1
+        let reports = try await api.projectionReports()
+        var result: [String: JSON] = ["projections": .array(reports.map { partition, report -> JSON in
             let status = report.status
-            return ["projection": .string(status.projection), "group": .string(status.group), "generation": JSON(status.generation),
+            var fields: [String: JSON] = ["projection": .string(status.projection), "group": .string(status.group), "generation": JSON(status.generation),
                     "lastDelivered": JSON(status.lastDelivered?.description), "lagEvents": JSON(status.lagEvents),
                     "lagMilliseconds": .int(Int64(status.lagMilliseconds)), "pending": JSON(status.pending),
                     "consumers": JSON(status.consumers), "deadLettered": JSON(status.deadLettered),
                     "schema": ["built": JSON(report.builtSchema), "current": JSON(report.currentSchema)],
                     "needsRebuild": .bool(report.needsRebuild)]
+            if partitioned { fields["partition"] = JSON(partition) }
+            return .object(fields)
         })]
         if let status = try await api.replay.status() { result["replay"] = GetReplayStatus.json(status) }
         if let throttle = api.throttle {

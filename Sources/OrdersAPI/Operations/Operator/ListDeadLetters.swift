@@ -11,7 +11,9 @@ enum ListDeadLetters: LineOperation {
     static func input(http call: HTTPCall) throws(APIError) -> Int { try call.integer("limit", default: 100, in: 1...10_000) }
 
     static func perform(_ limit: Int, _ api: APIContext) async throws -> JSON {
-        let letters = try await DeadLetters(log: api.log).list(limit: limit)
+        var letters: [DeadLetters.Letter] = []
+        for log in api.logs.partitions { letters += try await DeadLetters(log: log).list(limit: limit) }
+        letters = Array(letters.prefix(limit))
         return ["deadLetters": .array(letters.map { ["id": .string($0.id), "projection": .string($0.projection), "logId": .string($0.logId),
                                                      "attempts": JSON($0.attempts), "error": .string($0.error), "at": .string($0.at)] })]
     }

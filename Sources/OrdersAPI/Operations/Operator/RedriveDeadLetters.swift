@@ -17,8 +17,13 @@ enum RedriveDeadLetters: LineOperation {
     }
 
     static func perform(_ deadLetterId: String?, _ api: APIContext) async throws -> JSON {
-        let outcome = try await ReadSideOperator(log: api.log, projections: api.replay.projections).redrive(only: deadLetterId)
-        return ["redriven": .array(outcome.redriven.map(JSON.string)), "failed": .array(outcome.failed.map(JSON.string))]
+        var redriven: [String] = [], failed: [String] = []
+        for log in api.logs.partitions {
+            let outcome = try await ReadSideOperator(log: log, projections: api.replay.projections).redrive(only: deadLetterId)
+            redriven += outcome.redriven
+            failed += outcome.failed
+        }
+        return ["redriven": .array(redriven.map(JSON.string)), "failed": .array(failed.map(JSON.string))]
     }
 
     static func result(line outcome: JSON) -> [UInt8] { outcome.encoded }

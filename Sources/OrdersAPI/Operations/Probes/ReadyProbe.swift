@@ -16,7 +16,7 @@ enum ReadyProbe: APIOperation {
         if health.status != .ok { reasons.append("health is \(health.status.rawValue)") }
         guard health.status != .down else { return reasons }
         do {
-            for report in try await ReadSideOperator(log: api.log, projections: api.replay.projections).reports() {
+            for (_, report) in try await api.projectionReports() {
                 let lag = report.status.lagMilliseconds
                 if Duration.milliseconds(lag) > api.readyLag {
                     reasons.append("projection \(report.status.projection) lags \(lag) ms")

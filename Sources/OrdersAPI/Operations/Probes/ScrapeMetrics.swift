@@ -19,10 +19,10 @@ enum ScrapeMetrics: APIOperation {
         var text = PrometheusText()
         api.metrics.write(to: &text)
 
-        var reports: [ReadSideOperator.Report]?
+        var reports: [(partition: Int, report: ReadSideOperator.Report)]?
         var replay: ReplayStatus?
         do {
-            reports = try await ReadSideOperator(log: api.log, projections: api.replay.projections).reports()
+            reports = try await api.projectionReports()
             replay = try await api.replay.status()
         } catch {
             Log.warning("metrics.redis_unreachable", ["error": error])
@@ -53,7 +53,12 @@ enum ScrapeMetrics: APIOperation {
                              { $0.needsRebuild ? 1 : 0 }))
             for (name, type, help, value) in families {
                 text.family(name, type: type, help: help)
-                for report in reports { text.sample(name, [("projection", report.status.projection)], value(report)) }
+                for (partition, report) in reports {
+                    // One series per projection; per projection and partition in a store of several.
+                    var labels = [("projection", report.status.projection)]
+                    if api.logs.layout.count > 1 { labels.append(("partition", String(partition))) }
+                    text.sample(name, labels, value(report))
+                }
             }
             text.family("orders_replay_running", type: "gauge", help: "1 while a replay is running (not done, cancelled or failed).")
             let running = replay.map { !["done", "cancelled", "failed"].contains($0.phase.rawValue) && $0.isAlive } ?? false
