@@ -34,10 +34,19 @@ public final class WriteThrottle: Sendable {
 
     /// Measures the backlog of the live generations of `projections` on `log`.
     public convenience init(maxBacklog: Int, log: EventLog, projections: [any Projection]) {
-        let monitor = ProjectionMonitor(log: log)
-        let generations = LiveGenerations(log: log, projections: projections)
+        self.init(maxBacklog: maxBacklog, logs: [log], projections: projections)
+    }
+
+    /// Measures the largest backlog of any partition's live generations of `projections`: a
+    /// command waits while the read models of any partition are too far behind (its own may be).
+    public convenience init(maxBacklog: Int, logs: [EventLog], projections: [any Projection]) {
+        let partitions = logs.map { (ProjectionMonitor(log: $0), LiveGenerations(log: $0, projections: projections)) }
         self.init(maxBacklog: maxBacklog) {
-            try await monitor.backlog(live: try await generations.live(projections.names), upTo: maxBacklog + 1)
+            var largest = 0
+            for (monitor, generations) in partitions {
+                largest = max(largest, try await monitor.backlog(live: try await generations.live(projections.names), upTo: maxBacklog + 1))
+            }
+            return largest
         }
     }
 

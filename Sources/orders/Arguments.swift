@@ -25,8 +25,9 @@ struct CommandSpec {
 
     static let all: [String: CommandSpec] = [
         "serve": CommandSpec(options: ["redis", "host", "port", "http-port", "namespace", "redis-wait", "max-backlog", "loops",
-                                       "shutdown-grace", "log-retention"],
+                                       "shutdown-grace", "log-retention", "partitions"],
                              flags: ["api-only", "projectors-only", "auto-rebuild", "public-metrics"]),
+        "init": CommandSpec(options: ["redis", "namespace", "partitions"], flags: []),
         "create": command(options: ["customer", "email", "item"], positional: 0...0),
         "set-status": command(positional: 2...2),
         "cancel": command(options: ["reason"], positional: 1...1),

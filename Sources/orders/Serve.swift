@@ -30,17 +30,19 @@ enum Serve {
         for advice in await RedisSettingsAdvice.check(on: operatorRedis) {
             Log.warning("redis.setting_advice", ["setting": advice.setting, "value": advice.value, "advice": advice.advice])
         }
-        let keys = KeySchema(namespace: settings.namespace)
+        let layout = try await StoreCatalog.open(operatorRedis, namespace: settings.namespace, partitions: settings.partitions)
         let loops = EventLoopGroup(loops: settings.loops)
         let redis = RedisClient(RedisConfiguration(url: url), on: loops)
-        let operatorLog = EventLog(redis: operatorRedis, keys: keys)
+        let operatorLogs = StoreLogs(redis: operatorRedis, layout: layout)
 
-        let generations = LiveGenerations(log: operatorLog)
-        try await generations.initialize()
-        let mismatches = try await generations.schemaMismatches()
-        for mismatch in mismatches {
-            Log.warning("projection.schema_mismatch", ["projection": mismatch.projection, "built": mismatch.built,
-                                                       "current": mismatch.current, "autoRebuild": settings.autoRebuild])
+        var mismatched: Set<String> = []
+        for log in operatorLogs.partitions {
+            let generations = LiveGenerations(log: log)
+            try await generations.initialize()
+            for mismatch in try await generations.schemaMismatches() where mismatched.insert(mismatch.projection).inserted {
+                Log.warning("projection.schema_mismatch", ["projection": mismatch.projection, "built": mismatch.built,
+                                                           "current": mismatch.current, "autoRebuild": settings.autoRebuild])
+            }
         }
 
         // Listed in the order they depend on each other: the group stops them in reverse, so the
@@ -48,10 +50,10 @@ enum Serve {
         // projectors (each finishes its batch).
         var services: [any Service] = []
         if settings.runProjectors {
-            services += projectorServices(settings, keys: keys, loops: loops, operatorLog: operatorLog, rebuild: mismatches.map(\.projection))
+            services += projectorServices(settings, layout: layout, loops: loops, operatorLogs: operatorLogs, rebuild: mismatched.sorted())
         }
         if settings.runAPI {
-            services += try apiServices(settings, store: EventStore(redis: redis, keys: keys), loops: loops, operatorLog: operatorLog)
+            services += try apiServices(settings, store: EventStore(redis: redis, layout: layout), loops: loops, operatorLogs: operatorLogs)
         }
         let group = ServiceGroup(services: services) { event in
             switch event {
@@ -70,19 +72,20 @@ enum Serve {
 
     /// The API: the line protocol's and HTTP's servers (bound here, so a taken port ends
     /// start-up), the command-id sweeper and the write throttle.
-    static func apiServices(_ settings: ServeSettings, store: EventStore, loops: EventLoopGroup, operatorLog: EventLog) throws -> [any Service] {
+    static func apiServices(_ settings: ServeSettings, store: EventStore, loops: EventLoopGroup, operatorLogs: StoreLogs) throws -> [any Service] {
         var services: [any Service] = [CommandIdSweeper(store: store)]
         let throttle = settings.maxBacklog > 0
-            ? WriteThrottle(maxBacklog: settings.maxBacklog, log: store.log, projections: Projections.standard) : nil
+            ? WriteThrottle(maxBacklog: settings.maxBacklog, logs: store.logs.partitions, projections: Projections.standard) : nil
         if let throttle { services.append(throttle) }
         let api = APIContext(commands: CommandHandler(repository: OrderRepository(store: store)), queries: PartitionedQueries(logs: store.logs),
-                             replay: PartitionedReplay(logs: StoreLogs(operatorLog)), token: settings.token, throttle: throttle)
+                             replay: PartitionedReplay(logs: operatorLogs), token: settings.token, throttle: throttle)
         let router = LineRouter(api: api)
         let lineServer = LineServer(configuration: ServerConfiguration(host: settings.host, port: settings.port), loops: loops,
                                     tooLarge: LineRouterLimits.tooLargeResponse) { await router.respond(to: $0) }
         let bound = try lineServer.start()
         api.metrics.watchConnections(of: "line") { lineServer.openConnections }
         Log.info("server.started", ["host": settings.host, "port": bound, "redis": settings.redis, "namespace": settings.namespace,
+                                    "partitions": store.layout.count,
                                     "loops": settings.loops, "functionLibrary": FunctionLibrary.version,
                                     "auth": settings.token == nil ? "off" : "token"])
         if settings.httpPort > 0 {
@@ -99,22 +102,26 @@ enum Serve {
         return services
     }
 
-    /// The projectors (one group for every projection, on the last loop), the log's retention,
-    /// the recovery of a replay a dead process left behind, and the rebuild `--auto-rebuild`
-    /// starts when a projection's schema changed.
-    static func projectorServices(_ settings: ServeSettings, keys: KeySchema, loops: EventLoopGroup,
-                                  operatorLog: EventLog, rebuild mismatched: [String]) -> [any Service] {        let consumer = "\(ProcessInfo.processInfo.hostName)-\(getpid())"
+    /// For each partition, the projectors (one group for every projection, on the last loop) and
+    /// the log's retention; the recovery of a replay a dead process left behind, and the rebuild
+    /// `--auto-rebuild` starts when a projection's schema changed.
+    static func projectorServices(_ settings: ServeSettings, layout: StoreLayout, loops: EventLoopGroup,
+                                  operatorLogs: StoreLogs, rebuild mismatched: [String]) -> [any Service] {
+        let consumer = "\(ProcessInfo.processInfo.hostName)-\(getpid())"
         // On the loops, with connections of their own: on the API's, a projector's pipelines
         // queue behind every client's commands (and theirs behind it).
-        let projectorLog = EventLog(redis: RedisClient(RedisConfiguration(url: settings.redis), on: loops), keys: keys)
-        var services: [any Service] = [
-            OnExecutor(ProjectionSupervisor(log: projectorLog, settings: ProjectorSettings(consumer: consumer)),
-                       executor: loops.loops[loops.loops.count - 1]),
+        let projectorLogs = StoreLogs(redis: RedisClient(RedisConfiguration(url: settings.redis), on: loops), layout: layout)
+        var services: [any Service] = []
+        for (projectorLog, operatorLog) in zip(projectorLogs.partitions, operatorLogs.partitions) {
+            // One lease per partition and projection: instances share the partitions' work.
+            services.append(OnExecutor(ProjectionSupervisor(log: projectorLog, settings: ProjectorSettings(consumer: consumer)),
+                                       executor: loops.loops[loops.loops.count - 1]))
             // Behind every consumer group and the window: the log is the bus, not the store.
-            LogRetention(log: operatorLog, window: settings.logRetention),
-        ]
-        Log.info("projectors.started", ["consumer": consumer, "logRetentionSeconds": settings.logRetention.components.seconds])
-        let replay = ReplayService(log: operatorLog, consumer: consumer)
+            services.append(LogRetention(log: operatorLog, window: settings.logRetention))
+        }
+        Log.info("projectors.started", ["consumer": consumer, "partitions": layout.count,
+                                        "logRetentionSeconds": settings.logRetention.components.seconds])
+        let replay = PartitionedReplay(logs: operatorLogs, consumer: consumer)
         // A replay whose process died mid-switch or mid-cleaning left a generation behind.
         services.append(ServiceRun("replay-recovery") { await replay.recoverAbandoned() })
         if settings.autoRebuild && !mismatched.isEmpty {

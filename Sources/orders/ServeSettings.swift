@@ -24,6 +24,9 @@ struct ServeSettings {
     var runAPI: Bool
     var runProjectors: Bool
     var autoRebuild: Bool
+    /// For a store that does not exist yet: its number of partitions (nil: 1). An existing store
+    /// keeps the number it was created with.
+    var partitions: Int?
 
     init(_ arguments: Arguments, environment env: [String: String] = ProcessInfo.processInfo.environment) throws {
         func value(_ option: String, _ variable: String, _ fallback: String) -> String {
@@ -58,5 +61,11 @@ struct ServeSettings {
         runAPI = !arguments.flag("projectors-only")
         runProjectors = !arguments.flag("api-only")
         autoRebuild = arguments.flag("auto-rebuild")
+        if let text = arguments.option("partitions") ?? env["ORDERS_PARTITIONS"] {
+            guard let number = Int(text), (1...StoreLayout.maxPartitions).contains(number) else {
+                throw UsageError("--partitions must be a number from 1 to \(StoreLayout.maxPartitions)")
+            }
+            partitions = number
+        }
     }
 }

@@ -7,7 +7,7 @@ let usage = """
 
     Service:
       serve [--redis URL] [--host H] [--port P] [--namespace NS] [--api-only | --projectors-only] [--auto-rebuild] [--redis-wait S] [--max-backlog N]
-            [--loops N] [--shutdown-grace S] [--http-port P] [--public-metrics] [--log-retention S]
+            [--loops N] [--shutdown-grace S] [--http-port P] [--public-metrics] [--log-retention S] [--partitions P]
             --auto-rebuild: rebuild a projection whose live generation has another schema version
             --redis-wait: how long to wait at start-up for a Redis that is down or still loading (default 60 s)
             --max-backlog: hold commands back (up to 2 s each) while a read model has more than N log entries
@@ -18,8 +18,13 @@ let usage = """
             --public-metrics: the probes answer without the API token
             --log-retention: how long the log (the bus) keeps entries every projection has applied (default 3600 s;
                              0: none kept); the events stay in their orders' streams for good
+            --partitions: a new store's number of partitions (default 1); an existing store keeps the number it was
+                          created with
             env: ORDERS_REDIS_URL, ORDERS_HOST, ORDERS_PORT, ORDERS_NAMESPACE, ORDERS_API_TOKEN, ORDERS_REDIS_WAIT, ORDERS_MAX_BACKLOG,
-                 ORDERS_LOOPS, ORDERS_SHUTDOWN_GRACE, ORDERS_HTTP_PORT, ORDERS_PUBLIC_METRICS (1: on), ORDERS_LOG_RETENTION
+                 ORDERS_LOOPS, ORDERS_SHUTDOWN_GRACE, ORDERS_HTTP_PORT, ORDERS_PUBLIC_METRICS (1: on), ORDERS_LOG_RETENTION,
+                 ORDERS_PARTITIONS
+      init [--redis URL] [--namespace NS] [--partitions P]
+            create the store's record with P partitions (before the first serve), or show an existing store's
 
     Client (talk to a running server; --server host:port or ORDERS_SERVER, default 127.0.0.1:7480):
       create --customer NAME --email EMAIL --item SKU:NAME:QTY:PRICE [--item …]
@@ -69,6 +74,8 @@ do {
     let arguments = try Arguments(rest, spec: spec)
     if subcommand == "serve" {
         try await Serve.run(arguments)
+    } else if subcommand == "init" {
+        try await InitCommand.run(arguments)
     } else if subcommand == "operations" {
         ClientCommands.listOperations()
     } else if subcommand == "replay" {

@@ -22,13 +22,14 @@ final class TestServer: Sendable {
 
     init(token: String? = nil, configuration: ServerConfiguration = ServerConfiguration(host: "127.0.0.1", port: 0),
          redis url: RedisURL? = nil, namespace: String? = nil, publicMetrics: Bool = false,
-         catalogue: OperationCatalogue = .standard, projections: [any Projection] = Projections.standard) async throws {
+         catalogue: OperationCatalogue = .standard, projections: [any Projection] = Projections.standard,
+         partitions: Int = 1) async throws {
         // What orders serve does: requests and projectors on event loops, each with its own
         // Redis connection.
         let redis = RedisClient(RedisConfiguration(url: try url ?? TestRedis.url(), commandTimeout: TestRedis.commandTimeout),
                                 on: ClientKind.testLoops)
         try await FunctionLibrary.ensureLoaded(on: redis)
-        store = EventStore(redis: redis, keys: KeySchema(namespace: namespace ?? TestRedis.uniqueNamespace("api")))
+        store = EventStore(redis: redis, layout: StoreLayout(namespace: namespace ?? TestRedis.uniqueNamespace("api"), partitionCount: partitions))
         let repository = OrderRepository(store: store)
         // minPosition waits up to 15 s here (2 s in production): tests must not fail on a slow machine.
         let api = APIContext(commands: CommandHandler(repository: repository),
@@ -47,9 +48,12 @@ final class TestServer: Sendable {
         api.metrics.watchConnections(of: "line") { line.openConnections }
         api.metrics.watchConnections(of: "http") { http.openConnections }
         let settings = ProjectorSettings(consumer: "test", block: .milliseconds(50))
-        // As `orders serve` runs them: one group for both projections (it creates their groups).
-        let group = ProjectorGroup(projections: projections, generations: [:], log: store.log, settings: settings)
-        projectors = [Task(executorPreference: ClientKind.testLoops.loops[1]) { await group.run() }]
+        // As `orders serve` runs them: in each partition, one group for both projections (it
+        // creates their groups).
+        projectors = store.logs.partitions.map { log in
+            let group = ProjectorGroup(projections: projections, generations: [:], log: log, settings: settings)
+            return Task(executorPreference: ClientKind.testLoops.loops[1]) { await group.run() }
+        }
     }
 
     func client(token: String? = nil) throws -> OrdersClient {
@@ -68,7 +72,11 @@ final class TestServer: Sendable {
     }
 
     var logLength: Int {
-        get async throws { try await store.log.appendedEvents() }
+        get async throws {
+            var total = 0
+            for log in store.logs.partitions { total += try await log.appendedEvents() }
+            return total
+        }
     }
 }
 

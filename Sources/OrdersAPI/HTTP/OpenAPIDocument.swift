@@ -7,6 +7,18 @@ import OrdersDomain
 public enum OpenAPIDocument {
     public static let bytes: [UInt8] = PackageResources.openapi_json
 
+    /// The document for a store of `partitions` partitions: as written for one; for more, its
+    /// log positions name their partition (`3/1795412977216-0`), as the store gives them out.
+    public static func bytes(partitions: Int) -> [UInt8] {
+        guard partitions > 1 else { return bytes }
+        let text = String(decoding: bytes, as: UTF8.self)
+            .replacingOccurrences(of: #""^[0-9]{1,19}-[0-9]{1,19}$""#, with: #""^[0-9]{1,4}/[0-9]{1,19}-[0-9]{1,19}$""#)
+            .replacingOccurrences(of: "A log position (a Redis stream id).",
+                                  with: "A log position of one partition of the store: <partition>/<Redis stream id>.")
+            .replacingOccurrences(of: #""1795412977216-0""#, with: #""3/1795412977216-0""#)
+        return Array(text.utf8)
+    }
+
     /// Each operation's query parameters, by operationId (`$ref`s to shared parameters resolved).
     static let queryParameters: [String: Set<String>] = {
         guard let document = try? JSON.parse(bytes: bytes), case .object(let paths)? = document["paths"] else { return [:] }

@@ -11,8 +11,8 @@ public struct OpenAPIConformance: Sendable {
 
     public let document: JSON
 
-    public init() {
-        document = (try? JSON.parse(bytes: OpenAPIDocument.bytes)) ?? .null
+    public init(document bytes: [UInt8] = OpenAPIDocument.bytes) {
+        document = (try? JSON.parse(bytes: bytes)) ?? .null
     }
 
     /// Statuses any request may get whatever its operation (the document's description lists them).

@@ -6,9 +6,12 @@ enum GetOpenAPIDocument: APIOperation {
 
     static func input(http call: HTTPCall) throws(APIError) {}
 
-    static func perform(_ input: Void, _ api: APIContext) async {}
+    /// The document as this store's positions read (`OpenAPIDocument.bytes(partitions:)`).
+    static func perform(_ input: Void, _ api: APIContext) async -> [UInt8] {
+        OpenAPIDocument.bytes(partitions: api.logs.layout.count)
+    }
 
-    static func response(http output: Void, to input: Void) -> HTTPResponse {
-        HTTPResponse(status: 200, body: OpenAPIDocument.bytes)
+    static func response(http document: [UInt8], to input: Void) -> HTTPResponse {
+        HTTPResponse(status: 200, body: document)
     }
 }

@@ -1,0 +1,57 @@
+import OrdersDomain
+import RedisClient
+
+/// What a store is, recorded in Redis when the store is created and read by every instance at
+/// start-up: `<namespace>:store`, a hash (`partitions`, `createdAt`), readable with `HGETALL
+/// orders:store`. The number of partitions is fixed from then on: an order's partition is a hash
+/// of its id modulo that number.
+public enum StoreCatalog {
+    public static func key(_ namespace: String) -> String { "\(namespace):store" }
+
+    /// A request for another number of partitions than the store was created with.
+    public struct Mismatch: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The layout of the store under `namespace`:
+    /// - as recorded;
+    /// - else, for a store written before the record existed (its log or its live pointer at the
+    ///   tag `{0}`), one partition, recorded now;
+    /// - else a new store of `requested` partitions (default 1: a store of more is asked for, with
+    ///   `orders init --partitions P` or `serve --partitions P`), recorded now. Two instances creating one store at once agree: the first record
+    ///   wins (HSETNX) and both read it back.
+    /// `requested` differing from the recorded number is a `Mismatch`.
+    public static func open(_ redis: RedisClient, namespace: String, partitions requested: Int? = nil) async throws -> StoreLayout {
+        if let requested, !(1...StoreLayout.maxPartitions).contains(requested) {
+            throw Mismatch(description: "a store has 1 to \(StoreLayout.maxPartitions) partitions, not \(requested)")
+        }
+        let key = key(namespace)
+        if let recorded = try await redis.send("HGET", key, "partitions").int {
+            return try layout(namespace, recorded: recorded, requested: requested)
+        }
+        let single = KeySchema(namespace: namespace)
+        let existing = try await redis.pipeline([RedisCommand("EXISTS", single.log),
+                                                 RedisCommand("EXISTS", single.prefix + "view:live")])
+        let written = existing.contains { $0.int == 1 }
+        let partitions = written ? 1 : (requested ?? 1)
+        if written, let requested, requested != 1 {
+            throw Mismatch(description: "store \(namespace) was written with one partition; it cannot have \(requested)")
+        }
+        try await redis.send("HSETNX", key, "partitions", partitions)
+        try await redis.send("HSETNX", key, "createdAt", Timestamp.now().description)
+        guard let recorded = try await redis.send("HGET", key, "partitions").int else {
+            throw Mismatch(description: "\(key) holds no partition count")
+        }
+        return try layout(namespace, recorded: recorded, requested: requested)
+    }
+
+    private static func layout(_ namespace: String, recorded: Int, requested: Int?) throws -> StoreLayout {
+        guard (1...StoreLayout.maxPartitions).contains(recorded) else {
+            throw Mismatch(description: "\(key(namespace)) records \(recorded) partitions, which no build can read")
+        }
+        if let requested, requested != recorded {
+            throw Mismatch(description: "store \(namespace) has \(recorded) partitions, fixed when it was created; \(requested) were asked for")
+        }
+        return StoreLayout(namespace: namespace, partitionCount: recorded)
+    }
+}
