@@ -53,15 +53,20 @@ public final class SoakEnvironment: Sendable {
         EventStore(redis: redis, keys: KeySchema(namespace: namespace))
     }
 
-    public func service(_ namespace: String) throws -> ServiceProcess {
-        try ServiceProcess(binary: binary, redis: redisURL, namespace: namespace)
+    public func service(_ namespace: String, extraArguments: [String] = []) throws -> ServiceProcess {
+        try ServiceProcess(binary: binary, redis: redisURL, namespace: namespace, extraArguments: extraArguments)
+    }
+
+    /// The store under `namespace` with the partitions it was created with (`StoreCatalog`).
+    public func openStore(_ namespace: String) async throws -> EventStore {
+        EventStore(redis: redis, layout: try await StoreCatalog.open(redis, namespace: namespace))
     }
 
     /// Starts `count` services on one namespace and a load generator spread over them; returns
     /// the services, the ledger it records into, and the task that ends with the commands sent.
-    func startLoad(_ namespace: String, services count: Int = 1, workers: Int, commands: Int,
+    func startLoad(_ namespace: String, services count: Int = 1, extraArguments: [String] = [], workers: Int, commands: Int,
                    duration: Duration) async throws -> (services: [ServiceProcess], ledger: CommandLedger, load: Task<Int, any Error>) {
-        let services = try (0..<count).map { _ in try service(namespace) }
+        let services = try (0..<count).map { _ in try service(namespace, extraArguments: extraArguments) }
         for service in services { try await service.start() }
         let ledger = CommandLedger()
         let generator = LoadGenerator(ports: services.map(\.port), workers: workers, commandsPerWorker: commands / workers,

@@ -6,7 +6,7 @@ import OrdersReadSide
 import RedisClient
 
 /// Compares the store with a ledger and the read models with a rebuild: the checks every
-/// breaking suite ends with.
+/// breaking suite ends with, over every partition of the store.
 public struct StoreAudit: Sendable {
     public let store: EventStore
 
@@ -33,12 +33,14 @@ public struct StoreAudit: Sendable {
     public func check(_ ledger: CommandLedger) async throws -> Findings {
         var findings = Findings()
         var streams: [String: [RecordedEvent]] = [:]
-        var cursor = "0"
-        repeat {
-            let (next, orderIds) = try await store.log.orderStreams(from: cursor)
-            cursor = next
-            for (orderId, events) in try await store.log.histories(of: orderIds) { streams[orderId] = events }
-        } while cursor != "0"
+        for log in store.logs.partitions {
+            var cursor = "0"
+            repeat {
+                let (next, orderIds) = try await log.orderStreams(from: cursor)
+                cursor = next
+                for (orderId, events) in try await log.histories(of: orderIds) { streams[orderId] = events }
+            } while cursor != "0"
+        }
         findings.events = streams.values.reduce(0) { $0 + $1.count }
         var stored: [String: Int] = [:]
         for events in streams.values {
@@ -62,17 +64,20 @@ public struct StoreAudit: Sendable {
         // The log: one entry appended per event, and what it keeps names the streams' events
         // (reading it resolves every reference and fails on one its stream does not hold).
         var kept: [RecordedEvent] = []
-        var position: LogPosition?
-        while true {
-            let page = try await store.log.readLog(after: position, limit: 10_000)
-            guard let last = page.last else { break }
-            kept += page
-            position = last.position
+        for log in store.logs.partitions {
+            var position: LogPosition?
+            while true {
+                let page = try await log.readLog(after: position, limit: 10_000)
+                guard let last = page.last else { break }
+                kept += page
+                position = last.position
+            }
         }
         for event in kept where streams[event.orderId]?.contains(where: { $0.position == event.position && $0.version == event.version }) != true {
             findings.broken.append(event.orderId)
         }
-        let appended = try await store.log.appendedEvents()
+        var appended = 0
+        for log in store.logs.partitions { appended += try await log.appendedEvents() }
         if appended != findings.events { findings.broken.append("(the log counted \(appended) appends, the streams hold \(findings.events) events)") }
         return findings
     }
@@ -80,13 +85,15 @@ public struct StoreAudit: Sendable {
     /// Waits until the live generation of both projections has applied and acknowledged the
     /// whole log (nothing pending up to its head).
     public func converge(within limit: Duration) async throws {
-        guard let head = try await store.log.lastPosition() else { return }
-        let monitor = ProjectionMonitor(log: store.log)
-        let generations = LiveGenerations(log: store.log)
-        try await eventually(within: limit) {
-            let live = try await generations.live(Projections.standard.names)
-            for (name, generation) in live where try await !monitor.hasPassed(head, projection: name, generation: generation) {
-                throw NotConverged(projection: name)
+        for log in store.logs.partitions {
+            guard let head = try await log.lastPosition() else { continue }
+            let monitor = ProjectionMonitor(log: log)
+            let generations = LiveGenerations(log: log)
+            try await eventually(within: limit) {
+                let live = try await generations.live(Projections.standard.names)
+                for (name, generation) in live where try await !monitor.hasPassed(head, projection: name, generation: generation) {
+                    throw NotConverged(projection: name)
+                }
             }
         }
     }
@@ -98,11 +105,13 @@ public struct StoreAudit: Sendable {
 
     /// Every live read model, canonical (see `dumpReadModel`).
     public func liveModels() async throws -> [String: String] {
-        let live = try await LiveGenerations(log: store.log).live(Projections.standard.names)
         var models: [String: String] = [:]
-        for (name, generation) in live {
-            for (key, value) in try await dumpReadModel(store, ViewKeys(keys: store.keys, projection: name, generation: generation)) {
-                models[name + ":" + key] = value
+        for log in store.logs.partitions {
+            let live = try await LiveGenerations(log: log).live(Projections.standard.names)
+            for (name, generation) in live {
+                for (key, value) in try await dumpReadModel(store, ViewKeys(keys: log.keys, projection: name, generation: generation)) {
+                    models["\(log.keys.partition):\(name):\(key)"] = value
+                }
             }
         }
         return models
@@ -111,7 +120,7 @@ public struct StoreAudit: Sendable {
     /// Rebuilds both read models from the log and tells whether they equal `models` (taken from
     /// the live ones once converged). Nothing else may project meanwhile: stop the services first.
     public func rebuildEquals(_ models: [String: String]) async throws -> Bool {
-        try await ReplayService(log: store.log, dropGrace: .zero).rebuild(["order", "summary"])
+        try await PartitionedReplay(logs: store.logs, dropGrace: .zero).rebuild(["order", "summary"])
         let rebuilt = try await liveModels()
         // Which keys differ, for whoever reads the failure (the first few, shortened).
         for key in Set(rebuilt.keys).union(models.keys).sorted().filter({ rebuilt[$0] != models[$0] }).prefix(5) {

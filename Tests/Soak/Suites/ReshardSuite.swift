@@ -2,21 +2,23 @@ import Foundation
 import OrdersEventLog
 import RedisClient
 
-/// Suite 9: the store on a Redis Cluster while `redis-cli --cluster reshard` moves the slot that
-/// holds its keys from one master to another and back, under a load of commands with command
-/// ids and retries, served by two instances. Nothing acknowledged may be lost or doubled, and
+/// Suite 9: a store of `partitions` partitions on a Redis Cluster while `redis-cli --cluster
+/// reshard` moves the slot that holds partition 0 from one master to another and on to a third,
+/// under a load of commands with command ids and retries, served by two instances. Nothing acknowledged may be lost or doubled, and
 /// the read models end equal to a rebuild. The moves are real resharding: keys migrate a batch at
 /// a time while the service keeps writing, so it meets `ASK`, `TRYAGAIN` and `MOVED`.
 public struct ReshardSuite: Sendable {
     public var workers: Int
     public var commands: Int
     public var moves: Int
+    public var partitions: Int
     public var duration: Duration
 
-    public init(workers: Int = 8, commands: Int = 12_000, moves: Int = 2, duration: Duration = .seconds(120)) {
+    public init(workers: Int = 8, commands: Int = 12_000, moves: Int = 2, partitions: Int = 16, duration: Duration = .seconds(120)) {
         self.workers = workers
         self.commands = commands
         self.moves = moves
+        self.partitions = partitions
         self.duration = duration
     }
 
@@ -29,13 +31,14 @@ public struct ReshardSuite: Sendable {
         let started = ContinuousClock.now
         let cluster = SoakEnvironment(binary: environment.binary, url: url)
         let namespace = cluster.namespace("reshard")
-        let (services, ledger, load) = try await cluster.startLoad(namespace, services: 2, workers: workers,
-                                                                   commands: commands, duration: duration)
-        let slot = HashSlot.of(KeySchema(namespace: namespace).log)
+        let (services, ledger, load) = try await cluster.startLoad(namespace, services: 2, extraArguments: ["--partitions", "\(partitions)"],
+                                                                   workers: workers, commands: commands, duration: duration)
+        let store = try await cluster.openStore(namespace)
+        let slot = HashSlot.of(store.layout.partitions[0].log)
         for move in 1...moves {
             try await ledger.waitUntilAnswered(commands * move / (moves + 1), within: duration)
             let moved = try await moveSlot(slot, in: cluster.redis, url: url)
-            report.notes.append("move \(move): slot \(slot) (the store's) and \(moved.slots - 1) others from \(moved.from) to \(moved.to) "
+            report.notes.append("move \(move): slot \(slot) (partition 0 of \(partitions)) and \(moved.slots - 1) others from \(moved.from) to \(moved.to) "
                                 + "by redis-cli --cluster reshard under load, \(moved.keys) keys in that slot, \(moved.seconds) s")
         }
         // Even again (a move may have emptied a master): the third move, under load too when the
@@ -47,7 +50,7 @@ public struct ReshardSuite: Sendable {
         report.sent = try await load.value
         let retried = ledger.retriedAttempts
         report.notes.append("attempts answered unavailable: \(retried.unavailable), unanswered: \(retried.unanswered)")
-        try await audit(&report, ledger: ledger, store: cluster.store(namespace), services: services)
+        try await audit(&report, ledger: ledger, store: store, services: services)
         report.seconds = (ContinuousClock.now - started).seconds
         return report
     }
