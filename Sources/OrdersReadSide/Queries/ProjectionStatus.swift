@@ -41,7 +41,7 @@ public struct ProjectionMonitor: Sendable {
             RedisCommand("XPENDING", log.keys.log, group, "-", "+", 1),
             RedisCommand("HGET", log.keys.deadLetterCounts, projection),
         ])
-        let info = try groupInfo(replies[0].orThrow(), group: group) ?? [:]
+        let info = try groupInfo(Self.groupsReply(replies[0]), group: group) ?? [:]
         let lastDelivered = info["last-delivered-id"]?.string.flatMap { LogPosition($0) }
         let lag = try await undelivered(after: info, upTo: Self.statusCountLimit)
         var oldest: LogPosition?
@@ -63,7 +63,7 @@ public struct ProjectionMonitor: Sendable {
     ///
     /// Counted up to `limit` (the throttle needs to know only whether its bound is passed).
     public func backlog(live: [String: Int], upTo limit: Int) async throws -> Int {
-        let groups = Self.groups(try await log.redis.send("XINFO", "GROUPS", log.keys.log))
+        let groups = Self.groups(try Self.groupsReply(try await log.redis.pipeline([RedisCommand("XINFO", "GROUPS", log.keys.log)])[0]))
         var most = 0
         for (projection, generation) in live {
             guard let info = groups[Self.group(projection, generation: generation)] else { continue }
@@ -91,6 +91,13 @@ public struct ProjectionMonitor: Sendable {
     /// The named group's fields from XINFO GROUPS, or nil when it does not exist yet.
     private func groupInfo(_ reply: RedisValue, group: String) throws -> [String: RedisValue]? {
         Self.groups(reply)[group]
+    }
+
+    /// XINFO GROUPS' reply, or none for a log that does not exist yet (a new store, before its
+    /// first write or its projectors' first start: nothing to be behind on).
+    private static func groupsReply(_ reply: RedisValue) throws -> RedisValue {
+        if case .error(let message) = reply, message.hasPrefix("ERR no such key") { return .array([]) }
+        return try reply.orThrow()
     }
 
     /// XINFO GROUPS' reply: each group's fields, by the group's name.
