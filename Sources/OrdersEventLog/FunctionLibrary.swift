@@ -27,12 +27,9 @@ public enum FunctionLibrary {
     @discardableResult
     public static func ensureLoaded(on redis: RedisClient) async throws(EventStoreError) -> Int {
         do {
-            for reply in try await redis.sendToEveryPrimary(RedisCommand("FCALL_RO", "orders_version", 0)) {
-                if case .error(let message) = reply, !isMissing(message) { throw RedisError.server(message) }
-                if let loaded = reply.int, loaded > version {
-                    throw EventStoreError.libraryMismatch(
-                        "Redis holds orders library v\(loaded), newer than this build's v\(version); refusing to replace it")
-                }
+            if let newest = try await versions(on: redis).compactMap({ $0 }).max(), newest > version {
+                throw EventStoreError.libraryMismatch(
+                    "Redis holds orders library v\(newest), newer than this build's v\(version); refusing to replace it")
             }
             for reply in try await redis.sendToEveryPrimary(RedisCommand("FUNCTION", "LOAD", "REPLACE", source)) {
                 try reply.orThrow()
@@ -78,15 +75,18 @@ public enum FunctionLibrary {
     /// The version of the library every primary holds (the lowest, on a cluster whose masters
     /// differ), or nil when one holds none.
     public static func loadedVersion(on redis: RedisClient) async throws -> Int? {
-        var lowest: Int?
-        for reply in try await redis.sendToEveryPrimary(RedisCommand("FCALL_RO", "orders_version", 0)) {
+        let versions = try await versions(on: redis)
+        return versions.contains(nil) ? nil : versions.compactMap { $0 }.min()
+    }
+
+    /// Each primary's library version (nil where it has none), in `primaries()`'s order.
+    private static func versions(on redis: RedisClient) async throws -> [Int?] {
+        try await redis.sendToEveryPrimary(RedisCommand("FCALL_RO", "orders_version", 0)).map { reply in
             if case .error(let message) = reply {
                 if isMissing(message) { return nil }
                 throw RedisError.server(message)
             }
-            guard let loaded = reply.int else { return nil }
-            lowest = min(lowest ?? loaded, loaded)
+            return reply.int
         }
-        return lowest
     }
 }

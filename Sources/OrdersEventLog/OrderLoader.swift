@@ -15,9 +15,6 @@ public struct OrderLoader: Sendable {
 
     public init(logs: StoreLogs) { self.logs = logs }
 
-    /// A loader of a store of one partition.
-    public init(log: EventLog) { self.logs = StoreLogs(log) }
-
     public struct Snapshot: Sendable, Hashable {
         public var version: Int
         public var schema: Int

@@ -12,12 +12,6 @@ public struct StoreLogs: Sendable {
         self.partitions = layout.partitions.map { EventLog(redis: redis, keys: $0) }
     }
 
-    /// A store of one partition: `log`.
-    public init(_ log: EventLog) {
-        self.layout = StoreLayout(namespace: log.keys.namespace, partitionCount: 1)
-        self.partitions = [log]
-    }
-
     public var redis: RedisClient { partitions[0].redis }
 
     /// The log of the order's partition.

@@ -49,12 +49,7 @@ public final class PartitionedQueries: Sendable {
 
     /// Runs `query` on every partition at once; answers in partition order.
     private func everyPartition<T: Sendable>(_ query: @escaping @Sendable (Int, QueryHandler) async throws -> T) async throws -> [T] {
-        try await withThrowingTaskGroup(of: (Int, T).self) { group in
-            for (index, handler) in partitions.enumerated() { group.addTask { (index, try await query(index, handler)) } }
-            var answers = [T?](repeating: nil, count: partitions.count)
-            for try await (index, answer) in group { answers[index] = answer }
-            return answers.map { $0! }
-        }
+        try await inParallel(partitions, query)
     }
 
     // MARK: - Orders

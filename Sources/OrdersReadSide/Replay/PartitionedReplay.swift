@@ -29,12 +29,7 @@ public final class PartitionedReplay: Sendable {
     public var projections: [any Projection] { partitions[0].projections }
 
     private func everyPartition<T: Sendable>(_ work: @escaping @Sendable (ReplayService) async throws -> T) async throws -> [T] {
-        try await withThrowingTaskGroup(of: (Int, T).self) { group in
-            for (index, service) in partitions.enumerated() { group.addTask { (index, try await work(service)) } }
-            var results = [T?](repeating: nil, count: partitions.count)
-            for try await (index, result) in group { results[index] = result }
-            return results.map { $0! }
-        }
+        try await inParallel(partitions) { _, service in try await work(service) }
     }
 
     // MARK: - Running to the end

@@ -130,14 +130,15 @@ final class ClusterRouter: Sendable {
     /// A pipeline without `MULTI` on a cluster: each node gets its commands in one round trip,
     /// all nodes at once, and the replies come back in the pipeline's order.
     private func split(_ commands: [RedisCommand]) async throws -> [RedisValue] {
+        // Each command's slot once, and every owner under one look at the map.
+        let slots = commands.map(\.slot)
+        let owners: [ClusterNode?] = state.withLock { state in slots.map { $0.flatMap { state.map?.master(of: $0) } } }
+        let firstOwner = owners.lazy.compactMap { $0 }.first ?? seedAddress
         var groups: [ClusterNode: [Int]] = [:]
         var previous: ClusterNode?
-        for (index, command) in commands.enumerated() {
+        for index in commands.indices {
             // A command without a key goes with the one before it (or the first keyed one).
-            let target: ClusterNode
-            if command.slot != nil { target = node(for: [command]) } else {
-                target = previous ?? node(for: commands)
-            }
+            let target = slots[index] != nil ? owners[index] ?? seedAddress : previous ?? firstOwner
             previous = target
             groups[target, default: []].append(index)
         }

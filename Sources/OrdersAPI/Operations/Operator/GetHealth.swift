@@ -27,7 +27,7 @@ enum GetHealth: LineOperation {
             var last: StorePosition?
             var mismatches: [(projection: String, built: Int, current: Int)] = []
             for log in api.logs.partitions {
-                if let head = try await log.lastPosition(), head > (last?.position ?? head) || last == nil {
+                if let head = try await log.lastPosition(), last.map({ head > $0.position }) ?? true {
                     last = StorePosition(partition: log.keys.partition, position: head)
                 }
                 for mismatch in try await LiveGenerations(log: log).schemaMismatches()

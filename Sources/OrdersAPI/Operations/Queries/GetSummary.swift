@@ -36,7 +36,7 @@ enum GetSummary: LineOperation {
         for log in api.logs.partitions {
             let live = try await LiveGenerations(log: log).live(SummaryProjection.name)
             let applied = try await ProjectionMonitor(log: log).status(projection: SummaryProjection.name, generation: live).lastDelivered
-            if let applied, applied > (output.lastApplied ?? applied) || output.lastApplied == nil { output.lastApplied = applied }
+            if let applied { output.lastApplied = max(output.lastApplied ?? applied, applied) }
         }
         return output
     }
