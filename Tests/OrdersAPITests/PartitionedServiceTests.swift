@@ -21,6 +21,7 @@ struct PartitionedServiceTests {
             let http = try HTTPTestClient(port: server.httpPort, conformance: OpenAPIConformance(document: document.body))
 
             var last: (id: String, position: String) = ("", "")
+            var first = last
             for index in 0..<8 {
                 let body = #"{"customerName":"C\#(index % 4)","customerEmail":"c\#(index % 4)@example.com","items":[{"productId":"A-1","productName":"Mug","quantity":\#(index + 1),"price":"2.50"}]}"#
                 let created = try http.request("POST", "/api/v1/orders/order", body: body)
@@ -30,10 +31,14 @@ struct PartitionedServiceTests {
                 #expect(position.hasPrefix("\(layout.partition(ofOrder: id))/"), "\(position) names the order's partition")
                 #expect(layout.partition(ofOrder: id) == layout.partition(ofCustomer: "c\(index % 4)@example.com"))
                 last = (id, position)
+                if index == 0 { first = last }
             }
             // Read-your-writes in the write's partition, then lists over every partition.
             let read = try http.request("GET", "/api/v1/orders/order/\(last.id)", headers: [("Orders-Min-Position", last.position)])
             #expect(read.status == 200)
+            // Two writes' positions (query and header) in two partitions: the read waits for both.
+            let both = try http.request("GET", "/api/v1/orders/summary?minPosition=\(first.position)", headers: [("Orders-Min-Position", last.position)])
+            #expect(both.status == 200)
             let all = try http.request("GET", "/api/v1/orders?limit=100", headers: [("Orders-Min-Position", last.position)])
             #expect(all.status == 200 && String(decoding: all.body, as: UTF8.self).contains(#""total":8"#))
             let theirs = try http.request("GET", "/api/v1/orders/customer/c1@example.com")

@@ -116,8 +116,8 @@ struct PartitionedQueriesTests {
         let queries = PartitionedQueries(logs: split.logs, freshnessWait: .seconds(30))
         let projecting = Task { try await projectLive(split.logs.partitions[partition], upTo: created.lastPosition) }
         // Waits for the projection of the write's partition, then finds the order.
-        #expect(try await queries.order(created.orderId, minPosition: position).orderId == created.orderId)
-        #expect(try await queries.summary(minPosition: position).totalOrders == 1)
+        #expect(try await queries.order(created.orderId, minPositions: [position]).orderId == created.orderId)
+        #expect(try await queries.summary(minPositions: [position]).totalOrders == 1)
         try await projecting.value
         #expect(StorePosition(position.description, partitions: 4) == position)
         #expect(StorePosition(created.lastPosition.description, partitions: 4) == nil, "a bare position names no partition of four")

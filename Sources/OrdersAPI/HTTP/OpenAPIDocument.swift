@@ -7,16 +7,29 @@ import OrdersDomain
 public enum OpenAPIDocument {
     public static let bytes: [UInt8] = PackageResources.openapi_json
 
-    /// The document for a store of `partitions` partitions: as written for one; for more, its
-    /// log positions name their partition (`3/1795412977216-0`), as the store gives them out.
+    /// The document for a store of `partitions` partitions: as written for one; for more, the
+    /// log positions it gives out and takes (`LogPosition`, `RequestedPosition`) name one of
+    /// its partitions (`3/1795412977216-0`), and only those, so that a client generating values
+    /// from the document never makes one the store must refuse.
     public static func bytes(partitions: Int) -> [UInt8] {
-        guard partitions > 1 else { return bytes }
-        let text = String(decoding: bytes, as: UTF8.self)
-            .replacingOccurrences(of: #""^[0-9]{1,19}-[0-9]{1,19}$""#, with: #""^[0-9]{1,4}/[0-9]{1,19}-[0-9]{1,19}$""#)
-            .replacingOccurrences(of: "A log position (a Redis stream id).",
-                                  with: "A log position of one partition of the store: <partition>/<Redis stream id>.")
-            .replacingOccurrences(of: #""1795412977216-0""#, with: #""3/1795412977216-0""#)
-        return Array(text.utf8)
+        guard partitions > 1, case .object(var document)? = try? JSON.parse(bytes: bytes),
+              case .object(var components)? = document["components"], case .object(var schemas)? = components["schemas"] else {
+            return bytes
+        }
+        let partition = "(" + (0..<partitions).map(String.init).joined(separator: "|") + ")/"
+        schemas["LogPosition"] = [
+            "type": "string", "pattern": .string("^\(partition)[0-9]{1,19}-[0-9]{1,19}$"),
+            "description": .string("A log position of one of the store's \(partitions) partitions: `<partition>/<Redis stream id>`."),
+            "examples": ["3/1795412977216-0"],
+        ]
+        schemas["RequestedPosition"] = [
+            "type": "string", "pattern": .string("^\(partition)[0-9]{1,19}(-[0-9]{1,19})?$"),
+            "description": .string("A log position a command returned (`<partition>/<milliseconds>-<sequence>`, the partition one of the store's \(partitions)); milliseconds alone mean `<milliseconds>-0`."),
+            "examples": ["3/1795412977216-0"],
+        ]
+        components["schemas"] = .object(schemas)
+        document["components"] = .object(components)
+        return JSON.object(document).encoded
     }
 
     /// Each operation's query parameters, by operationId (`$ref`s to shared parameters resolved).

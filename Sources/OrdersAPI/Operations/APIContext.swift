@@ -15,6 +15,8 @@ public final class APIContext: Sendable {
     /// (history, as-of, snapshots) and the projections' status.
     public let logs: StoreLogs
     let loader: OrderLoader
+    /// `/openapi.json` as this store's positions read (`OpenAPIDocument.bytes(partitions:)`).
+    let openAPIDocument: [UInt8]
     /// Required of every request, except the probes with `publicMetrics` and the document.
     let token: String?
     /// Holds commands back while the read models are too far behind (nil: never).
@@ -31,6 +33,7 @@ public final class APIContext: Sendable {
         self.replay = replay
         self.logs = queries.logs
         self.loader = OrderLoader(logs: queries.logs)
+        self.openAPIDocument = OpenAPIDocument.bytes(partitions: queries.logs.layout.count)
         self.token = token
         self.throttle = throttle
         self.metrics = metrics
@@ -52,20 +55,24 @@ public final class APIContext: Sendable {
         }
     }
 
-    /// A client's read-your-writes position, checked against this store's partitions.
-    public func position(_ requested: RequestedPosition?) throws(APIError) -> StorePosition? {
-        guard let requested else { return nil }
+    /// A client's read-your-writes positions, each checked against this store's partitions.
+    public func positions(_ requested: [RequestedPosition]) throws(APIError) -> [StorePosition] {
         let partitions = logs.layout.count
-        if let partition = requested.partition {
-            guard partition < partitions else {
-                throw APIError(.invalidRequest, "\(requested.field) names partition \(partition); this store has \(partitions)")
+        var positions: [StorePosition] = []
+        for position in requested {
+            if let partition = position.partition {
+                guard partition < partitions else {
+                    throw APIError(.invalidRequest, "\(position.field) names partition \(partition); this store has \(partitions)")
+                }
+                positions.append(StorePosition(partition: partition, position: position.position))
+            } else {
+                guard partitions == 1 else {
+                    throw APIError(.invalidRequest, "\(position.field) must name its partition (<partition>/<position>) in a store of \(partitions) partitions")
+                }
+                positions.append(StorePosition(partition: 0, position: position.position))
             }
-            return StorePosition(partition: partition, position: requested.position)
         }
-        guard partitions == 1 else {
-            throw APIError(.invalidRequest, "\(requested.field) must name its partition (<partition>/<position>) in a store of \(partitions) partitions")
-        }
-        return StorePosition(partition: 0, position: requested.position)
+        return positions
     }
 
     /// The position of an event of `orderId` as a client is given it: bare in a store of one

@@ -34,20 +34,15 @@ public struct HTTPCall: Sendable {
         return request
     }
 
-    /// Read-your-writes: `?minPosition=` or the `Orders-Min-Position` header; each one given must
-    /// be a position, and with both the later one counts (both must then name one partition).
-    public func minPosition() throws(APIError) -> RequestedPosition? {
-        var latest: RequestedPosition?
+    /// Read-your-writes: `?minPosition=` and the `Orders-Min-Position` header; each one given
+    /// must be a position, and the read waits for both (the later one where they name one
+    /// partition).
+    public func minPosition() throws(APIError) -> [RequestedPosition] {
+        var positions: [RequestedPosition] = []
         for (name, text) in [("minPosition", query["minPosition"]), ("Orders-Min-Position", header("orders-min-position"))] {
-            guard let text else { continue }
-            let position = try RequestedPosition(text, name)
-            guard let before = latest else { latest = position; continue }
-            guard before.partition == position.partition else {
-                throw APIError(.invalidRequest, "minPosition and Orders-Min-Position name different partitions; give one")
-            }
-            if position.position > before.position { latest = position }
+            if let text { positions.append(try RequestedPosition(text, name)) }
         }
-        return latest
+        return positions
     }
 
     /// A whole number from the query, `value` when absent.

@@ -82,9 +82,9 @@ public struct RequestFields: Sendable {
     }
 
     /// Read-your-writes: the request's `minPosition`, if any.
-    public func minPosition() throws(APIError) -> RequestedPosition? {
-        guard let text = try optionalString("minPosition") else { return nil }
-        return try RequestedPosition(text, "minPosition")
+    public func minPosition() throws(APIError) -> [RequestedPosition] {
+        guard let text = try optionalString("minPosition") else { return [] }
+        return [try RequestedPosition(text, "minPosition")]
     }
 
     /// An integer: a JSON number whose value is whole and fits in 64 bits, as JSON Schema's

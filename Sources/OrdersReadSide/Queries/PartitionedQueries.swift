@@ -15,8 +15,9 @@ import OrdersEventLog
 /// - Counts and the summary: sums (the average from the summed revenue and its order count).
 /// - Top customers: each partition's top `limit`, merged. A customer's orders, and so their
 ///   figures, are all in one partition: the union holds the true top `limit`.
-/// - Read-your-writes: `minPosition` names the partition of the write; that partition's models
-///   are waited for, the others are read as they are (the write is not in them).
+/// - Read-your-writes: each position of `minPositions` names the partition of a write; those
+///   partitions' models are waited for (the latest position in each), the others are read as
+///   they are (the writes are not in them).
 public final class PartitionedQueries: Sendable {
     public let layout: StoreLayout
     /// Every partition's log, which its handler reads.
@@ -34,17 +35,17 @@ public final class PartitionedQueries: Sendable {
         }
     }
 
-    /// What partition `partition` waits for: the position when the write was there.
-    private func applied(_ minPosition: StorePosition?, in partition: Int) -> LogPosition? {
-        minPosition?.partition == partition ? minPosition?.position : nil
+    /// What partition `partition` waits for: the latest of the positions of writes there.
+    private func applied(_ minPositions: [StorePosition], in partition: Int) -> LogPosition? {
+        minPositions.filter { $0.partition == partition }.map(\.position).max()
     }
 
     /// Runs `query` on every partition at once, each told the position it must wait for (the
-    /// write's partition `minPosition`, the others none); answers in partition order. How a
+    /// latest of `minPositions` in it, or none); answers in partition order. How a
     /// query of a new read model fans out.
-    public func inEveryPartition<T: Sendable>(minPosition: StorePosition?,
+    public func inEveryPartition<T: Sendable>(minPositions: [StorePosition],
                                               _ query: @escaping @Sendable (QueryHandler, LogPosition?) async throws -> T) async throws -> [T] {
-        try await everyPartition { index, handler in try await query(handler, self.applied(minPosition, in: index)) }
+        try await everyPartition { index, handler in try await query(handler, self.applied(minPositions, in: index)) }
     }
 
     /// Runs `query` on every partition at once; answers in partition order.
@@ -54,24 +55,24 @@ public final class PartitionedQueries: Sendable {
 
     // MARK: - Orders
 
-    public func order(_ orderId: String, minPosition: StorePosition? = nil) async throws -> OrderView {
+    public func order(_ orderId: String, minPositions: [StorePosition] = []) async throws -> OrderView {
         let partition = layout.partition(ofOrder: orderId)
-        return try await partitions[partition].order(orderId, minPosition: applied(minPosition, in: partition))
+        return try await partitions[partition].order(orderId, minPosition: applied(minPositions, in: partition))
     }
 
-    public func orderDocument(_ orderId: String, minPosition: StorePosition? = nil) async throws -> [UInt8] {
+    public func orderDocument(_ orderId: String, minPositions: [StorePosition] = []) async throws -> [UInt8] {
         let partition = layout.partition(ofOrder: orderId)
-        return try await partitions[partition].orderDocument(orderId, minPosition: applied(minPosition, in: partition))
+        return try await partitions[partition].orderDocument(orderId, minPosition: applied(minPositions, in: partition))
     }
 
     public func list(_ filter: QueryHandler.ListFilter, limit: Int = 50, cursor: String? = nil,
-                     minPosition: StorePosition? = nil) async throws -> QueryHandler.Page {
+                     minPositions: [StorePosition] = []) async throws -> QueryHandler.Page {
         if let email = filter.customerEmail {
             let partition = layout.partition(ofCustomer: email)
-            return try await partitions[partition].list(filter, limit: limit, cursor: cursor, minPosition: applied(minPosition, in: partition))
+            return try await partitions[partition].list(filter, limit: limit, cursor: cursor, minPosition: applied(minPositions, in: partition))
         }
         let pages = try await everyPartition { index, handler in
-            try await handler.list(filter, limit: limit, cursor: cursor, minPosition: self.applied(minPosition, in: index))
+            try await handler.list(filter, limit: limit, cursor: cursor, minPosition: self.applied(minPositions, in: index))
         }
         typealias Position = QueryHandler.Position
         func position(_ view: OrderView) -> Position { Position(ms: view.createdAt.milliseconds, id: view.orderId) }
@@ -86,22 +87,22 @@ public final class PartitionedQueries: Sendable {
         return QueryHandler.Page(orders: page, nextCursor: next, examined: pages.reduce(0) { $0 + $1.examined })
     }
 
-    public func count(_ filter: QueryHandler.ListFilter, minPosition: StorePosition? = nil,
+    public func count(_ filter: QueryHandler.ListFilter, minPositions: [StorePosition] = [],
                       countBudget: Int = 100_000) async throws -> (count: Int, exact: Bool) {
         if let email = filter.customerEmail {
             let partition = layout.partition(ofCustomer: email)
-            return try await partitions[partition].count(filter, minPosition: applied(minPosition, in: partition), countBudget: countBudget)
+            return try await partitions[partition].count(filter, minPosition: applied(minPositions, in: partition), countBudget: countBudget)
         }
         let counts = try await everyPartition { index, handler in
-            try await handler.count(filter, minPosition: self.applied(minPosition, in: index), countBudget: countBudget / self.partitions.count)
+            try await handler.count(filter, minPosition: self.applied(minPositions, in: index), countBudget: countBudget / self.partitions.count)
         }
         return (counts.reduce(0) { $0 + $1.count }, counts.allSatisfy(\.exact))
     }
 
     /// Each partition's newest `limit` matches, merged newest first.
-    public func search(_ query: String, limit: Int = 50, minPosition: StorePosition? = nil) async throws -> [OrderView] {
+    public func search(_ query: String, limit: Int = 50, minPositions: [StorePosition] = []) async throws -> [OrderView] {
         let found = try await everyPartition { index, handler in
-            try await handler.search(query, limit: limit, minPosition: self.applied(minPosition, in: index))
+            try await handler.search(query, limit: limit, minPosition: self.applied(minPositions, in: index))
         }
         return Array(found.joined().sorted {
             ($0.createdAt.milliseconds, $0.orderId) > ($1.createdAt.milliseconds, $1.orderId)
@@ -110,9 +111,9 @@ public final class PartitionedQueries: Sendable {
 
     // MARK: - Sales
 
-    public func summary(minPosition: StorePosition? = nil) async throws -> QueryHandler.Summary {
+    public func summary(minPositions: [StorePosition] = []) async throws -> QueryHandler.Summary {
         let parts = try await everyPartition { index, handler in
-            try await handler.summary(minPosition: self.applied(minPosition, in: index))
+            try await handler.summary(minPosition: self.applied(minPositions, in: index))
         }
         var byStatus: [OrderStatus: Int] = [:]
         var amounts: [OrderStatus: Money] = [:]
@@ -136,9 +137,9 @@ public final class PartitionedQueries: Sendable {
             days: days.values.sorted { $0.day < $1.day })
     }
 
-    public func topCustomers(limit: Int = 10, byRevenue: Bool = true, minPosition: StorePosition? = nil) async throws -> [QueryHandler.CustomerFigures] {
+    public func topCustomers(limit: Int = 10, byRevenue: Bool = true, minPositions: [StorePosition] = []) async throws -> [QueryHandler.CustomerFigures] {
         let tops = try await everyPartition { index, handler in
-            try await handler.topCustomers(limit: limit, byRevenue: byRevenue, minPosition: self.applied(minPosition, in: index))
+            try await handler.topCustomers(limit: limit, byRevenue: byRevenue, minPosition: self.applied(minPositions, in: index))
         }
         let ranked = tops.joined().sorted { a, b in
             let (x, y) = byRevenue ? (a.revenue.cents, b.revenue.cents) : (Int64(a.orders), Int64(b.orders))

@@ -12,12 +12,12 @@ enum CountOrdersByStatusAndDay: LineOperation {
     static let name = "ordersPerStatusAndDay"
     static let route = HTTPRoute.get("/api/v1/orders/status-day")
 
-    static func input(line request: RequestFields) throws(APIError) -> RequestedPosition? { try request.minPosition() }
+    static func input(line request: RequestFields) throws(APIError) -> [RequestedPosition] { try request.minPosition() }
 
-    static func input(http call: HTTPCall) throws(APIError) -> RequestedPosition? { try call.minPosition() }
+    static func input(http call: HTTPCall) throws(APIError) -> [RequestedPosition] { try call.minPosition() }
 
-    static func perform(_ minPosition: RequestedPosition?, _ api: APIContext) async throws -> JSON {
-        let parts = try await api.queries.inEveryPartition(minPosition: try api.position(minPosition)) {
+    static func perform(_ minPosition: [RequestedPosition], _ api: APIContext) async throws -> JSON {
+        let parts = try await api.queries.inEveryPartition(minPositions: try api.positions(minPosition)) {
             try await $0.ordersPerStatusAndDay(minPosition: $1)
         }
         let counts = parts.reduce(into: [String: Int]()) { total, part in total.merge(part, uniquingKeysWith: +) }
@@ -26,5 +26,5 @@ enum CountOrdersByStatusAndDay: LineOperation {
 
     static func result(line counts: JSON) -> [UInt8] { JSON.object(["counts": counts]).encoded }
 
-    static func response(http counts: JSON, to minPosition: RequestedPosition?) -> HTTPResponse { .data(counts) }
+    static func response(http counts: JSON, to minPosition: [RequestedPosition]) -> HTTPResponse { .data(counts) }
 }

@@ -8,7 +8,7 @@ enum GetOpenAPIDocument: APIOperation {
 
     /// The document as this store's positions read (`OpenAPIDocument.bytes(partitions:)`).
     static func perform(_ input: Void, _ api: APIContext) async -> [UInt8] {
-        OpenAPIDocument.bytes(partitions: api.logs.layout.count)
+        api.openAPIDocument
     }
 
     static func response(http document: [UInt8], to input: Void) -> HTTPResponse {

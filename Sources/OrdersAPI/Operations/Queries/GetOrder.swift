@@ -11,7 +11,7 @@ enum GetOrder: LineOperation {
 
     struct Input: Sendable {
         let orderId: String
-        let minPosition: RequestedPosition?
+        let minPosition: [RequestedPosition]
     }
 
     static func input(line request: RequestFields) throws(APIError) -> Input {
@@ -24,7 +24,7 @@ enum GetOrder: LineOperation {
 
     /// The order's stored record.
     static func perform(_ input: Input, _ api: APIContext) async throws -> [UInt8] {
-        try await api.queries.orderDocument(input.orderId, minPosition: try api.position(input.minPosition))
+        try await api.queries.orderDocument(input.orderId, minPositions: try api.positions(input.minPosition))
     }
 
     static func result(line record: [UInt8]) -> [UInt8] { record }

@@ -10,7 +10,7 @@ enum GetSummary: LineOperation {
     static let route = HTTPRoute.get("/api/v1/orders/summary")
 
     struct Input: Sendable {
-        let minPosition: RequestedPosition?
+        let minPosition: [RequestedPosition]
         /// The REST shape: the top customers and the summary's last applied position as well.
         let rest: Bool
     }
@@ -30,9 +30,9 @@ enum GetSummary: LineOperation {
     }
 
     static func perform(_ input: Input, _ api: APIContext) async throws -> Output {
-        var output = Output(summary: try await api.queries.summary(minPosition: try api.position(input.minPosition)))
+        var output = Output(summary: try await api.queries.summary(minPositions: try api.positions(input.minPosition)))
         guard input.rest else { return output }
-        output.topCustomers = try await api.queries.topCustomers(limit: 10, byRevenue: true, minPosition: try api.position(input.minPosition))
+        output.topCustomers = try await api.queries.topCustomers(limit: 10, byRevenue: true, minPositions: try api.positions(input.minPosition))
         for log in api.logs.partitions {
             let live = try await LiveGenerations(log: log).live(SummaryProjection.name)
             let applied = try await ProjectionMonitor(log: log).status(projection: SummaryProjection.name, generation: live).lastDelivered

@@ -11,7 +11,7 @@ enum GetTopCustomers: LineOperation {
     struct Input: Sendable {
         let limit: Int
         let byRevenue: Bool
-        let minPosition: RequestedPosition?
+        let minPosition: [RequestedPosition]
     }
 
     static func input(line request: RequestFields) throws(APIError) -> Input {
@@ -33,7 +33,7 @@ enum GetTopCustomers: LineOperation {
 
     static func perform(_ input: Input, _ api: APIContext) async throws -> Output {
         Output(byRevenue: input.byRevenue, customers: try await api.queries.topCustomers(
-            limit: input.limit, byRevenue: input.byRevenue, minPosition: try api.position(input.minPosition)))
+            limit: input.limit, byRevenue: input.byRevenue, minPositions: try api.positions(input.minPosition)))
     }
 
     static func result(line output: Output) -> [UInt8] {

@@ -19,7 +19,7 @@ enum ListOrders: LineOperation {
         var filter = QueryHandler.ListFilter()
         var limit: Int
         var paging: Paging
-        var minPosition: RequestedPosition?
+        var minPosition: [RequestedPosition]
     }
 
     struct Output {
@@ -57,14 +57,14 @@ enum ListOrders: LineOperation {
     static func perform(_ input: Input, _ api: APIContext) async throws -> Output {
         switch input.paging {
         case .cursor(let cursor):
-            let page = try await api.queries.list(input.filter, limit: input.limit, cursor: cursor, minPosition: try api.position(input.minPosition))
+            let page = try await api.queries.list(input.filter, limit: input.limit, cursor: cursor, minPositions: try api.positions(input.minPosition))
             return Output(orders: page.orders, nextCursor: page.nextCursor)
         case .offset(let offset):
             var found: [OrderView] = []
             var cursor: String?
             repeat {
                 let page = try await api.queries.list(input.filter, limit: min(1000, offset + input.limit + 1 - found.count),
-                                                      cursor: cursor, minPosition: try api.position(input.minPosition))
+                                                      cursor: cursor, minPositions: try api.positions(input.minPosition))
                 found += page.orders
                 cursor = page.nextCursor
             } while found.count <= offset + input.limit && cursor != nil

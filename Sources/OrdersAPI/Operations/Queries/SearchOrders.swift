@@ -12,7 +12,7 @@ enum SearchOrders: LineOperation {
     struct Input: Sendable {
         let q: String
         let limit: Int
-        let minPosition: RequestedPosition?
+        let minPosition: [RequestedPosition]
     }
 
     static func input(line request: RequestFields) throws(APIError) -> Input {
@@ -25,7 +25,7 @@ enum SearchOrders: LineOperation {
     }
 
     static func perform(_ input: Input, _ api: APIContext) async throws -> [OrderView] {
-        try await api.queries.search(input.q, limit: input.limit, minPosition: try api.position(input.minPosition))
+        try await api.queries.search(input.q, limit: input.limit, minPositions: try api.positions(input.minPosition))
     }
 
     static func result(line orders: [OrderView]) -> [UInt8] { OrderJSON.orders(orders) }
