@@ -17,9 +17,9 @@ public enum StoreCatalog {
     /// - as recorded;
     /// - else, for a store written before the record existed (its log or its live pointer at the
     ///   tag `{0}`), one partition, recorded now;
-    /// - else a new store of `requested` partitions (default 1: a store of more is asked for, with
-    ///   `orders init --partitions P` or `serve --partitions P`), recorded now. Two instances creating one store at once agree: the first record
-    ///   wins (HSETNX) and both read it back.
+    /// - else a new store of `requested` partitions (`orders init --partitions P` or `serve
+    ///   --partitions P`; by default `defaultPartitions`), recorded now. Two instances creating
+    ///   one store at once agree: the first record wins (HSETNX) and both read it back.
     /// `requested` differing from the recorded number is a `Mismatch`.
     public static func open(_ redis: RedisClient, namespace: String, partitions requested: Int? = nil) async throws -> StoreLayout {
         if let requested, !(1...StoreLayout.maxPartitions).contains(requested) {
@@ -33,7 +33,14 @@ public enum StoreCatalog {
         let existing = try await redis.pipeline([RedisCommand("EXISTS", single.log),
                                                  RedisCommand("EXISTS", single.prefix + "view:live")])
         let written = existing.contains { $0.int == 1 }
-        let partitions = written ? 1 : (requested ?? 1)
+        let partitions: Int
+        if written {
+            partitions = 1
+        } else if let requested {
+            partitions = requested
+        } else {
+            partitions = try await defaultPartitions(on: redis)
+        }
         if written, let requested, requested != 1 {
             throw Mismatch(description: "store \(namespace) was written with one partition; it cannot have \(requested)")
         }
@@ -43,6 +50,16 @@ public enum StoreCatalog {
             throw Mismatch(description: "\(key) holds no partition count")
         }
         return try layout(namespace, recorded: recorded, requested: requested)
+    }
+
+    /// A new store's partitions when none are asked for: 1 on a single Redis (partitions there
+    /// only cost fan-out), `clusterDefault` on a cluster, enough to spread over 3 to 16 masters
+    /// and to move a partition at a time from one master to another.
+    public static let clusterDefault = 16
+
+    static func defaultPartitions(on redis: RedisClient) async throws -> Int {
+        _ = try await redis.primaries() // tells a cluster from a single Redis
+        return redis.isCluster ? clusterDefault : 1
     }
 
     private static func layout(_ namespace: String, recorded: Int, requested: Int?) throws -> StoreLayout {

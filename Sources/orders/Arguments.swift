@@ -28,6 +28,7 @@ struct CommandSpec {
                                        "shutdown-grace", "log-retention", "partitions"],
                              flags: ["api-only", "projectors-only", "auto-rebuild", "public-metrics"]),
         "init": CommandSpec(options: ["redis", "namespace", "partitions"], flags: []),
+        "move-store": CommandSpec(options: ["redis", "to", "namespace"], flags: []),
         "create": command(options: ["customer", "email", "item"], positional: 0...0),
         "set-status": command(positional: 2...2),
         "cancel": command(options: ["reason"], positional: 1...1),

@@ -4,7 +4,7 @@ import RedisClient
 
 /// `orders init [--redis URL] [--namespace NS] [--partitions P]`: creates the store's record in
 /// Redis with its number of partitions (a new store only; `serve` would otherwise create it with
-/// one partition, or with its own `--partitions`), loads the function library on every primary, and
+/// its own `--partitions`, or 1 on one Redis and 16 on a cluster), loads the function library on every primary, and
 /// prints the layout. On an existing store it prints what the store has, and fails when another
 /// number of partitions is asked for.
 enum InitCommand {
@@ -24,9 +24,13 @@ enum InitCommand {
         let redis = RedisClient(RedisConfiguration(url: url, connections: 1))
         defer { redis.close() }
         try await FunctionLibrary.ensureLoaded(on: redis)
-        let layout = try await StoreCatalog.open(redis, namespace: namespace, partitions: partitions)
+        try await printLayout(try await StoreCatalog.open(redis, namespace: namespace, partitions: partitions), on: redis)
+    }
+
+    /// The store's partitions, each with its keys' prefix and its slot.
+    static func printLayout(_ layout: StoreLayout, on redis: RedisClient) async throws {
         let masters = try await redis.primaries()
-        print("store \(namespace): \(layout.count) partition\(layout.count == 1 ? "" : "s") on \(masters.count) primar\(masters.count == 1 ? "y" : "ies"), recorded in \(StoreCatalog.key(namespace))")
+        print("store \(layout.namespace): \(layout.count) partition\(layout.count == 1 ? "" : "s") on \(masters.count) primar\(masters.count == 1 ? "y" : "ies"), recorded in \(StoreCatalog.key(layout.namespace))")
         for keys in layout.partitions {
             print("  partition \(keys.partition): \(keys.prefix)…  (slot \(HashSlot.of(keys.log)))")
         }

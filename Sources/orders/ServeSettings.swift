@@ -24,7 +24,7 @@ struct ServeSettings {
     var runAPI: Bool
     var runProjectors: Bool
     var autoRebuild: Bool
-    /// For a store that does not exist yet: its number of partitions (nil: 1). An existing store
+    /// For a store that does not exist yet: its number of partitions (nil: 1 on one Redis, 16 on a cluster). An existing store
     /// keeps the number it was created with.
     var partitions: Int?
 

@@ -18,13 +18,16 @@ let usage = """
             --public-metrics: the probes answer without the API token
             --log-retention: how long the log (the bus) keeps entries every projection has applied (default 3600 s;
                              0: none kept); the events stay in their orders' streams for good
-            --partitions: a new store's number of partitions (default 1); an existing store keeps the number it was
+            --partitions: a new store's number of partitions (default 1 on one Redis, 16 on a cluster); an existing store keeps the number it was
                           created with
             env: ORDERS_REDIS_URL, ORDERS_HOST, ORDERS_PORT, ORDERS_NAMESPACE, ORDERS_API_TOKEN, ORDERS_REDIS_WAIT, ORDERS_MAX_BACKLOG,
                  ORDERS_LOOPS, ORDERS_SHUTDOWN_GRACE, ORDERS_HTTP_PORT, ORDERS_PUBLIC_METRICS (1: on), ORDERS_LOG_RETENTION,
                  ORDERS_PARTITIONS
       init [--redis URL] [--namespace NS] [--partitions P]
             create the store's record with P partitions (before the first serve), or show an existing store's
+      move-store --to URL [--redis URL] [--namespace NS]
+            copy a stopped store from a single Redis to another Redis or a cluster (any node), key for key,
+            and check every partition's log arrived whole; the source is left as it was
 
     Client (talk to a running server; --server host:port or ORDERS_SERVER, default 127.0.0.1:7480):
       create --customer NAME --email EMAIL --item SKU:NAME:QTY:PRICE [--item …]
@@ -76,6 +79,8 @@ do {
         try await Serve.run(arguments)
     } else if subcommand == "init" {
         try await InitCommand.run(arguments)
+    } else if subcommand == "move-store" {
+        try await MoveStoreCommand.run(arguments)
     } else if subcommand == "operations" {
         ClientCommands.listOperations()
     } else if subcommand == "replay" {

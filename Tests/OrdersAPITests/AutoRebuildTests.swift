@@ -16,11 +16,12 @@ struct AutoRebuildTests {
         let binary = ServiceProcess.binary(besides: CommandLine.arguments[0])
         let namespace = TestRedis.uniqueNamespace("auto")
         let url = try TestRedis.url()
-        let store = EventStore(redis: RedisClient(url: url), keys: KeySchema(namespace: namespace))
-        let audit = StoreAudit(store: store)
-
         let first = try ServiceProcess(binary: binary, redis: url, namespace: namespace)
         try await first.start()
+        // The store as the service created it (16 partitions on a cluster).
+        let redis = RedisClient(url: url)
+        let store = EventStore(redis: redis, layout: try await StoreCatalog.open(redis, namespace: namespace))
+        let audit = StoreAudit(store: store)
         let created = try await onThreads(1) { [port = first.port] _ in
             let client = try OrdersClient(port: port)
             return try (0..<20).map { index in
@@ -32,15 +33,19 @@ struct AutoRebuildTests {
         first.kill()
 
         // As if generation 1 had been built by an older build of the order projection.
-        let live = LiveGenerations(log: store.log)
-        try await store.redis.send("HSET", ViewKeys.live(store.keys), "order:schema", OrderProjection.schemaVersion - 1)
-        #expect(try await live.schemaMismatches().map(\.projection) == ["order"])
+        let lives = store.logs.partitions.map { LiveGenerations(log: $0) }
+        for log in store.logs.partitions {
+            try await store.redis.send("HSET", ViewKeys.live(log.keys), "order:schema", OrderProjection.schemaVersion - 1)
+        }
+        for live in lives { #expect(try await live.schemaMismatches().map(\.projection) == ["order"]) }
 
         let second = try ServiceProcess(binary: binary, redis: url, namespace: namespace, extraArguments: ["--auto-rebuild"])
         try await second.start()
         defer { second.kill() }
         try await eventually(within: .seconds(60)) {
-            guard try await live.schemaMismatches().isEmpty, try await live.live("order") != 1 else { throw CancellationError() }
+            for live in lives {
+                guard try await live.schemaMismatches().isEmpty, try await live.live("order") != 1 else { throw CancellationError() }
+            }
         }
         let (health, total, found) = try await onThreads(1) { [port = second.port] _ in
             let client = try OrdersClient(port: port)

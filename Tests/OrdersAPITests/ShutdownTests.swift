@@ -44,15 +44,22 @@ struct ShutdownTests {
 
         #expect(status == 0, "the service exits 0 after SIGTERM")
         // Every command the store holds was answered: none was written and then left unanswered.
-        let store = EventLog(redis: RedisClient(url: url), keys: KeySchema(namespace: namespace))
+        // Every partition's log (a store on a cluster has 16).
+        let redis = RedisClient(url: url)
+        let logs = StoreLogs(redis: redis, layout: try await StoreCatalog.open(redis, namespace: namespace))
         var stored = Set<String>()
-        var cursor: LogPosition?
-        while true {
-            let page = try await store.readLog(after: cursor, limit: 1000)
-            guard let last = page.last else { break }
-            for event in page { if let id = event.metadata?.commandId { stored.insert(id) } }
-            cursor = last.position
+        for log in logs.partitions {
+            var cursor: LogPosition?
+            while true {
+                let page = try await log.readLog(after: cursor, limit: 1000)
+                guard let last = page.last else { break }
+                for event in page { if let id = event.metadata?.commandId { stored.insert(id) } }
+                cursor = last.position
+            }
         }
+        // The projectors let their leases go on the way out (another instance takes over at once).
+        let leases = try await redis.sendToEveryPrimary(RedisCommand("KEYS", "\(namespace):*:lease")).flatMap { $0.array ?? [] }
+        #expect(leases.isEmpty, "leases left behind: \(leases)")
         let unanswered = stored.subtracting(answered.withLock { $0 })
         #expect(stored.count >= 200)
         #expect(unanswered.isEmpty, "stored but never answered: \(unanswered.sorted().prefix(5))")

@@ -50,6 +50,19 @@ struct RedisClusterTests {
         #expect(pings == [.status("PONG"), .status("PONG"), .status("PONG")])
     }
 
+    /// A new client's first call, a pipeline whose keys live on every master, goes to the URL's
+    /// node before the client knows it is a cluster: the commands that node redirects run again
+    /// on their own masters, and the ones it ran are not run twice.
+    @Test(arguments: ClientKind.allCases)
+    func aNewClientsFirstPipelineSpanningMastersRunsEachCommandOnce(kind: ClientKind) async throws {
+        let fresh = try makeClient(kind)
+        defer { fresh.close() }
+        let keys = (0..<30).map { "\(prefix)-first:\(kind):\($0)" }
+        let replies = try await fresh.pipeline(keys.map { RedisCommand("INCR", $0) } + keys.map { RedisCommand("GET", $0) })
+        #expect(fresh.isCluster)
+        #expect(replies == Array(repeating: .integer(1), count: keys.count) + Array(repeating: .bulk(Array("1".utf8)), count: keys.count))
+    }
+
     /// SCAN is never redirected (a node scans what it holds): a walk over one hash tag must
     /// reach the tag's master even when it is a new client's first command, sent to another node.
     @Test(arguments: ClientKind.allCases)

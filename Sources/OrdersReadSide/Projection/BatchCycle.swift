@@ -65,8 +65,8 @@ protocol BatchMember: AnyObject, Sendable {
 /// leases (WATCH).
 struct BatchCycle {
     let members: [any BatchMember]
-    /// A connection of the caller's own: the WATCH lives on it.
-    let writer: RedisClient
+    /// A connection of the caller's own, for the blocking reads and the commit: the WATCH lives on it.
+    let connection: RedisClient
 
     /// Takes or renews each member's lease, reads each one's next entries (pending first) and
     /// applies them. Waits up to a member's `block` for new entries only when none has any:
@@ -133,14 +133,14 @@ struct BatchCycle {
         var reads = [RedisCommand("WATCH", batches.map(\.0.view.lease))]
         for (member, _) in batches { reads += [RedisCommand("GET", member.view.lease), RedisCommand("GET", member.view.checkpoint)] }
         reads += orderIds.map { RedisCommand("XRANGE", log.keys.stream($0), "-", end.description) }
-        let replies = try await writer.pipeline(reads)
+        let replies = try await connection.pipeline(reads)
         var lostLease = false
         for (index, (member, _)) in batches.enumerated() where replies[1 + 2 * index].string != tokens[index] {
             member.lost()
             lostLease = true
         }
         if lostLease {
-            try await writer.send("UNWATCH")
+            try await connection.send("UNWATCH")
             for (member, _) in batches where member.token != nil { member.readPendingFirst() }
             return .leaseLost
         }
@@ -153,10 +153,10 @@ struct BatchCycle {
             let checkpoint = try replies[2 + 2 * index].orThrow().string.flatMap { LogPosition($0) }
             shares.append(member.share(of: entries, checkpoint: checkpoint, streams: streams))
         }
-        let writes = try await Self.resolve(shares.map(\.batch), on: writer)
+        let writes = try await Self.resolve(shares.map(\.batch), on: connection)
 
         guard ContinuousClock.now < batches.map(\.0.commitBefore).min()! else {
-            try await writer.send("UNWATCH")
+            try await connection.send("UNWATCH")
             return .tooLate
         }
         var commit = [RedisCommand("MULTI")]
@@ -166,7 +166,7 @@ struct BatchCycle {
             commit += memberWrites.map(\.command) + member.commitTail(share)
         }
         commit.append(RedisCommand("EXEC"))
-        let committed = try await writer.pipeline(commit)
+        let committed = try await connection.pipeline(commit)
         guard let results = try committed[commit.count - 1].orThrow().array else {
             // EXEC aborted: a lease changed hands since the WATCH. Which one is seen on the next
             // step (its renewal fails); every member reads its pending entries again.
@@ -186,9 +186,9 @@ struct BatchCycle {
 
     /// Every share's counters and listed collections read in one round trip (on the connection
     /// that holds the WATCH) and each share resolved into its writes.
-    static func resolve(_ batches: [ProjectionBatch], on writer: RedisClient) async throws -> [[ProjectionBatch.Write]] {
+    static func resolve(_ batches: [ProjectionBatch], on connection: RedisClient) async throws -> [[ProjectionBatch.Write]] {
         let lookups = batches.map(\.lookups)
-        let replies = try await writer.pipeline(lookups.flatMap { $0.map(\.command) })[...]
+        let replies = try await connection.pipeline(lookups.flatMap { $0.map(\.command) })[...]
         var rest = replies
         var writes: [[ProjectionBatch.Write]] = []
         for (batch, own) in zip(batches, lookups) {
@@ -229,7 +229,7 @@ struct BatchCycle {
             let error = refused.values.sorted().joined(separator: "; ")
             for entry in entries { letters.append(BatchShare.Letter(entry: entry, error: error, fromVersion: fromVersion)) }
         }
-        _ = try await writer.pipeline([RedisCommand("MULTI")] + member.deadLetterCommands(letters) + [RedisCommand("EXEC")])
+        _ = try await connection.pipeline([RedisCommand("MULTI")] + member.deadLetterCommands(letters) + [RedisCommand("EXEC")])
         for letter in letters {
             Log.error("projector.dead_lettered", ["projection": member.name, "logId": letter.entry.id, "error": letter.error])
         }

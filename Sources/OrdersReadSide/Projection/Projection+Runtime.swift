@@ -55,8 +55,8 @@ extension Projection {
     public var schemaVersion: Int { Self.schemaVersion }
 
     /// A projector of this projection's `generation`, for a group of any projections.
-    func projector(log: EventLog, generation: Int, settings: ProjectorSettings) -> any BatchMember {
-        Projector(projection: self, log: log, generation: generation, settings: settings)
+    func projector(log: EventLog, generation: Int, settings: ProjectorSettings, connection: RedisClient) -> any BatchMember {
+        Projector(projection: self, log: log, generation: generation, settings: settings, connection: connection)
     }
 
     /// A target that rebuilds this projection into `generation`.

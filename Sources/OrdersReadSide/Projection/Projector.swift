@@ -29,10 +29,10 @@ public final class Projector<P: Projection>: BatchMember {
     public let log: EventLog
     public let view: ViewKeys
     public let settings: ProjectorSettings
-    /// Blocking reads get a connection of their own, so they never hold up other commands.
-    private let reader: RedisClient
-    /// The commit's WATCH lives on its connection: nothing else may use it (a group has its own).
-    let writer: RedisClient
+    /// The connection a batch is read (blocking) and committed on, in turn: a blocking read must
+    /// not hold up other commands, and the commit's WATCH must not be shared with other callers.
+    /// The projectors of a group share their group's: its batches read and commit one at a time.
+    let connection: RedisClient
     private let holding = Mutex(Holding())
 
     /// This projector's hold on the lease, and what it knows while holding it.
@@ -48,18 +48,13 @@ public final class Projector<P: Projection>: BatchMember {
 
     public var group: String { "view:\(P.name):g\(view.generation)" }
 
-    public init(projection: P, log: EventLog, generation: Int = 1, settings: ProjectorSettings) {
+    /// A projector of `projection`'s `generation`, on `connection` (nil: one of its own).
+    public init(projection: P, log: EventLog, generation: Int = 1, settings: ProjectorSettings, connection: RedisClient? = nil) {
         self.projection = projection
         self.log = log
         self.view = ViewKeys(keys: log.keys, projection: P.name, generation: generation)
         self.settings = settings
-        self.reader = log.redis.dedicated(commandTimeout: settings.block + .seconds(5))
-        self.writer = log.redis.dedicated()
-    }
-
-    deinit {
-        reader.close()
-        writer.close()
+        self.connection = connection ?? settings.connection(to: log)
     }
 
     /// True while this projector holds the lease.
@@ -103,7 +98,7 @@ public final class Projector<P: Projection>: BatchMember {
 
     /// Consumes alone until the task is cancelled (see `ProjectorGroup.run`).
     public func run() async {
-        await ProjectorGroup([self], log: log, settings: settings).run()
+        await ProjectorGroup([self], connection: connection, settings: settings).run()
     }
 
     /// Takes or renews the lease, then reads one batch (waiting up to `block`), applies and
@@ -111,20 +106,28 @@ public final class Projector<P: Projection>: BatchMember {
     /// lease).
     @discardableResult
     public func step() async throws -> Int {
-        try await BatchCycle(members: [self], writer: writer).step()
+        try await BatchCycle(members: [self], connection: connection).step()
     }
 
     /// Applies entries read by hand (tests): this projector's batch alone.
     func process(_ entries: [BatchEntry]) async throws {
-        try await BatchCycle(members: [self], writer: writer).process([(self, entries)])
+        try await BatchCycle(members: [self], connection: connection).process([(self, entries)])
     }
 
     /// Lets the lease go if this projector holds it.
     public func release() async {
         guard let token = holding.withLock({ state in defer { state.token = nil }; return state.token }) else { return }
-        _ = try? await FunctionLibrary.call(RedisCommand("FCALL", "orders_lease", 1, view.lease, FunctionLibrary.version,
-                                                         "release", token), on: log.redis)
-        Log.info("projector.lease_released", ["projection": P.name, "generation": view.generation])
+        // Called as the projector's task is cancelled (a shutdown), and a cancelled task's Redis
+        // calls fail at once: the release runs in a task of its own, or the lease would linger
+        // until it lapses and no other instance could take over before.
+        let released = await Task { [log, view] in
+            try await FunctionLibrary.call(RedisCommand("FCALL", "orders_lease", 1, view.lease, FunctionLibrary.version,
+                                                        "release", token), on: log.redis)
+        }.result
+        switch released {
+        case .success: Log.info("projector.lease_released", ["projection": P.name, "generation": view.generation])
+        case .failure(let error): Log.warning("projector.lease_not_released", ["projection": P.name, "generation": view.generation, "error": error])
+        }
     }
 
     // MARK: - The lease
@@ -193,16 +196,16 @@ public final class Projector<P: Projection>: BatchMember {
     /// then new ones, waiting up to `block` for them when `blocking`.
     func readBatch(blocking: Bool) async throws -> [BatchEntry] {
         if holding.withLock({ $0.drainPending }) {
-            let reply = try await reader.send("XREADGROUP", "GROUP", group, settings.consumer, "COUNT", settings.batchSize,
+            let reply = try await connection.send("XREADGROUP", "GROUP", group, settings.consumer, "COUNT", settings.batchSize,
                                               "STREAMS", log.keys.log, "0")
             let entries = Self.entries(of: reply, in: log)
             if !entries.isEmpty { return entries }
             holding.withLock { $0.drainPending = false }
         }
         let reply = blocking
-            ? try await reader.send("XREADGROUP", "GROUP", group, settings.consumer, "COUNT", settings.batchSize,
+            ? try await connection.send("XREADGROUP", "GROUP", group, settings.consumer, "COUNT", settings.batchSize,
                                     "BLOCK", settings.block.milliseconds, "STREAMS", log.keys.log, ">")
-            : try await reader.send("XREADGROUP", "GROUP", group, settings.consumer, "COUNT", settings.batchSize,
+            : try await connection.send("XREADGROUP", "GROUP", group, settings.consumer, "COUNT", settings.batchSize,
                                     "STREAMS", log.keys.log, ">")
         return Self.entries(of: reply, in: log)
     }

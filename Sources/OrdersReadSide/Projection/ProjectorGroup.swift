@@ -8,23 +8,23 @@ import RedisClient
 /// projection this way (`ProjectionSupervisor`).
 public final class ProjectorGroup: Sendable {
     let members: [any BatchMember]
-    /// The commit's WATCH lives on its connection.
-    private let writer: RedisClient
+    /// The members' one connection: a batch's blocking read and its commit (the WATCH lives on
+    /// it) take turns, so a partition's projectors hold one connection however many they are.
+    private let connection: RedisClient
     private let settings: ProjectorSettings
 
     /// A projector for each of `projections`, on the generation `generations` names (1 if none).
     public convenience init(projections: [any Projection], generations: [String: Int], log: EventLog, settings: ProjectorSettings) {
-        self.init(projections.map { $0.projector(log: log, generation: generations[$0.name] ?? 1, settings: settings) },
-                  log: log, settings: settings)
+        let connection = settings.connection(to: log)
+        self.init(projections.map { $0.projector(log: log, generation: generations[$0.name] ?? 1, settings: settings, connection: connection) },
+                  connection: connection, settings: settings)
     }
 
-    init(_ members: [any BatchMember], log: EventLog, settings: ProjectorSettings) {
+    init(_ members: [any BatchMember], connection: RedisClient, settings: ProjectorSettings) {
         self.members = members
-        self.writer = log.redis.dedicated()
+        self.connection = connection
         self.settings = settings
     }
-
-    deinit { writer.close() }
 
     /// Consumes until the task is cancelled, or until a member's consumer group is destroyed
     /// because a rebuild replaced its generation (the supervisor then forms the group anew).
@@ -34,14 +34,14 @@ public final class ProjectorGroup: Sendable {
     public func run() async {
         var backoff = Duration.milliseconds(50)
         var groupsReady = false
-        let cycle = BatchCycle(members: members, writer: writer)
+        let cycle = BatchCycle(members: members, connection: connection)
         while !Task.isCancelled {
             do {
                 if !groupsReady {
                     for member in members { try await member.createGroup() }
                     groupsReady = true
                 }
-                try await cycle.step()
+                _ = try await cycle.step()
                 if !members.contains(where: { $0.token != nil }) { try? await Task.sleep(for: settings.lease / 5) }
                 backoff = .milliseconds(50)
             } catch RedisError.server(let message) where message.hasPrefix("NOGROUP") {

@@ -1,5 +1,7 @@
 import OrdersDomain
 import OrdersEventLog
+import RedisClient
+
 /// How a projector consumes the log.
 public struct ProjectorSettings: Sendable {
     /// This instance's name in the consumer group and in its lease token; unique per process.
@@ -22,5 +24,11 @@ public struct ProjectorSettings: Sendable {
         self.batchSize = batchSize
         self.block = block
         self.lease = lease
+    }
+
+    /// A connection of its own for a projector's (or a group's) batches, read and committed in
+    /// turn on it: its command timeout allows for a blocking read's `block`.
+    func connection(to log: EventLog) -> RedisClient {
+        log.redis.dedicated(commandTimeout: block + .seconds(5))
     }
 }

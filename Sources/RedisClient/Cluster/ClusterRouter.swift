@@ -81,7 +81,12 @@ final class ClusterRouter: Sendable {
             if !isCluster, replies.contains(where: { Redirection($0, defaultHost: seedAddress.host) != nil }) {
                 try await refresh()
             }
-            return try await resend(commands, replies, sentTo: seedAddress)
+            if commands.count == 1 || commands.contains(where: \.isMulti) {
+                return try await resend(commands, replies, sentTo: seedAddress)
+            }
+            // A plain pipeline's keys may live on several masters: each redirected command is
+            // sent again on its own (the others ran where they were).
+            return try await resendEach(commands, replies) { _ in seedAddress }
         }
         if commands.count == 1, commands[0].isScan, let key = commands[0].routingKey {
             return [try await scan(commands[0], probing: key)]
@@ -156,9 +161,15 @@ final class ClusterRouter: Sendable {
                 }
             }
         }
+        return try await resendEach(commands, replies) { [self] in node(for: [commands[$0]]) }
+    }
+
+    /// Sends each command of a plain pipeline whose reply asks for it again, on its own.
+    private func resendEach(_ commands: [RedisCommand], _ replies: [RedisValue],
+                            sentTo target: (Int) -> ClusterNode) async throws -> [RedisValue] {
+        var replies = replies
         for index in replies.indices where replies[index].asksToResend {
-            let target = node(for: [commands[index]])
-            replies[index] = try await resend([commands[index]], [replies[index]], sentTo: target)[0]
+            replies[index] = try await resend([commands[index]], [replies[index]], sentTo: target(index))[0]
         }
         return replies
     }
