@@ -15,8 +15,6 @@ public final class APIContext: Sendable {
     /// (history, as-of, snapshots) and the projections' status.
     public let logs: StoreLogs
     let loader: OrderLoader
-    /// `/openapi.json` as this store's positions read (`OpenAPIDocument.bytes(partitions:)`).
-    let openAPIDocument: [UInt8]
     /// Required of every request, except the probes with `publicMetrics` and the document.
     let token: String?
     /// Holds commands back while the read models are too far behind (nil: never).
@@ -33,7 +31,6 @@ public final class APIContext: Sendable {
         self.replay = replay
         self.logs = queries.logs
         self.loader = OrderLoader(logs: queries.logs)
-        self.openAPIDocument = OpenAPIDocument.bytes(partitions: queries.logs.layout.count)
         self.token = token
         self.throttle = throttle
         self.metrics = metrics
@@ -61,13 +58,15 @@ public final class APIContext: Sendable {
         var positions: [StorePosition] = []
         for position in requested {
             if let partition = position.partition {
+                // A well-formed position this store cannot have given out (of a partition it does
+                // not have, or bare in a store of several) is unknown, like one past a log's head.
                 guard partition < partitions else {
-                    throw APIError(.invalidRequest, "\(position.field) names partition \(partition); this store has \(partitions)")
+                    throw APIError(.unknownPosition, "\(position.field) names partition \(partition), which this store of \(partitions) partition\(partitions == 1 ? "" : "s") does not have; use a position a command returned")
                 }
                 positions.append(StorePosition(partition: partition, position: position.position))
             } else {
                 guard partitions == 1 else {
-                    throw APIError(.invalidRequest, "\(position.field) must name its partition (<partition>/<position>) in a store of \(partitions) partitions")
+                    throw APIError(.unknownPosition, "\(position.field) names no partition; this store of \(partitions) partitions gives out positions that do (<partition>/<position>): use a position a command returned")
                 }
                 positions.append(StorePosition(partition: 0, position: position.position))
             }

@@ -150,7 +150,10 @@ public struct RequestedPosition: Sendable, Equatable {
         var rest = Substring(text)
         var partition: Int?
         if let slash = text.firstIndex(of: "/") {
-            guard let number = Int(text[..<slash]), number >= 0, number < StoreLayout.maxPartitions else {
+            // One to four digits, as the document's pattern says; whether the store has that
+            // partition is the store's to say (`APIContext.positions`).
+            let digits = text[..<slash]
+            guard (1...4).contains(digits.count), digits.allSatisfy({ $0.isASCII && $0.isNumber }), let number = Int(digits) else {
                 throw APIError(.invalidRequest, "\(field) must be a log position like 1795375537767-0 or 3/1795375537767-0, got '\(text.prefix(40))'")
             }
             partition = number

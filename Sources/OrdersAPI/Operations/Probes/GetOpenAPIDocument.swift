@@ -6,9 +6,10 @@ enum GetOpenAPIDocument: APIOperation {
 
     static func input(http call: HTTPCall) throws(APIError) {}
 
-    /// The document as this store's positions read (`OpenAPIDocument.bytes(partitions:)`).
+    /// One document for every store: a position names its partition or not as the store has one
+    /// or several.
     static func perform(_ input: Void, _ api: APIContext) async -> [UInt8] {
-        api.openAPIDocument
+        OpenAPIDocument.bytes
     }
 
     static func response(http document: [UInt8], to input: Void) -> HTTPResponse {
