@@ -53,6 +53,15 @@ public enum FunctionLibrary {
         }
     }
 
+    /// Sends a pipeline that opens with a function call (and what must run right behind it on
+    /// the same connection), reloading the library as `call` does when the call finds it missing.
+    public static func call(pipeline commands: [RedisCommand], on redis: RedisClient) async throws -> [RedisValue] {
+        let replies = try await redis.pipeline(commands)
+        guard case .error(let message) = replies[0], isMissing(message) else { return replies }
+        try await reload(on: redis)
+        return try await redis.pipeline(commands)
+    }
+
     /// Loads the library again after a call found it missing; logs it.
     public static func reload(on redis: RedisClient) async throws(EventStoreError) {
         Log.warning("redis.function_library_missing", ["action": "loading it again", "version": version])

@@ -10,15 +10,30 @@ public struct RedisSettingsAdvice: Sendable, Equatable {
 
     /// `CONFIG GET` of the settings that matter; an empty list when all are fine, or when this
     /// client may not read them (an ACL user without `CONFIG`: nothing can be said then).
-    public static func check(on redis: RedisClient) async -> [RedisSettingsAdvice] {
+    public static func check(on redis: RedisClient, durability: Durability = .local) async -> [RedisSettingsAdvice] {
         guard let reply = try? await redis.send("CONFIG", "GET", "stream-node-max-bytes", "stream-node-max-entries",
-                                                "maxmemory-policy", "hash-max-listpack-value") else { return [] }
-        return advice(for: reply.fields)
+                                                "maxmemory-policy", "hash-max-listpack-value",
+                                                "min-replicas-to-write", "min-replicas-max-lag") else { return [] }
+        return advice(for: reply.fields, durability: durability)
     }
 
     /// What to say of these values (`CONFIG GET`'s answer as a map).
-    public static func advice(for settings: [String: String]) -> [RedisSettingsAdvice] {
+    public static func advice(for settings: [String: String], durability: Durability = .local) -> [RedisSettingsAdvice] {
         var advice: [RedisSettingsAdvice] = []
+        // A primary cut off from its replicas (and sentinels) goes on taking writes until it is
+        // demoted; every write it acknowledges meanwhile is lost in the failover. With
+        // min-replicas-to-write it refuses them instead (answered `unavailable`, retried).
+        if case .replicated(let replicas, _) = durability, let text = settings["min-replicas-to-write"], let set = Int(text), set < replicas {
+            advice.append(RedisSettingsAdvice(
+                setting: "min-replicas-to-write", value: text,
+                advice: "an isolated primary keeps accepting writes that a failover then loses; set min-replicas-to-write \(replicas) "
+                    + "and min-replicas-max-lag 10 on the primary (and in the replicas' configuration, for when one is promoted)"))
+        }
+        if case .replicated = durability, let text = settings["min-replicas-max-lag"], let lag = Int(text), lag > 10 {
+            advice.append(RedisSettingsAdvice(
+                setting: "min-replicas-max-lag", value: text,
+                advice: "a replica silent for \(lag) s still counts as a replica; set min-replicas-max-lag 10 or less"))
+        }
         // Redis 7 reserves each new stream node up to this size: every small order stream pays
         // it. 1536 holds a typical five-event order in one node (README, Memory).
         if let text = settings["stream-node-max-bytes"], let bytes = Int(text), bytes == 0 || bytes > 2048 {

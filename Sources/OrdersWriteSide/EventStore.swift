@@ -16,21 +16,24 @@ public final class EventStore: Sendable {
     public let maxEventBytes: Int
     /// Most events in one append.
     public static let maxEventsPerAppend = 100
+    /// When an append counts as stored (`local`: on the primary; `replicated`: on N replicas too).
+    public let durability: Durability
 
     public init(redis: RedisClient, layout: StoreLayout, commandRetention: Duration = .seconds(86_400),
-                maxEventBytes: Int = 1 << 20) {
+                maxEventBytes: Int = 1 << 20, durability: Durability = .local) {
         self.redis = redis
         self.layout = layout
         self.logs = StoreLogs(redis: redis, layout: layout)
         self.commandRetention = commandRetention
         self.maxEventBytes = maxEventBytes
+        self.durability = durability
     }
 
     /// A store of one partition, under `keys`' namespace.
     public convenience init(redis: RedisClient, keys: KeySchema = KeySchema(), commandRetention: Duration = .seconds(86_400),
-                            maxEventBytes: Int = 1 << 20) {
+                            maxEventBytes: Int = 1 << 20, durability: Durability = .local) {
         self.init(redis: redis, layout: StoreLayout(namespace: keys.namespace), commandRetention: commandRetention,
-                  maxEventBytes: maxEventBytes)
+                  maxEventBytes: maxEventBytes, durability: durability)
     }
 
     /// The log of a store of one partition, which the read side reads (it fans out over
@@ -75,13 +78,28 @@ public final class EventStore: Sendable {
             command.append(event.data)
             command.append(Self.encode(event.metadata))
         }
-        let reply: RedisValue
+        let result: AppendResult
         do {
-            reply = try await FunctionLibrary.call(command.command, on: redis)
+            guard case .replicated(let replicas, let timeout) = durability else {
+                return try Self.appendResult(try await FunctionLibrary.call(command.command, on: redis), orderId: orderId, expected: expected)
+            }
+            // WAIT right behind the FCALL, in one pipeline: one connection, so it waits for this
+            // append (a duplicate's function call rewrites its record, so it waits for the first
+            // append too). Its reply is how many replicas had it in time.
+            let replies = try await FunctionLibrary.call(pipeline: [command.command, RedisCommand("WAIT", replicas, Int(timeout.milliseconds))],
+                                                         on: redis)
+            result = try Self.appendResult(replies[0].orThrow(), orderId: orderId, expected: expected)
+            let confirmed = try replies[1].orThrow().int ?? 0
+            guard confirmed >= replicas else {
+                Log.warning("append.not_replicated", ["orderId": orderId, "replicas": confirmed, "needed": replicas,
+                                                      "waitedMs": Int(timeout.milliseconds)])
+                throw EventStoreError.unavailable("the write reached \(confirmed) of the \(replicas) replica\(replicas == 1 ? "" : "s") it needs within \(timeout.milliseconds) ms",
+                                                  outcomeUnknown: true)
+            }
         } catch {
             throw EventStoreError.from(error)
         }
-        return try Self.appendResult(reply, orderId: orderId, expected: expected)
+        return result
     }
 
     private func validate(orderId: String, events: [NewEvent], commandId: String?) throws(EventStoreError) {

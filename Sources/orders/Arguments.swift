@@ -25,7 +25,7 @@ struct CommandSpec {
 
     static let all: [String: CommandSpec] = [
         "serve": CommandSpec(options: ["redis", "host", "port", "http-port", "namespace", "redis-wait", "max-backlog", "loops",
-                                       "shutdown-grace", "log-retention", "partitions"],
+                                       "shutdown-grace", "log-retention", "partitions", "durability", "durability-timeout"],
                              flags: ["api-only", "projectors-only", "auto-rebuild", "public-metrics"]),
         "init": CommandSpec(options: ["redis", "namespace", "partitions"], flags: []),
         "move-store": CommandSpec(options: ["redis", "to", "namespace"], flags: []),

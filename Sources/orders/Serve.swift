@@ -27,7 +27,8 @@ enum Serve {
             Log.error("server.start_failed", ["redis": url, "error": error])
             throw error
         }
-        for advice in await RedisSettingsAdvice.check(on: operatorRedis) {
+        Log.info("store.durability", ["mode": settings.durability, "promise": settings.durability.promise])
+        for advice in await RedisSettingsAdvice.check(on: operatorRedis, durability: settings.durability) {
             Log.warning("redis.setting_advice", ["setting": advice.setting, "value": advice.value, "advice": advice.advice])
         }
         let layout = try await StoreCatalog.open(operatorRedis, namespace: settings.namespace, partitions: settings.partitions)
@@ -53,7 +54,7 @@ enum Serve {
             services += projectorServices(settings, layout: layout, loops: loops, operatorLogs: operatorLogs, rebuild: mismatched.sorted())
         }
         if settings.runAPI {
-            services += try apiServices(settings, store: EventStore(redis: redis, layout: layout), loops: loops, operatorLogs: operatorLogs)
+            services += try apiServices(settings, store: EventStore(redis: redis, layout: layout, durability: settings.durability), loops: loops, operatorLogs: operatorLogs)
         }
         let group = ServiceGroup(services: services) { event in
             switch event {

@@ -27,6 +27,8 @@ struct ServeSettings {
     /// For a store that does not exist yet: its number of partitions (nil: 1 on one Redis, 16 on a cluster). An existing store
     /// keeps the number it was created with.
     var partitions: Int?
+    /// When a command is answered: `local` (the primary has its events) or `replicated[:N]`.
+    var durability: Durability
 
     init(_ arguments: Arguments, environment env: [String: String] = ProcessInfo.processInfo.environment) throws {
         func value(_ option: String, _ variable: String, _ fallback: String) -> String {
@@ -61,6 +63,12 @@ struct ServeSettings {
         runAPI = !arguments.flag("projectors-only")
         runProjectors = !arguments.flag("api-only")
         autoRebuild = arguments.flag("auto-rebuild")
+        let waitMs = try number("durability-timeout", "ORDERS_DURABILITY_TIMEOUT", "1000", in: 1...60_000,
+                                "--durability-timeout must be a number of milliseconds from 1 to 60000")
+        guard let durability = Durability(value("durability", "ORDERS_DURABILITY", "local"), timeout: .milliseconds(waitMs)) else {
+            throw UsageError("--durability must be local, replicated or replicated:N (N replicas, 1 to 16)")
+        }
+        self.durability = durability
         if let text = arguments.option("partitions") ?? env["ORDERS_PARTITIONS"] {
             guard let number = Int(text), (1...StoreLayout.maxPartitions).contains(number) else {
                 throw UsageError("--partitions must be a number from 1 to \(StoreLayout.maxPartitions)")

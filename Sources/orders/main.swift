@@ -8,6 +8,7 @@ let usage = """
     Service:
       serve [--redis URL] [--host H] [--port P] [--namespace NS] [--api-only | --projectors-only] [--auto-rebuild] [--redis-wait S] [--max-backlog N]
             [--loops N] [--shutdown-grace S] [--http-port P] [--public-metrics] [--log-retention S] [--partitions P]
+            [--durability local|replicated[:N]] [--durability-timeout MS]
             --auto-rebuild: rebuild a projection whose live generation has another schema version
             --redis-wait: how long to wait at start-up for a Redis that is down or still loading (default 60 s)
             --max-backlog: hold commands back (up to 2 s each) while a read model has more than N log entries
@@ -18,11 +19,13 @@ let usage = """
             --public-metrics: the probes answer without the API token
             --log-retention: how long the log (the bus) keeps entries every projection has applied (default 3600 s;
                              0: none kept); the events stay in their orders' streams for good
+            --durability local|replicated[:N]: answer a command once the primary has its events (local, the default), or once
+                          N replicas (default 1) have them too (WAIT after the append, up to --durability-timeout ms, default 1000)
             --partitions: a new store's number of partitions (default 1 on one Redis, 16 on a cluster); an existing store keeps the number it was
                           created with
             env: ORDERS_REDIS_URL, ORDERS_HOST, ORDERS_PORT, ORDERS_NAMESPACE, ORDERS_API_TOKEN, ORDERS_REDIS_WAIT, ORDERS_MAX_BACKLOG,
                  ORDERS_LOOPS, ORDERS_SHUTDOWN_GRACE, ORDERS_HTTP_PORT, ORDERS_PUBLIC_METRICS (1: on), ORDERS_LOG_RETENTION,
-                 ORDERS_PARTITIONS
+                 ORDERS_PARTITIONS, ORDERS_DURABILITY, ORDERS_DURABILITY_TIMEOUT
       init [--redis URL] [--namespace NS] [--partitions P]
             create the store's record with P partitions (before the first serve), or show an existing store's
       move-store --to URL [--redis URL] [--namespace NS]

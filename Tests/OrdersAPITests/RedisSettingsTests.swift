@@ -18,6 +18,19 @@ struct RedisSettingsTests {
         #expect(RedisSettingsAdvice.advice(for: [:]).isEmpty, "settings it cannot read: nothing to say")
     }
 
+    /// With durability `replicated:N`, a primary that would take writes without N replicas (so an
+    /// isolated old primary acknowledges writes a failover loses) is named; `local` says nothing.
+    @Test func replicatedDurabilityAdvisesMinReplicasToWrite() {
+        let loose = ["min-replicas-to-write": "0", "min-replicas-max-lag": "10"]
+        let replicated = Durability.replicated(replicas: 2, timeout: .seconds(1))
+        #expect(RedisSettingsAdvice.advice(for: loose, durability: replicated).map(\.setting) == ["min-replicas-to-write"])
+        #expect(RedisSettingsAdvice.advice(for: loose, durability: replicated)[0].advice.contains("min-replicas-to-write 2"))
+        #expect(RedisSettingsAdvice.advice(for: ["min-replicas-to-write": "2", "min-replicas-max-lag": "60"], durability: replicated)
+            .map(\.setting) == ["min-replicas-max-lag"])
+        #expect(RedisSettingsAdvice.advice(for: ["min-replicas-to-write": "2", "min-replicas-max-lag": "10"], durability: replicated).isEmpty)
+        #expect(RedisSettingsAdvice.advice(for: loose, durability: .local).isEmpty)
+    }
+
     @Test func healthAdvisesOnARedisWithDefaultStreamNodes() async throws {
         let server = try RedisServerProcess() // Redis's defaults: stream-node-max-bytes 4096, hash-max-listpack-value 64
         try server.start()

@@ -12,7 +12,7 @@ Look at what is loaded with:  redis-cli FUNCTION LIST LIBRARYNAME orders
 
 -- Bump on any change to a function's keys, arguments or replies. A service refuses to run against
 -- a library older than the one it was built with (see orders_version and check_library).
-local LIBRARY_VERSION = 8
+local LIBRARY_VERSION = 9
 
 local function check_library(required)
   local wanted = tonumber(required)
@@ -42,7 +42,8 @@ ARGV[6]  number of events n, then five arguments per event:
 
 Replies:
   {'appended', orderId, newVersion, position1, …}    the events were written
-  {'duplicate', orderId, version, position1, …}      the command id was seen: nothing written,
+  {'duplicate', orderId, version, position1, …}      the command id was seen: no event written
+                                                     (its record is rewritten as it is, for WAIT),
                                                      the first append's result returned
   {'conflict', currentVersion}                       the expected version did not match: nothing written
 
@@ -90,9 +91,14 @@ local function append(keys, args)
     now = now_ms()
     local first = redis.call('HGET', bucket, command_id)
     local reply = first and recorded_result(first, now)
-    if not reply then
+    if reply then
+      -- Rewritten as it is: a write, so that the caller's WAIT behind this call (durability
+      -- `replicated`) waits for the replicas to have everything up to here, the first append too.
+      redis.call('HSET', bucket, command_id, first)
+    else
       local old = redis.call('GET', legacy)
       reply = old and cjson.decode(old)
+      if reply then redis.call('SET', legacy, old, 'KEEPTTL') end
     end
     if reply then
       table.insert(reply, 1, 'duplicate')

@@ -67,6 +67,16 @@ public final class RedisServerProcess: @unchecked Sendable {
         throw ServerError(message: "redis-server on port \(port) did not answer PING within 10 s")
     }
 
+    /// Freezes the server (SIGSTOP) as a stalled machine would: connections stay open, nothing
+    /// is answered, until `resume`.
+    public func pause() {
+        if let pid = child?.pid { _ = Foundation.kill(pid, SIGSTOP) }
+    }
+
+    public func resume() {
+        if let pid = child?.pid { _ = Foundation.kill(pid, SIGCONT) }
+    }
+
     /// Ends the server at once (SIGKILL), as a crash would, and reaps it.
     public func kill() {
         child?.stop(SIGKILL)

@@ -2,8 +2,8 @@ import OrdersDomain
 import OrdersEventLog
 import OrdersReadSide
 
-/// Redis, the function library, the log's head, schema mismatches and advice on Redis's
-/// settings. Over HTTP: 200 when ok, 503 when degraded or down, with the same body.
+/// Redis, the function library, the log's head, schema mismatches, the durability mode and what
+/// it promises, and advice on Redis's settings. Over HTTP: 200 when ok, 503 when degraded or down, with the same body.
 enum GetHealth: LineOperation {
     static let name = "health"
     static let route = HTTPRoute.get("/api/v1/health")
@@ -44,8 +44,10 @@ enum GetHealth: LineOperation {
                 result["schemaMismatch"] = .array(mismatches.map { ["projection": .string($0.projection), "built": JSON($0.built),
                                                                     "current": JSON($0.current)] })
             }
+            let durability = api.commands.repository.store.durability
+            result["durability"] = ["mode": .string(durability.description), "promise": .string(durability.promise)]
             // Advice, not a fault: the service works, but pays for these settings.
-            let settings = await RedisSettingsAdvice.check(on: redis)
+            let settings = await RedisSettingsAdvice.check(on: redis, durability: durability)
             if !settings.isEmpty {
                 result["redisSettings"] = .array(settings.map { ["setting": .string($0.setting), "value": .string($0.value),
                                                                  "advice": .string($0.advice)] })
