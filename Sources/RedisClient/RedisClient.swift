@@ -13,15 +13,38 @@ public struct RedisConfiguration: Sendable {
     /// Wait before the first reconnect attempt after a failed connect, doubling up to the upper bound.
     public var reconnectBackoff: ClosedRange<Duration>
 
+    /// For a `redis-sentinel://` URL: who the primary is (shared by every copy of this
+    /// configuration, so a client and its dedicated ones follow one watch).
+    public let sentinel: SentinelMonitor?
+
     public init(url: RedisURL, connections: Int = 4, connectTimeout: Duration = .seconds(2),
                 commandTimeout: Duration = .seconds(5),
                 reconnectBackoff: ClosedRange<Duration> = .milliseconds(50)...(.seconds(1))) {
         precondition(connections >= 1, "a Redis client needs at least one connection")
         self.url = url
+        self.sentinel = url.isSentinel ? SentinelMonitor.watching(url) : nil
         self.connections = connections
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
         self.reconnectBackoff = reconnectBackoff
+    }
+}
+
+extension RedisConfiguration {
+    /// The server a connection made now goes to, and the Sentinel generation it belongs to (0
+    /// without Sentinel): the URL's own, or the primary the sentinels named last.
+    func server() throws(RedisError) -> (url: RedisURL, generation: UInt64) {
+        guard let sentinel else { return (url, 0) }
+        guard let primary = sentinel.current else {
+            throw .unavailable(url: url.description, reason: "no sentinel has named a primary for \(url.masterName ?? "") yet")
+        }
+        return (url.at(host: primary.host, port: primary.port), primary.generation)
+    }
+
+    /// False once the sentinels named another primary than the one of `generation`.
+    func isCurrent(_ generation: UInt64) -> Bool {
+        guard let sentinel else { return true }
+        return sentinel.current?.generation ?? generation == generation
     }
 }
 

@@ -31,6 +31,8 @@ final class RedisLane: @unchecked Sendable {
     private let wakeUp = DispatchSemaphore(value: 0)
 
     private var connection: RedisConnection?
+    /// The Sentinel generation of the primary `connection` goes to.
+    private var generation: UInt64 = 0
     private var backoff: Duration
     /// Connected at least once: a later connect is a reconnect (counted in `RedisStatistics`).
     private var hasConnected = false
@@ -144,13 +146,18 @@ final class RedisLane: @unchecked Sendable {
     }
 
     private func connected() throws(RedisError) -> RedisConnection {
-        if let connection, !connection.broken { return connection }
+        if let connection, !connection.broken {
+            if configuration.isCurrent(generation) { return connection }
+            drop(connection) // the sentinels named another primary
+        }
         if let lastConnectError, ContinuousClock.now < nextConnectAttempt { throw lastConnectError }
         do {
-            let connection = try RedisConnection(url: configuration.url,
+            let server = try configuration.server()
+            let connection = try RedisConnection(url: server.url,
                                                  connectTimeout: configuration.connectTimeout,
                                                  commandTimeout: configuration.commandTimeout)
             self.connection = connection
+            generation = server.generation
             if hasConnected { RedisStatistics.reconnected() }
             hasConnected = true
             backoff = configuration.reconnectBackoff.lowerBound

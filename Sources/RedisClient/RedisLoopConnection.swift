@@ -44,11 +44,16 @@ final class RedisLoopConnection: EventLoopSource, TurnEndFlushing {
         self.loop = loop
         self.configuration = configuration
         self.backoff = configuration.reconnectBackoff.lowerBound
+        self.server = configuration.url
     }
 
     deinit { readBuffer.deallocate() }
 
-    private var url: String { configuration.url.description }
+    private var url: String { server.description }
+    /// Where the connection goes: the URL's server, or the primary the sentinels named.
+    private var server: RedisURL
+    /// The Sentinel generation of `server`.
+    private var generation: UInt64 = 0
 
     /// Queues `commands` (sent at the end of this turn); `continuation` gets every reply in order,
     /// error replies included, or the failure that lost them.
@@ -56,6 +61,10 @@ final class RedisLoopConnection: EventLoopSource, TurnEndFlushing {
         if shutDown {
             continuation.resume(throwing: RedisError.closed)
             return
+        }
+        if state != .closed && !configuration.isCurrent(generation) {
+            // The sentinels named another primary: what is in flight here may or may not have run.
+            disconnect(failing: .connectionLost(url: url, reason: "the primary changed"))
         }
         if state == .closed {
             if let retryAt, let connectError, ContinuousClock.now < retryAt {
@@ -91,8 +100,12 @@ final class RedisLoopConnection: EventLoopSource, TurnEndFlushing {
 
     /// Starts a non-blocking connect and queues the login. Returns the error when it fails at once.
     private func connect() -> RedisError? {
+        let server: (url: RedisURL, generation: UInt64)
+        do { server = try configuration.server() } catch { return connectFailed("\(error)") }
+        self.server = server.url
+        generation = server.generation
         guard let address = resolve() else {
-            return connectFailed("cannot resolve host \(configuration.url.host)")
+            return connectFailed("cannot resolve host \(self.server.host)")
         }
         defer { freeaddrinfo(address) }
         let info = address.pointee
@@ -122,13 +135,13 @@ final class RedisLoopConnection: EventLoopSource, TurnEndFlushing {
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         hints.ai_flags = AI_NUMERICSERV
         var result: UnsafeMutablePointer<addrinfo>?
-        let host = configuration.url.host.hasPrefix("[") ? String(configuration.url.host.dropFirst().dropLast()) : configuration.url.host
-        guard getaddrinfo(host, String(configuration.url.port), &hints, &result) == 0 else { return nil }
+        let host = server.host.hasPrefix("[") ? String(server.host.dropFirst().dropLast()) : server.host
+        guard getaddrinfo(host, String(server.port), &hints, &result) == 0 else { return nil }
         return result
     }
 
     private func queueLogin() {
-        let url = configuration.url
+        let url = server
         var commands: [RedisCommand] = []
         if let password = url.password {
             commands.append(url.username.map { RedisCommand("AUTH", $0, password) } ?? RedisCommand("AUTH", password))

@@ -19,6 +19,7 @@ enum Serve {
     static func run(_ arguments: Arguments) async throws {
         let settings = try ServeSettings(arguments)
         let url = settings.redis
+        RedisStatistics.observePrimaries { Log.info("redis.primary", ["redis": url, "found": $0]) }
         let operatorRedis = RedisClient(RedisConfiguration(url: url, connections: 2))
         do {
             try await waitForRedis(operatorRedis, url: url, upTo: settings.redisWait)

@@ -18,6 +18,22 @@ import Testing
         #expect(url.database == 3)
     }
 
+    /// `redis-sentinel://[user:password@]host:port[,host:port…]/<master-name>[/db]`: the
+    /// sentinels (default port 26379) and the master's name; the login and db are the primary's.
+    @Test func parsesSentinelURLs() throws {
+        let url = try RedisURL("redis-sentinel://app:s%40cret@127.0.0.1:7204,127.0.0.1:7205,[::1]/orders/2")
+        #expect(url.isSentinel && url.masterName == "orders")
+        #expect(url.sentinels.map(\.description) == ["127.0.0.1:7204", "127.0.0.1:7205", "[::1]:26379"])
+        #expect(url.username == "app" && url.password == "s@cret" && url.database == 2)
+        #expect(url.description == "redis-sentinel://app:***@127.0.0.1:7204,127.0.0.1:7205,[::1]:26379/orders/2")
+        #expect(url.at(host: "10.0.0.5", port: 6390).description == "redis://app:***@10.0.0.5:6390/2", "the primary, logged in as the URL says")
+        #expect(try RedisURL("redis-sentinel://h1/mymaster").sentinels.map(\.port) == [26379])
+        for bad in ["redis-sentinel://h1:26379", "redis-sentinel://h1:26379/", "redis-sentinel:///orders", "redis-sentinel://h1:x/orders"] {
+            #expect(throws: RedisError.self, "\(bad)") { try RedisURL(bad) }
+        }
+        #expect(!(try RedisURL("redis://h")).isSentinel)
+    }
+
     @Test func passwordWithoutUser() throws {
         let colonForm = try RedisURL("redis://:pw@h:1")
         #expect(colonForm.username == nil && colonForm.password == "pw")

@@ -1,5 +1,6 @@
 import Foundation
 import RedisClient
+import Soak
 
 /// Where the integration tests find Redis: `ORDERS_TEST_REDIS_URL`, set by `Scripts/test`.
 ///
@@ -14,7 +15,7 @@ public enum TestRedis {
     public struct Missing: Error, CustomStringConvertible {
         let variable: String
         public var description: String {
-            "\(variable) is not set: run the tests through Scripts/test, which starts a Redis and a Redis Cluster"
+            "\(variable) is not set: run the tests through Scripts/test, which starts a Redis, a Redis Cluster and a Sentinel setup"
         }
     }
 
@@ -32,6 +33,22 @@ public enum TestRedis {
     public static var shouldRunOnCluster: Bool { isGiven(clusterVariable) }
 
     public static func clusterURL() throws -> RedisURL { try url(of: clusterVariable) }
+
+    /// The Sentinel setup of `Scripts/test` (a primary, two replicas and three sentinels from
+    /// `Scripts/sentinel-up`): `ORDERS_TEST_SENTINEL_URL`, its data folder in
+    /// `ORDERS_TEST_SENTINEL_DATA` and first port in `ORDERS_TEST_SENTINEL_PORT`. The failover
+    /// tests break its primary; they run when it is set, and always under `CI=true`.
+    public static let sentinelVariable = "ORDERS_TEST_SENTINEL_URL"
+
+    public static var shouldRunOnSentinel: Bool { isGiven(sentinelVariable) }
+
+    public static func sentinel() throws -> SentinelSetup {
+        let env = ProcessInfo.processInfo.environment
+        guard let data = env["ORDERS_TEST_SENTINEL_DATA"], let port = env["ORDERS_TEST_SENTINEL_PORT"].flatMap({ Int($0) }) else {
+            throw Missing(variable: "ORDERS_TEST_SENTINEL_DATA and ORDERS_TEST_SENTINEL_PORT")
+        }
+        return SentinelSetup(url: try url(of: sentinelVariable), data: data, firstPort: port)
+    }
 
     private static func isGiven(_ name: String) -> Bool {
         let env = ProcessInfo.processInfo.environment

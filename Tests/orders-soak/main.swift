@@ -4,8 +4,10 @@ import RedisClient
 
 /// The reliability suites, full size, against a private redis-server and the `orders` binary
 /// built beside this one. Usage:
-///   orders-soak [--suites 1,2,3,4,5,6,7,8,9] [--small] [--cluster redis://HOST:PORT]
-/// Suite 9 moves slots of the Redis Cluster given by `--cluster` (Scripts/soak starts one).
+///   orders-soak [--suites 1,…,13] [--small] [--cluster redis://HOST:PORT]
+///               [--sentinel redis-sentinel://…/orders --sentinel-data DIR --sentinel-first-port N]
+/// Suite 9 moves slots of the Redis Cluster given by `--cluster`; suites 10–13 break the primary
+/// of the Sentinel setup given by `--sentinel` (Scripts/soak starts both).
 /// Prints one table (sent, acknowledged, lost, duplicated, crashes survived, bad inputs, rebuild
 /// equal) and exits non-zero if any suite failed. Bounded: every suite has a duration cap, and a
 /// suite that would start after `budget` is reported as not run.
@@ -14,7 +16,7 @@ func option(_ name: String) -> String? {
     guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
     return arguments[index + 1]
 }
-let chosen = Set((option("--suites") ?? "1,2,3,4,5,6,7,8,9").split(separator: ",").compactMap { Int($0) })
+let chosen = Set((option("--suites") ?? "1,2,3,4,5,6,7,8,9,10,11,12,13").split(separator: ",").compactMap { Int($0) })
 let small = arguments.contains("--small")
 let budget = Duration.seconds(Int(option("--budget-seconds") ?? "") ?? 540)
 
@@ -26,9 +28,17 @@ guard FileManager.default.isExecutableFile(atPath: binary) else {
 let redis = try RedisServerProcess(arguments: ["--appendfsync", "always"])
 try redis.start()
 let cluster = try option("--cluster").map { try RedisURL($0) }
-let environment = SoakEnvironment(binary: binary, redisServer: redis, cluster: cluster)
+let sentinel = try option("--sentinel").map {
+    SentinelSetup(url: try RedisURL($0), data: option("--sentinel-data") ?? ".data/sentinel",
+                  firstPort: Int(option("--sentinel-first-port") ?? "") ?? 7201)
+}
+let environment = SoakEnvironment(binary: binary, redisServer: redis, cluster: cluster, sentinel: sentinel)
 let started = ContinuousClock.now
 
+func failover(_ fault: FailoverSuite.Fault, _ durability: String) -> FailoverSuite {
+    small ? FailoverSuite(fault: fault, durability: durability, workers: 4, commands: 800, duration: .seconds(60))
+          : FailoverSuite(fault: fault, durability: durability)
+}
 let suites: [(Int, String, any SoakSuite)] = [
     (1, "1 crash of the service", small ? CrashSuite(workers: 4, commands: 400, kills: 5, duration: .seconds(60)) : CrashSuite()),
     (2, "2 redis outage", small ? OutageSuite(workers: 4, commands: 300, outage: .seconds(2), duration: .seconds(60)) : OutageSuite()),
@@ -39,6 +49,10 @@ let suites: [(Int, String, any SoakSuite)] = [
     (7, "7 metrics scraped", small ? MetricsSuite(workers: 4, commands: 400, duration: .seconds(30)) : MetricsSuite()),
     (8, "8 OpenAPI fuzzer", small ? OpenAPIFuzzSuite(requests: 500) : OpenAPIFuzzSuite()),
     (9, "9 cluster resharding", small ? ReshardSuite(workers: 4, commands: 800, moves: 2, duration: .seconds(60)) : ReshardSuite()),
+    (10, "10 failover: kill -9, local", failover(.kill, "local")),
+    (11, "11 failover: kill -9, replicated", failover(.kill, "replicated")),
+    (12, "12 failover: SIGSTOP, local", failover(.pause, "local")),
+    (13, "13 failover: SIGSTOP, replicated", failover(.pause, "replicated")),
 ]
 var reports: [SuiteReport] = []
 for (number, name, suite) in suites where chosen.contains(number) {

@@ -75,7 +75,14 @@ final class ClusterRouter: Sendable {
             if clustered.load(ordering: .relaxed) { return try await submit(commands) }
         }
         guard clustered.load(ordering: .relaxed) else {
-            let replies = try await seed.submit(commands)
+            let replies: [RedisValue]
+            do {
+                replies = try await seed.submit(commands)
+            } catch {
+                configuration.sentinel?.suspect() // a dead primary: the sentinels may know its successor
+                throw error
+            }
+            if let sentinel = configuration.sentinel, replies.contains(where: \.isReadOnlyRefusal) { sentinel.suspect() }
             // A single Redis never redirects: the common case costs this one scan of the replies.
             guard replies.contains(where: \.asksToResend) else { return replies }
             if !isCluster, replies.contains(where: { Redirection($0, defaultHost: seedAddress.host) != nil }) {

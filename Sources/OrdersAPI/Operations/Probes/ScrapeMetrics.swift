@@ -32,6 +32,9 @@ enum ScrapeMetrics: APIOperation {
         text.family("orders_redis_reconnects_total", type: "counter",
                     help: "Redis connections of this process established again after one broke or failed.")
         text.sample("orders_redis_reconnects_total", [], Double(RedisStatistics.reconnects))
+        text.family("orders_redis_primary_switches_total", type: "counter",
+                    help: "Primaries this process followed after a Sentinel failover.")
+        text.sample("orders_redis_primary_switches_total", [], Double(RedisStatistics.primarySwitches))
 
         if let reports {
             typealias Family = (name: String, type: String, help: String, value: @Sendable (ReadSideOperator.Report) -> Double)
