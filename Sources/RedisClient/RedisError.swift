@@ -41,6 +41,16 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// A node that could not be reached or stopped answering: on a cluster, perhaps a failed
+    /// master whose replica is taking over.
+    var mayMeanANodeFailed: Bool {
+        switch self {
+        case .unavailable: return !isRefusedAccess
+        case .connectionLost, .timeout: return true
+        case .server, .invalidURL, .closed, .scanInterrupted: return false
+        }
+    }
+
     /// True when Redis is reachable but refused this client's credentials or database: waiting
     /// will not help, unlike an outage.
     public var isRefusedAccess: Bool {

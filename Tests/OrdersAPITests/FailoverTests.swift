@@ -13,7 +13,7 @@ struct FailoverTests {
     @Test(arguments: ["replicated", "local"])
     func killingThePrimaryUnderLoad(durability: String) async throws {
         let setup = try TestRedis.sentinel()
-        let environment = SoakEnvironment(binary: ServiceProcess.binary(besides: CommandLine.arguments[0]), url: setup.url, sentinel: setup)
+        let environment = SoakEnvironment(binary: ServiceProcess.binary(besides: CommandLine.arguments[0]), url: setup.url, testbeds: [setup])
         let report = try await FailoverSuite(fault: .kill, durability: durability, workers: 4, commands: 600, duration: .seconds(60))
             .run(environment)
         for note in report.notes { print("failover (\(durability)): \(note)") }

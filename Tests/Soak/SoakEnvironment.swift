@@ -18,29 +18,29 @@ public final class SoakEnvironment: Sendable {
 
     /// A Redis Cluster (any node of it) for the suites that move slots, when there is one.
     public let cluster: RedisURL?
-    /// A primary with replicas and sentinels for the failover suites, when there is one.
-    public let sentinel: SentinelSetup?
+    /// The setups the failover suites break and mend (a Sentinel setup, the cluster), if given.
+    public let testbeds: [Testbed]
 
-    public init(binary: String, redisServer: RedisServerProcess, cluster: RedisURL? = nil, sentinel: SentinelSetup? = nil) {
+    public init(binary: String, redisServer: RedisServerProcess, cluster: RedisURL? = nil, testbeds: [Testbed] = []) {
         self.binary = binary
         self.redisServer = redisServer
         self.redisURL = redisServer.url
         self.redis = RedisClient(RedisConfiguration(url: redisServer.url, connections: 2, commandTimeout: .seconds(30)))
         self.runId = String(UUID().uuidString.prefix(6).lowercased())
         self.cluster = cluster
-        self.sentinel = sentinel
+        self.testbeds = testbeds
     }
 
     /// The same binary against a Redis the soak did not start (a cluster, when `isCluster`): no
     /// outage suite there.
-    public init(binary: String, url: RedisURL, isCluster: Bool = false, sentinel: SentinelSetup? = nil) {
+    public init(binary: String, url: RedisURL, isCluster: Bool = false, testbeds: [Testbed] = []) {
         self.binary = binary
         self.redisServer = nil
         self.redisURL = url
         self.redis = RedisClient(RedisConfiguration(url: url, connections: 2, commandTimeout: .seconds(30)))
         self.runId = String(UUID().uuidString.prefix(6).lowercased())
         self.cluster = isCluster ? url : nil
-        self.sentinel = sentinel
+        self.testbeds = testbeds
     }
 
     /// After a Redis restart: each of the soak's own connections fails once (the loss is

@@ -42,12 +42,12 @@ public enum TestRedis {
 
     public static var shouldRunOnSentinel: Bool { isGiven(sentinelVariable) }
 
-    public static func sentinel() throws -> SentinelSetup {
+    public static func sentinel() throws -> Testbed {
         let env = ProcessInfo.processInfo.environment
         guard let data = env["ORDERS_TEST_SENTINEL_DATA"], let port = env["ORDERS_TEST_SENTINEL_PORT"].flatMap({ Int($0) }) else {
             throw Missing(variable: "ORDERS_TEST_SENTINEL_DATA and ORDERS_TEST_SENTINEL_PORT")
         }
-        return SentinelSetup(url: try url(of: sentinelVariable), data: data, firstPort: port)
+        return Testbed(.sentinel, url: try url(of: sentinelVariable), data: data, firstPort: port)
     }
 
     private static func isGiven(_ name: String) -> Bool {

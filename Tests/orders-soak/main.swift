@@ -4,10 +4,11 @@ import RedisClient
 
 /// The reliability suites, full size, against a private redis-server and the `orders` binary
 /// built beside this one. Usage:
-///   orders-soak [--suites 1,…,13] [--small] [--cluster redis://HOST:PORT]
+///   orders-soak [--suites 1,…,15] [--small] [--cluster redis://HOST:PORT --cluster-data DIR --cluster-first-port N]
 ///               [--sentinel redis-sentinel://…/orders --sentinel-data DIR --sentinel-first-port N]
 /// Suite 9 moves slots of the Redis Cluster given by `--cluster`; suites 10–13 break the primary
-/// of the Sentinel setup given by `--sentinel` (Scripts/soak starts both).
+/// of the Sentinel setup given by `--sentinel`, 14–15 a master of the cluster (Scripts/soak
+/// starts both).
 /// Prints one table (sent, acknowledged, lost, duplicated, crashes survived, bad inputs, rebuild
 /// equal) and exits non-zero if any suite failed. Bounded: every suite has a duration cap, and a
 /// suite that would start after `budget` is reported as not run.
@@ -16,9 +17,9 @@ func option(_ name: String) -> String? {
     guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
     return arguments[index + 1]
 }
-let chosen = Set((option("--suites") ?? "1,2,3,4,5,6,7,8,9,10,11,12,13").split(separator: ",").compactMap { Int($0) })
+let chosen = Set((option("--suites") ?? "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15").split(separator: ",").compactMap { Int($0) })
 let small = arguments.contains("--small")
-let budget = Duration.seconds(Int(option("--budget-seconds") ?? "") ?? 540)
+let budget = Duration.seconds(Int(option("--budget-seconds") ?? "") ?? 840)
 
 let binary = ServiceProcess.binary(besides: CommandLine.arguments[0])
 guard FileManager.default.isExecutableFile(atPath: binary) else {
@@ -28,16 +29,20 @@ guard FileManager.default.isExecutableFile(atPath: binary) else {
 let redis = try RedisServerProcess(arguments: ["--appendfsync", "always"])
 try redis.start()
 let cluster = try option("--cluster").map { try RedisURL($0) }
-let sentinel = try option("--sentinel").map {
-    SentinelSetup(url: try RedisURL($0), data: option("--sentinel-data") ?? ".data/sentinel",
-                  firstPort: Int(option("--sentinel-first-port") ?? "") ?? 7201)
+var testbeds: [Testbed] = []
+if let sentinel = option("--sentinel") {
+    testbeds.append(Testbed(.sentinel, url: try RedisURL(sentinel), data: option("--sentinel-data") ?? ".data/sentinel",
+                            firstPort: Int(option("--sentinel-first-port") ?? "") ?? 7201))
 }
-let environment = SoakEnvironment(binary: binary, redisServer: redis, cluster: cluster, sentinel: sentinel)
+if let cluster, let data = option("--cluster-data") {
+    testbeds.append(Testbed(.cluster, url: cluster, data: data, firstPort: Int(option("--cluster-first-port") ?? "") ?? cluster.port))
+}
+let environment = SoakEnvironment(binary: binary, redisServer: redis, cluster: cluster, testbeds: testbeds)
 let started = ContinuousClock.now
 
-func failover(_ fault: FailoverSuite.Fault, _ durability: String) -> FailoverSuite {
-    small ? FailoverSuite(fault: fault, durability: durability, workers: 4, commands: 800, duration: .seconds(60))
-          : FailoverSuite(fault: fault, durability: durability)
+func failover(_ fault: FailoverSuite.Fault, _ durability: String, on testbed: Testbed.Kind = .sentinel) -> FailoverSuite {
+    small ? FailoverSuite(fault: fault, durability: durability, on: testbed, workers: 4, commands: 800, duration: .seconds(60))
+          : FailoverSuite(fault: fault, durability: durability, on: testbed)
 }
 let suites: [(Int, String, any SoakSuite)] = [
     (1, "1 crash of the service", small ? CrashSuite(workers: 4, commands: 400, kills: 5, duration: .seconds(60)) : CrashSuite()),
@@ -53,6 +58,8 @@ let suites: [(Int, String, any SoakSuite)] = [
     (11, "11 failover: kill -9, replicated", failover(.kill, "replicated")),
     (12, "12 failover: SIGSTOP, local", failover(.pause, "local")),
     (13, "13 failover: SIGSTOP, replicated", failover(.pause, "replicated")),
+    (14, "14 cluster failover: kill -9, local", failover(.kill, "local", on: .cluster)),
+    (15, "15 cluster failover: kill -9, replicated", failover(.kill, "replicated", on: .cluster)),
 ]
 var reports: [SuiteReport] = []
 for (number, name, suite) in suites where chosen.contains(number) {

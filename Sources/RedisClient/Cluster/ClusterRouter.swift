@@ -95,16 +95,33 @@ final class ClusterRouter: Sendable {
             // sent again on its own (the others ran where they were).
             return try await resendEach(commands, replies) { _ in seedAddress }
         }
-        if commands.count == 1, commands[0].isScan, let key = commands[0].routingKey {
-            return [try await scan(commands[0], probing: key)]
+        do {
+            if commands.count == 1, commands[0].isScan, let key = commands[0].routingKey {
+                return [try await scan(commands[0], probing: key)]
+            }
+            if commands.count == 1 || commands.contains(where: \.isMulti) {
+                let target = node(for: commands)
+                let replies = try await connection(to: target).submit(commands)
+                guard replies.contains(where: \.asksToResend) else { return replies }
+                return try await resend(commands, replies, sentTo: target)
+            }
+            return try await split(commands)
+        } catch let error as RedisError where error.mayMeanANodeFailed {
+            // A master that died answers no MOVED: its replica takes its slots (after the
+            // cluster's node timeout), and only the map tells. Read it again (at most once a
+            // second); this command's outcome stands as it is.
+            await refreshAfterFailure()
+            throw error
         }
-        if commands.count == 1 || commands.contains(where: \.isMulti) {
-            let target = node(for: commands)
-            let replies = try await connection(to: target).submit(commands)
-            guard replies.contains(where: \.asksToResend) else { return replies }
-            return try await resend(commands, replies, sentTo: target)
+    }
+
+    private func refreshAfterFailure() async {
+        let due = state.withLock { state -> Bool in
+            if let last = state.lastRefresh, ContinuousClock.now - last < Self.refreshInterval { return false }
+            state.lastRefresh = .now
+            return true
         }
-        return try await split(commands)
+        if due { try? await refresh() }
     }
 
     func primaries() async throws -> [ClusterNode] {
