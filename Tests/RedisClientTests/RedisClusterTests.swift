@@ -50,6 +50,26 @@ struct RedisClusterTests {
         #expect(pings == [.status("PONG"), .status("PONG"), .status("PONG")])
     }
 
+    /// A client whose calls only ever went to the URL's node (no MOVED) still knows every master
+    /// from its first call, so it can follow that node's failure to the replica that replaces it
+    /// (the soak's cluster failover suites kill it; before, six partitions' projectors kept
+    /// calling the dead node).
+    @Test(arguments: ClientKind.allCases)
+    func aClientKnowsTheWholeClusterFromItsFirstCall(kind: ClientKind) async throws {
+        let seed = try TestRedis.clusterURL()
+        let seedNode = ClusterNode(host: seed.host, port: seed.port)
+        var onSeed = ""
+        for index in 0..<2000 where onSeed.isEmpty {
+            let key = "\(prefix)-seed:\(index)"
+            if try await ownerOf(HashSlot.of(key), asking: seedNode) == seedNode { onSeed = key }
+        }
+        let fresh = try makeClient(kind)
+        defer { fresh.close() }
+        try await fresh.send("SET", onSeed, "1")
+        #expect(fresh.isCluster, "known to be a cluster after one call that met no MOVED")
+        #expect(fresh.dedicated().isCluster)
+    }
+
     /// A new client's first call, a pipeline whose keys live on every master, goes to the URL's
     /// node before the client knows it is a cluster: the commands that node redirects run again
     /// on their own masters, and the ones it ran are not run twice.

@@ -88,6 +88,12 @@ extension RedisValue {
         return false
     }
 
+    /// A node answering that it does not serve the cluster now.
+    var saysClusterDown: Bool {
+        guard case .error(let message) = self else { return false }
+        return message.hasPrefix("CLUSTERDOWN")
+    }
+
     /// Any answer that asks the client to send again: MOVED, ASK or TRYAGAIN.
     var asksToResend: Bool {
         guard case .error(let message) = self else { return false }

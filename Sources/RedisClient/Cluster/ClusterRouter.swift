@@ -69,10 +69,13 @@ final class ClusterRouter: Sendable {
         if !hasWatched.load(ordering: .relaxed) && commands[0].isWatch {
             hasWatched.store(true, ordering: .relaxed)
         }
-        if commands.count == 1 && !clustered.load(ordering: .relaxed) && !standalone.load(ordering: .relaxed) && commands[0].isScan {
-            // SCAN is never redirected: a node scans what it holds. Find out what the URL names first.
+        if !clustered.load(ordering: .relaxed) && !standalone.load(ordering: .relaxed) {
+            // A client's first call (a dedicated one knows what its parent knew): find out what
+            // the URL names, one CLUSTER SLOTS. On a cluster the client then knows every master
+            // before any of them fails: a client that had only ever talked to the URL's node
+            // would have no one to ask once that node died. (And SCAN is never redirected: a
+            // node scans what it holds.)
             try await refresh()
-            if clustered.load(ordering: .relaxed) { return try await submit(commands) }
         }
         guard clustered.load(ordering: .relaxed) else {
             let replies: [RedisValue]
@@ -102,10 +105,15 @@ final class ClusterRouter: Sendable {
             if commands.count == 1 || commands.contains(where: \.isMulti) {
                 let target = node(for: commands)
                 let replies = try await connection(to: target).submit(commands)
+                // A node that is not serving its slots (a failed master back before it learned
+                // of its replacement): the map may be stale.
+                if replies.contains(where: \.saysClusterDown) { await refreshAfterFailure() }
                 guard replies.contains(where: \.asksToResend) else { return replies }
                 return try await resend(commands, replies, sentTo: target)
             }
-            return try await split(commands)
+            let replies = try await split(commands)
+            if replies.contains(where: \.saysClusterDown) { await refreshAfterFailure() }
+            return replies
         } catch let error as RedisError where error.mayMeanANodeFailed {
             // A master that died answers no MOVED: its replica takes its slots (after the
             // cluster's node timeout), and only the map tells. Read it again (at most once a
@@ -286,14 +294,20 @@ final class ClusterRouter: Sendable {
     }
 
     /// Reads `CLUSTER SLOTS` from the URL's server, or else from a known master. A server that
-    /// is not a cluster answers with an error: the client then stays with it.
+    /// is not a cluster answers with an error: the client then stays with it. A node that says
+    /// the cluster is down is passed over while another can answer: a failed master restarted
+    /// from its nodes.conf still lists its old slots as its own until it learns of the failover.
     private func refresh() async throws {
         let known = state.withLock { $0.map?.masters ?? [] }
         var lastError: (any Error)?
+        var fallback: ClusterMap?
         for node in [seedAddress] + known.filter({ $0 != seedAddress }) {
             do {
-                let reply = try await connection(to: node).submit([RedisCommand("CLUSTER", "SLOTS")])[0]
-                if case .error = reply {
+                let replies = try await connection(to: node).submit([RedisCommand("CLUSTER", "SLOTS"), RedisCommand("CLUSTER", "INFO")])
+                let reply = replies[0]
+                if case .error(let message) = reply {
+                    // Loading its data, busy: no answer yet to what it is (asked again next call).
+                    if RedisError.server(message).isServerUnavailable { throw RedisError.server(message) }
                     if node == seedAddress && known.isEmpty {
                         state.withLock { $0.standalone = true; $0.lastRefresh = .now }
                         standalone.store(true, ordering: .relaxed)
@@ -301,20 +315,32 @@ final class ClusterRouter: Sendable {
                     }
                     continue
                 }
-                guard let map = ClusterMap(slots: reply, defaultHost: node.host) else { continue }
-                state.withLock { state in
-                    state.map = map
-                    state.standalone = false
-                    state.lastRefresh = .now
+                guard let parsed = ClusterMap(slots: reply, defaultHost: node.host) else { continue }
+                guard replies[1].string?.contains("cluster_state:ok") == true else {
+                    fallback = fallback ?? parsed
+                    continue
                 }
-                standalone.store(false, ordering: .relaxed)
-                clustered.store(true, ordering: .relaxed)
+                adopt(parsed)
                 return
             } catch {
                 lastError = error
             }
         }
+        if let fallback {
+            adopt(fallback)
+            return
+        }
         if let lastError { throw lastError }
+    }
+
+    private func adopt(_ map: ClusterMap) {
+        state.withLock { state in
+            state.map = map
+            state.standalone = false
+            state.lastRefresh = .now
+        }
+        standalone.store(false, ordering: .relaxed)
+        clustered.store(true, ordering: .relaxed)
     }
 
     /// The connections to `node`, made when first needed, with the URL's login.
