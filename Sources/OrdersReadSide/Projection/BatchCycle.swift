@@ -1,3 +1,4 @@
+import Synchronization
 import RedisClient
 import OrdersDomain
 import OrdersEventLog
@@ -63,10 +64,22 @@ protocol BatchMember: AnyObject, Sendable {
 /// lease and checkpoint, but the orders' streams are read once and their events decoded once,
 /// and every member's writes, checkpoint and XACK commit in one MULTI/EXEC fenced by all their
 /// leases (WATCH).
-struct BatchCycle {
+final class BatchCycle: Sendable {
     let members: [any BatchMember]
     /// A connection of the caller's own, for the blocking reads and the commit: the WATCH lives on it.
     let connection: RedisClient
+    /// The process's Redis reconnections (and primary switches) as last seen (see `step`).
+    private let reconnectsSeen = Atomic<Int>(BatchCycle.reconnects)
+
+    init(members: [any BatchMember], connection: RedisClient) {
+        self.members = members
+        self.connection = connection
+    }
+
+    /// Any connection made again, or a Sentinel switch: a commit answered by a server that then
+    /// lost it (a primary paused past a failover, resumed, answering before its demotion) left
+    /// its entries pending on the new primary, where only reading pending entries finds them.
+    private static var reconnects: Int { RedisStatistics.reconnects + RedisStatistics.primarySwitches }
 
     /// Takes or renews each member's lease, reads each one's next entries (pending first) and
     /// applies them. Waits up to a member's `block` for new entries only when none has any:
@@ -77,6 +90,12 @@ struct BatchCycle {
         for member in members where try await member.holdLease(force: false) { active.append(member) }
         guard let first = active.first else { return 0 }
         do {
+            // A reconnection since the last look, or during the reads: pending entries first (what
+            // was read is pending too, and is read again in order).
+            let before = Self.reconnects
+            if reconnectsSeen.exchange(before, ordering: .relaxed) != before {
+                for member in active { member.readPendingFirst() }
+            }
             var batches: [(any BatchMember, [BatchEntry])] = []
             for member in active { batches.append((member, try await member.readBatch(blocking: false))) }
             if batches.allSatisfy({ $0.1.isEmpty }) {
@@ -84,6 +103,10 @@ struct BatchCycle {
                 guard !waited.isEmpty else { return 0 }
                 batches = [(first, waited)]
                 for member in active.dropFirst() { batches.append((member, try await member.readBatch(blocking: false))) }
+            }
+            if Self.reconnects != before {
+                for member in active { member.readPendingFirst() }
+                return 0
             }
             batches.removeAll { $0.1.isEmpty }
             try await process(batches)
