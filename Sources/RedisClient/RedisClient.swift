@@ -16,6 +16,19 @@ public struct RedisConfiguration: Sendable {
     /// For a `redis-sentinel://` URL: who the primary is (shared by every copy of this
     /// configuration, so a client and its dedicated ones follow one watch).
     public let sentinel: SentinelMonitor?
+    /// Connections of this client (its nodes and its dedicated copies) made again after one
+    /// broke or failed: shared by every copy of this configuration.
+    let reconnects = ReconnectCount()
+
+    final class ReconnectCount: Sendable {
+        let value = Atomic<Int>(0)
+    }
+
+    /// Counts a connection made again, for this client and for the process (`RedisStatistics`).
+    func reconnected() {
+        reconnects.value.add(1, ordering: .relaxed)
+        RedisStatistics.reconnected()
+    }
 
     public init(url: RedisURL, connections: Int = 4, connectTimeout: Duration = .seconds(2),
                 commandTimeout: Duration = .seconds(5),
@@ -140,6 +153,13 @@ public final class RedisClient: Sendable {
     /// included: one node's refusal does not hide what the others answered.
     public func sendToEveryPrimary(_ command: RedisCommand) async throws -> [RedisValue] {
         try await router.onEveryPrimary(command)
+    }
+
+    /// How many times this client (with its dedicated copies) made a connection again or followed
+    /// a Sentinel switch: a caller that keeps state across calls (a projector's pending entries)
+    /// checks it to know that what a lost server answered may be gone.
+    public var reconnectsAndSwitches: Int {
+        configuration.reconnects.value.load(ordering: .relaxed) + Int(configuration.sentinel?.current?.generation ?? 0)
     }
 
     /// True once the client knows it talks to a cluster.

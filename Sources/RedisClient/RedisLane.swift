@@ -158,7 +158,7 @@ final class RedisLane: @unchecked Sendable {
                                                  commandTimeout: configuration.commandTimeout)
             self.connection = connection
             generation = server.generation
-            if hasConnected { RedisStatistics.reconnected() }
+            if hasConnected { configuration.reconnected() }
             hasConnected = true
             backoff = configuration.reconnectBackoff.lowerBound
             lastConnectError = nil

@@ -163,7 +163,7 @@ final class RedisLoopConnection: EventLoopSource, TurnEndFlushing {
     }
 
     private func connected() {
-        if hasConnected { RedisStatistics.reconnected() }
+        if hasConnected { configuration.reconnected() }
         hasConnected = true
         state = .ready
         backoff = configuration.reconnectBackoff.lowerBound

@@ -68,18 +68,19 @@ final class BatchCycle: Sendable {
     let members: [any BatchMember]
     /// A connection of the caller's own, for the blocking reads and the commit: the WATCH lives on it.
     let connection: RedisClient
-    /// The process's Redis reconnections (and primary switches) as last seen (see `step`).
-    private let reconnectsSeen = Atomic<Int>(BatchCycle.reconnects)
+    /// The connection's reconnections and primary switches as last seen (see `step`).
+    private let reconnectsSeen: Atomic<Int>
 
     init(members: [any BatchMember], connection: RedisClient) {
         self.members = members
         self.connection = connection
+        self.reconnectsSeen = Atomic(connection.reconnectsAndSwitches)
     }
 
-    /// Any connection made again, or a Sentinel switch: a commit answered by a server that then
+    /// The connection made again, or a Sentinel switch: a commit answered by a server that then
     /// lost it (a primary paused past a failover, resumed, answering before its demotion) left
     /// its entries pending on the new primary, where only reading pending entries finds them.
-    private static var reconnects: Int { RedisStatistics.reconnects + RedisStatistics.primarySwitches }
+    private var reconnects: Int { connection.reconnectsAndSwitches }
 
     /// Takes or renews each member's lease, reads each one's next entries (pending first) and
     /// applies them. Waits up to a member's `block` for new entries only when none has any:
@@ -92,7 +93,7 @@ final class BatchCycle: Sendable {
         do {
             // A reconnection since the last look, or during the reads: pending entries first (what
             // was read is pending too, and is read again in order).
-            let before = Self.reconnects
+            let before = reconnects
             if reconnectsSeen.exchange(before, ordering: .relaxed) != before {
                 for member in active { member.readPendingFirst() }
             }
@@ -104,7 +105,7 @@ final class BatchCycle: Sendable {
                 batches = [(first, waited)]
                 for member in active.dropFirst() { batches.append((member, try await member.readBatch(blocking: false))) }
             }
-            if Self.reconnects != before {
+            if reconnects != before {
                 for member in active { member.readPendingFirst() }
                 return 0
             }
