@@ -45,12 +45,7 @@ public enum FunctionLibrary {
     /// clients do on NOSCRIPT: the call did not run, so retrying is safe. If the library cannot
     /// be loaded, the call fails as `unavailable`.
     public static func call(_ command: RedisCommand, on redis: RedisClient) async throws -> RedisValue {
-        do {
-            return try await redis.send(command)
-        } catch let error as RedisError where isMissing(error) {
-            try await reload(on: redis)
-            return try await redis.send(command)
-        }
+        try await call(pipeline: [command], on: redis)[0].orThrow()
     }
 
     /// Sends a pipeline that opens with a function call (and what must run right behind it on

@@ -26,13 +26,11 @@ public enum StoreCatalog {
             throw Mismatch(description: "a store has 1 to \(StoreLayout.maxPartitions) partitions, not \(requested)")
         }
         let key = key(namespace)
-        if let recorded = try await redis.send("HGET", key, "partitions").int {
-            return try layout(namespace, recorded: recorded, requested: requested)
+        let existing = try await existingPartitions(redis, namespace: namespace)
+        if let existing, existing.recorded {
+            return try layout(namespace, recorded: existing.partitions, requested: requested)
         }
-        let single = KeySchema(namespace: namespace)
-        let existing = try await redis.pipeline([RedisCommand("EXISTS", single.log),
-                                                 RedisCommand("EXISTS", single.prefix + "view:live")])
-        let written = existing.contains { $0.int == 1 }
+        let written = existing != nil
         let partitions: Int
         if written {
             partitions = 1
@@ -50,6 +48,16 @@ public enum StoreCatalog {
             throw Mismatch(description: "\(key) holds no partition count")
         }
         return try layout(namespace, recorded: recorded, requested: requested)
+    }
+
+    /// The partitions of the store under `namespace` as it is, writing nothing: as recorded, or 1
+    /// for a store written before the record existed (its log or its live pointer at `{0}`); nil
+    /// when there is no store.
+    public static func existingPartitions(_ redis: RedisClient, namespace: String) async throws -> (partitions: Int, recorded: Bool)? {
+        if let recorded = try await redis.send("HGET", key(namespace), "partitions").int { return (recorded, true) }
+        let single = KeySchema(namespace: namespace)
+        let written = try await redis.pipeline([RedisCommand("EXISTS", single.log), RedisCommand("EXISTS", single.prefix + "view:live")])
+        return written.contains { $0.int == 1 } ? (1, false) : nil
     }
 
     /// A new store's partitions when none are asked for: 1 on a single Redis (partitions there

@@ -36,7 +36,7 @@ public enum StoreMove {
         guard !source.isCluster else {
             throw Refusal(description: "the source is a Redis Cluster; move-store copies a store from a single Redis")
         }
-        guard let partitions = try await recordedPartitions(namespace, on: source) else {
+        guard let partitions = try await StoreCatalog.existingPartitions(source, namespace: namespace)?.partitions else {
             throw Refusal(description: "there is no store \(namespace) at the source")
         }
         let layout = StoreLayout(namespace: namespace, partitionCount: partitions)
@@ -79,14 +79,6 @@ public enum StoreMove {
             logEntries += there
         }
         return Report(layout: layout, keys: keys, bytes: bytes, orders: orders, logEntries: logEntries)
-    }
-
-    /// The store's partitions as recorded at the source, or 1 for a store written before the
-    /// record existed; nil when there is no store. (`StoreCatalog.open` would create one.)
-    private static func recordedPartitions(_ namespace: String, on source: RedisClient) async throws -> Int? {
-        if let recorded = try await source.send("HGET", StoreCatalog.key(namespace), "partitions").int { return recorded }
-        let single = KeySchema(namespace: namespace)
-        return try await source.send("EXISTS", single.log).int == 1 ? 1 : nil
     }
 
     /// Walks the source's keys matching `pattern`, a page at a time, until `page` returns

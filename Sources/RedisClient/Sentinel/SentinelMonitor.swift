@@ -25,6 +25,7 @@ public final class SentinelMonitor: Sendable {
     private let suspected = Atomic<Bool>(false)
     private let closed = Atomic<Bool>(false)
     private let firstLook = DispatchSemaphore(value: 0)
+    private let looked = Atomic<Bool>(false)
 
     /// How long one subscription to `+switch-master` listens before the sentinels are asked again.
     static let listenWindow = Duration.milliseconds(500)
@@ -75,13 +76,14 @@ public final class SentinelMonitor: Sendable {
     // MARK: - The thread
 
     private func lookAndListen() {
-        guard let (sentinel, primary) = askSentinels() else {
-            firstLook.signal()
+        let found = askSentinels()
+        if let (_, primary) = found { publish(primary) }
+        // Whatever the first look found, `start` waits no longer.
+        if !looked.exchange(true, ordering: .relaxed) { firstLook.signal() }
+        guard let (sentinel, _) = found else {
             Thread.sleep(forTimeInterval: 0.2)
             return
         }
-        publish(primary)
-        firstLook.signal()
         listen(on: sentinel)
     }
 
